@@ -1,0 +1,42 @@
+package io.kaption.localstack.junit;
+
+import org.apache.kafka.common.utils.AppInfoParser;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.kafka.KafkaContainer;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * Kafka in a Docker container. Only this class touches Testcontainers (an optional dependency), so nothing
+ * loads it on a classpath without Testcontainers.
+ */
+final class TestcontainersKafka implements AutoCloseable {
+
+  private final KafkaContainer container;
+
+  private TestcontainersKafka(KafkaContainer container) {
+    this.container = container;
+  }
+
+  static boolean isDockerAvailable() {
+    return DockerClientFactory.instance().isDockerAvailable();
+  }
+
+  /** The apache/kafka image of the same version as the Kafka clients, configured like the embedded broker. */
+  @SuppressWarnings("resource") // closed by close()
+  static TestcontainersKafka start() {
+    KafkaContainer container = new KafkaContainer(DockerImageName.parse("apache/kafka:" + AppInfoParser.getVersion()))
+        .withEnv("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
+        .withEnv("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0");
+    container.start();
+    return new TestcontainersKafka(container);
+  }
+
+  String bootstrapServers() {
+    return container.getBootstrapServers();
+  }
+
+  @Override
+  public void close() {
+    container.stop();
+  }
+}

@@ -1,0 +1,325 @@
+package io.kaption.localstack.kafka;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.Uuid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A single-node Apache Kafka broker (KRaft, combined broker + controller) in a child JVM, listening on
+ * 127.0.0.1.
+ *
+ * <p>A child JVM rather than in-process: the broker's Scala runtime, log4j/metrics wiring and static state stay
+ * out of the caller's JVM, and the broker can be stopped (or killed) as a whole. The child runs
+ * {@link KafkaBrokerMain}, which exits when the parent dies; a shutdown hook here stops it on a normal exit.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
+
+  private static final String HOST = "127.0.0.1";
+  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
+  private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(20);
+  private static final int LOG_TAIL_LINES = 60;
+  /** Small heap and serial GC: the broker shares a small machine with the tests and services it serves. */
+  private static final List<String> CHILD_JVM_OPTIONS = List.of("-Xms64m", "-Xmx384m", "-XX:+UseSerialGC");
+
+  private final Process process;
+  private final int port;
+  private final Path dataDir;
+  private final boolean deleteDataDirOnClose;
+  private final Path logFile;
+  private final Admin admin;
+  private final Thread shutdownHook;
+
+  private EmbeddedKafka(Process process, int port, Path dataDir, boolean deleteDataDirOnClose, Path logFile,
+      Admin admin) {
+    this.process = process;
+    this.port = port;
+    this.dataDir = dataDir;
+    this.deleteDataDirOnClose = deleteDataDirOnClose;
+    this.logFile = logFile;
+    this.admin = admin;
+    this.shutdownHook = new Thread(this::stopBroker, "embedded-kafka-shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  /** A broker on a free port with its data in a temporary directory, deleted on {@link #close()}. */
+  public static EmbeddedKafka startOnFreePort() {
+    try {
+      return start(0, Files.createTempDirectory("kaption-kafka-"), true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temporary directory for Kafka", e);
+    }
+  }
+
+  /**
+   * A broker on {@code port} (0 picks a free one) keeping its data under {@code dataDir}, which survives
+   * {@link #close()} so that topics and records survive a restart.
+   */
+  public static EmbeddedKafka start(int port, Path dataDir) {
+    return start(port, dataDir, false);
+  }
+
+  private static EmbeddedKafka start(int requestedPort, Path dataDir, boolean deleteDataDirOnClose) {
+    Path logFile = dataDir.resolve("broker.out");
+    int port = requestedPort == 0 ? freePort() : requireFree(requestedPort);
+    int controllerPort = freePort();
+    Process process;
+    try {
+      Files.createDirectories(dataDir);
+      Path logDir = dataDir.resolve("data");
+      Path serverProperties = dataDir.resolve("server.properties");
+      Files.writeString(serverProperties, serverProperties(port, controllerPort, logDir),
+          StandardCharsets.UTF_8);
+      List<String> command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.addAll(CHILD_JVM_OPTIONS);
+      command.add("-Dlogback.configurationFile=io/kaption/localstack/kafka/broker-logback.xml");
+      command.add("-cp");
+      command.add(ChildClasspath.ofThisJvm());
+      command.add(KafkaBrokerMain.class.getName());
+      command.add(serverProperties.toString());
+      command.add(clusterId(logDir));
+      // stdin stays a pipe that the parent never writes: its EOF tells the child that the parent is gone.
+      process = new ProcessBuilder(command)
+          .redirectErrorStream(true)
+          .redirectOutput(logFile.toFile())
+          .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the Kafka broker JVM (output: " + logFile + ")", e);
+    }
+    String bootstrapServers = HOST + ":" + port;
+    Admin admin;
+    try {
+      admin = awaitReady(process, port, logFile);
+    } catch (RuntimeException e) {
+      process.destroyForcibly();
+      throw e;
+    }
+    log.info("Kafka broker (pid {}) ready on {}, data in {}, output in {}",
+        process.pid(), bootstrapServers, dataDir, logFile);
+    return new EmbeddedKafka(process, port, dataDir, deleteDataDirOnClose, logFile, admin);
+  }
+
+  /** The id a formatted log directory already has (formatting again must repeat it), else a new one. */
+  private static String clusterId(Path logDir) throws IOException {
+    Path metaProperties = logDir.resolve("meta.properties");
+    if (Files.isRegularFile(metaProperties)) {
+      Properties meta = new Properties();
+      try (Reader reader = Files.newBufferedReader(metaProperties, StandardCharsets.UTF_8)) {
+        meta.load(reader);
+      }
+      String existing = meta.getProperty("cluster.id");
+      if (existing != null) {
+        return existing;
+      }
+    }
+    return Uuid.randomUuid().toString();
+  }
+
+  private static String serverProperties(int port, int controllerPort, Path logDir) {
+    return String.join("\n",
+        "process.roles=broker,controller",
+        "node.id=1",
+        // Static voters: the controller port may change between restarts of a persistent data directory.
+        "controller.quorum.voters=1@" + HOST + ":" + controllerPort,
+        "listeners=PLAINTEXT://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort,
+        "advertised.listeners=PLAINTEXT://" + HOST + ":" + port,
+        "controller.listener.names=CONTROLLER",
+        "inter.broker.listener.name=PLAINTEXT",
+        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs=" + logDir,
+        // One node: every internal topic has one replica.
+        "offsets.topic.replication.factor=1",
+        "offsets.topic.num.partitions=5",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "share.coordinator.state.topic.replication.factor=1",
+        "share.coordinator.state.topic.min.isr=1",
+        "default.replication.factor=1",
+        "min.insync.replicas=1",
+        "group.initial.rebalance.delay.ms=0",
+        // Topics are created explicitly, with chosen partition counts.
+        "auto.create.topics.enable=false",
+        "");
+  }
+
+  /**
+   * Waits for the port to accept connections (so the admin client does not log a warning per attempt), then
+   * until the broker is registered; returns an admin client of the ready broker.
+   */
+  private static Admin awaitReady(Process process, int port, Path logFile) {
+    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+    while (!accepts(port)) {
+      checkStarting(process, deadline, logFile);
+      sleep(Duration.ofMillis(100));
+    }
+    Admin admin = KafkaTopics.admin(HOST + ":" + port);
+    try {
+      awaitRegistered(process, admin, deadline, logFile);
+      return admin;
+    } catch (RuntimeException e) {
+      admin.close(Duration.ZERO);
+      throw e;
+    }
+  }
+
+  private static void awaitRegistered(Process process, Admin admin, long deadline, Path logFile) {
+    while (true) {
+      checkStarting(process, deadline, logFile);
+      try {
+        if (!admin.describeCluster().nodes().get(1, TimeUnit.SECONDS).isEmpty()) {
+          return;
+        }
+      } catch (ExecutionException | TimeoutException notYet) {
+        // Not serving requests yet: try again until the deadline.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the Kafka broker", e);
+      }
+    }
+  }
+
+  private static void checkStarting(Process process, long deadline, Path logFile) {
+    if (!process.isAlive()) {
+      throw new IllegalStateException("Kafka broker exited with code " + process.exitValue()
+          + " during startup; output in " + logFile + ":\n" + tail(logFile));
+    }
+    if (System.nanoTime() > deadline) {
+      throw new IllegalStateException("Kafka broker not ready after " + STARTUP_TIMEOUT.toSeconds()
+          + " s; output in " + logFile + ":\n" + tail(logFile));
+    }
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(HOST, port), 500);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the Kafka broker", e);
+    }
+  }
+
+  /** {@code 127.0.0.1:<port>}. */
+  public String bootstrapServers() {
+    return HOST + ":" + port;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** The broker's process id (a child of this JVM). */
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Where the broker JVM's output goes. */
+  public Path logFile() {
+    return logFile;
+  }
+
+  /** Creates a topic with an explicit partition count; idempotent for the same count. */
+  public void createTopic(String name, int partitions) {
+    KafkaTopics.create(admin, name, partitions);
+  }
+
+  /** Stops the broker (controlled shutdown, forced after a bound) and waits until its process is gone. */
+  @Override
+  public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException alreadyShuttingDown) {
+      // The hook is running or will run: stopping again below is harmless.
+    }
+    stopBroker();
+    if (deleteDataDirOnClose) {
+      deleteRecursively(dataDir);
+    }
+  }
+
+  private synchronized void stopBroker() {
+    admin.close(Duration.ZERO);
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(SHUTDOWN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+        log.warn("Kafka broker (pid {}) did not stop within {} s; killing it", process.pid(),
+            SHUTDOWN_TIMEOUT.toSeconds());
+        process.destroyForcibly().waitFor();
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(InetAddress.getByName(HOST), 0));
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot find a free port on " + HOST, e);
+    }
+  }
+
+  /** Fails early and clearly, and keeps the readiness check from talking to whatever holds the port. */
+  private static int requireFree(int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.bind(new InetSocketAddress(InetAddress.getByName(HOST), port));
+      return port;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot run Kafka on " + HOST + ":" + port + ": the port is in use", e);
+    }
+  }
+
+  private static String tail(Path file) {
+    try {
+      // Lenient decoding: the tail is for a human, and a torn last line must not hide the rest.
+      List<String> lines = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
+    } catch (IOException e) {
+      return "(cannot read " + file + ": " + e.getMessage() + ")";
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException e) {
+      log.warn("cannot delete Kafka data directory {}: {}", dir, e.getMessage());
+    }
+  }
+}
