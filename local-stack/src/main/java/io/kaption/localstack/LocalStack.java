@@ -21,9 +21,10 @@ public final class LocalStack implements AutoCloseable {
    * objects in {@code dataDir/s3}; a port of 0 picks a free one.
    */
   public static LocalStack start(int kafkaPort, int s3Port, Path dataDir) {
-    EmbeddedS3 s3 = EmbeddedS3.startOnDisk(s3Port, dataDir.resolve("s3"));
+    Path root = dataDir.toAbsolutePath();
+    EmbeddedS3 s3 = EmbeddedS3.startOnDisk(s3Port, root.resolve("s3"));
     try {
-      return new LocalStack(EmbeddedKafka.start(kafkaPort, dataDir.resolve("kafka")), s3);
+      return new LocalStack(EmbeddedKafka.start(kafkaPort, root.resolve("kafka")), s3);
     } catch (RuntimeException e) {
       s3.close();
       throw e;

@@ -29,7 +29,16 @@ public final class LocalStackMain {
       return;
     }
 
-    LocalStack stack = LocalStack.start(settings.kafkaPort(), settings.s3Port(), settings.dataDir());
+    LocalStack stack;
+    try {
+      stack = LocalStack.start(settings.kafkaPort(), settings.s3Port(), settings.dataDir());
+    } catch (RuntimeException e) {
+      System.err.println("kaption local: " + e.getMessage()
+          + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")")
+          + System.lineSeparator() + "  ports and data directory: KAPTION_KAFKA_PORT, KAPTION_S3_PORT, KAPTION_DATA_DIR");
+      System.exit(1);
+      return;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     // Ctrl-C (SIGINT) runs shutdown hooks: stop the broker child and S3 before the JVM goes.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -86,6 +86,9 @@ public final class SharedInfrastructure implements BeforeAllCallback {
   }
 
   private static synchronized void stop() {
+    if (kafka != null || s3 != null) {
+      log.info("stopping the shared test infrastructure");
+    }
     try {
       if (kafka != null) {
         kafka.close();
