@@ -39,6 +39,8 @@ public final class SharedInfrastructure implements BeforeAllCallback {
   private static SharedKafka kafka;
   /** Started on first use; guarded by {@code SharedInfrastructure.class}. */
   private static SharedS3 s3;
+  /** Why the broker did not start: a failed start can take minutes, so later tests fail at once instead. */
+  private static RuntimeException kafkaStartFailure;
 
   @Override
   public void beforeAll(ExtensionContext context) {
@@ -73,7 +75,16 @@ public final class SharedInfrastructure implements BeforeAllCallback {
 
   private static synchronized SharedKafka kafka() {
     if (kafka == null) {
-      kafka = SharedKafka.start(chooseKafkaMode(System.getenv()));
+      if (kafkaStartFailure != null) {
+        throw new IllegalStateException("the shared Kafka broker failed to start earlier in this JVM",
+            kafkaStartFailure);
+      }
+      try {
+        kafka = SharedKafka.start(chooseKafkaMode(System.getenv()));
+      } catch (RuntimeException e) {
+        kafkaStartFailure = e;
+        throw e;
+      }
     }
     return kafka;
   }

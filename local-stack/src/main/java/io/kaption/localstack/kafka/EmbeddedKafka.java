@@ -40,6 +40,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
   private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(20);
   private static final int LOG_TAIL_LINES = 60;
+  /** Free ports are picked before the child binds them; another process may take one in between. */
+  private static final int PORT_ATTEMPTS = 3;
   /** Small heap and serial GC: the broker shares a small machine with the tests and services it serves. */
   private static final List<String> CHILD_JVM_OPTIONS = List.of("-Xms64m", "-Xmx384m", "-XX:+UseSerialGC");
 
@@ -81,6 +83,19 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   private static EmbeddedKafka start(int requestedPort, Path dataDir, boolean deleteDataDirOnClose) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(requestedPort, dataDir, deleteDataDirOnClose);
+      } catch (PortTakenException e) {
+        if (attempt == PORT_ATTEMPTS) {
+          throw e;
+        }
+        log.info("a port picked for Kafka was taken before the broker bound it; retrying with other ports");
+      }
+    }
+  }
+
+  private static EmbeddedKafka startOnce(int requestedPort, Path dataDir, boolean deleteDataDirOnClose) {
     Path logFile = dataDir.resolve("broker.out");
     int port = requestedPort == 0 ? freePort() : requireFree(requestedPort);
     int controllerPort = freePort();
@@ -202,12 +217,16 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private static void checkStarting(Process process, long deadline, Path logFile) {
     if (!process.isAlive()) {
-      throw new IllegalStateException("Kafka broker exited with code " + process.exitValue()
-          + " during startup; output in " + logFile + ":\n" + tail(logFile));
+      String output = read(logFile);
+      String message = "Kafka broker exited with code " + process.exitValue() + " during startup; output in "
+          + logFile + ":\n" + summary(output);
+      throw output.contains("Address already in use")
+          ? new PortTakenException(message)
+          : new IllegalStateException(message);
     }
     if (System.nanoTime() > deadline) {
       throw new IllegalStateException("Kafka broker not ready after " + STARTUP_TIMEOUT.toSeconds()
-          + " s; output in " + logFile + ":\n" + tail(logFile));
+          + " s; output in " + logFile + ":\n" + summary(read(logFile)));
     }
   }
 
@@ -305,14 +324,21 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static String tail(Path file) {
+  private static String read(Path file) {
     try {
-      // Lenient decoding: the tail is for a human, and a torn last line must not hide the rest.
-      List<String> lines = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
-      return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
+      // Lenient decoding: the output is for a human, and a torn last line must not hide the rest.
+      return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
     } catch (IOException e) {
       return "(cannot read " + file + ": " + e.getMessage() + ")";
     }
+  }
+
+  /** The first error (the cause; shutdown noise follows it) and the last lines of the broker's output. */
+  private static String summary(String output) {
+    List<String> lines = output.lines().toList();
+    String firstError = lines.stream().filter(line -> line.contains(" ERROR ") || line.startsWith("Exception"))
+        .findFirst().map(line -> "first error: " + line + "\n...\n").orElse("");
+    return firstError + String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
   }
 
   private static void deleteRecursively(Path dir) {
@@ -320,6 +346,15 @@ public final class EmbeddedKafka implements AutoCloseable {
       paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
     } catch (IOException e) {
       log.warn("cannot delete Kafka data directory {}: {}", dir, e.getMessage());
+    }
+  }
+
+  /** The broker could not bind a port that was free a moment before. */
+  private static final class PortTakenException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    PortTakenException(String message) {
+      super(message);
     }
   }
 }

@@ -60,6 +60,7 @@ class EmbeddedKafkaTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("Kafka broker exited with code")
         .hasMessageContaining(dataDir.resolve("broker.out").toString())
+        .hasMessageContaining("first error: ")
         .hasMessageContaining(dataDir.resolve("data").toString());
   }
 
