@@ -1,9 +1,14 @@
 package io.kaption.schemas.serde;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.apicurio.registry.resolver.client.RegistryClientFacadeImpl;
+import io.apicurio.registry.rest.client.RegistryClient;
 import io.apicurio.registry.serde.config.SerdeConfig;
 import io.apicurio.registry.serde.jsonschema.JsonSchemaKafkaSerializer;
 import io.apicurio.registry.serde.kafka.config.KafkaSerdeConfig;
+import io.kiota.http.jdk.JDKRequestAdapter;
+import java.net.http.HttpClient;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.header.Headers;
@@ -22,8 +27,18 @@ public final class ContractSerializer<T> implements Serializer<T> {
     private final ContractCodec<T> codec;
     private JsonSchemaKafkaSerializer<JsonNode> registrySerializer;
 
+    /** Writes plain JSON unless {@link #configure} is called with {@value #SCHEMA_REGISTRY_URL_CONFIG}. */
     public ContractSerializer(ContractCodec<T> codec) {
         this.codec = codec;
+    }
+
+    /**
+     * Configured at once from the producer's settings: Kafka configures only serializers it instantiates itself,
+     * not instances handed to {@code new KafkaProducer<>(configs, keySerializer, valueSerializer)}.
+     */
+    public ContractSerializer(ContractCodec<T> codec, Map<String, ?> producerConfigs) {
+        this(codec);
+        configure(producerConfigs, false);
     }
 
     @Override
@@ -45,7 +60,15 @@ public final class ContractSerializer<T> implements Serializer<T> {
         apicurio.put(KafkaSerdeConfig.ENABLE_HEADERS, false);
         // Validated already, with the clearer messages of ContractCodec.
         apicurio.put(SerdeConfig.VALIDATION_ENABLED, false);
-        registrySerializer = new JsonSchemaKafkaSerializer<>();
+        // Our own JDK-HttpClient registry client: Apicurio's client factory fails to load without Vert.x on the
+        // classpath even when asked for its JDK adapter. (So auth and TLS settings of apicurio.* do not apply.)
+        // HTTP/1.1: the JDK client's default h2c upgrade of a POST with a body stalls Apicurio's (Vert.x) server.
+        JDKRequestAdapter http = new JDKRequestAdapter(HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .build());
+        http.setBaseUrl(registryUrl.toString());
+        registrySerializer = new JsonSchemaKafkaSerializer<>(new RegistryClientFacadeImpl(new RegistryClient(http)));
         registrySerializer.configure(apicurio, isKey);
     }
 
