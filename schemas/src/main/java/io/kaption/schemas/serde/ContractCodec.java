@@ -1,6 +1,8 @@
 package io.kaption.schemas.serde;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.ErrorReportConfiguration;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -37,7 +39,13 @@ public final class ContractCodec<T> {
     private static final String SCHEMA_ID_PREFIX = "https://kaption.io/schemas/";
     private static final String SCHEMA_RESOURCE_PREFIX = "io/kaption/schemas/";
 
-    static final ObjectMapper MAPPER = JsonMapper.builder()
+    private static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                    // Parse errors quote at most a short token: never image data into logs and DLQ headers.
+                    .errorReportConfiguration(ErrorReportConfiguration.builder()
+                            .maxErrorTokenLength(32)
+                            .maxRawContentLength(0)
+                            .build())
+                    .build())
             .addModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .serializationInclusion(JsonInclude.Include.NON_NULL)

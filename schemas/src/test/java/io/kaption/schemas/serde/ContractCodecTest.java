@@ -279,6 +279,18 @@ class ContractCodecTest {
         }
 
         @Test
+        void aLargeInlineImageIsCheckedWithoutQuotingItsBytes() {
+            String base64 = "QUJD".repeat(200_000); // 800 KB, near Kafka's default record limit
+            GenerationRequest request = decodeJson(ContractCodec.REQUESTS,
+                    VALID.replace(IMAGE, "data:image/png;base64," + base64) + "}");
+            assertThat(request.imageUrl()).hasSize(22 + base64.length());
+
+            assertThat(rejection(ContractCodec.REQUESTS, "{\"request_id\": " + base64 + "}").getMessage())
+                    .contains("$: not valid JSON: Unrecognized token 'QUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJD...'")
+                    .hasSizeLessThan(300);
+        }
+
+        @Test
         void garbageBytes() {
             byte[] garbage = {(byte) 0xff, (byte) 0xfe, 0x13, 0x37, 0x42};
             assertThatThrownBy(() -> ContractCodec.REQUESTS.decode(garbage))
