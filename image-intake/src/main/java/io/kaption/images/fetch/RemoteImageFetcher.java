@@ -116,12 +116,13 @@ public final class RemoteImageFetcher implements AutoCloseable {
      *                              {@code fetch_failed}
      */
     public FetchedImage fetch(String url) {
+        URI uri = parse(url);
+        requireHttpScheme(uri);
         if (!config.remoteImagesAllowed()) {
             throw new ImageIntakeException(Code.REMOTE_IMAGES_DISABLED, "remote image URLs are disabled on this server ("
                     + ImageIntakeConfig.ALLOW_REMOTE_IMAGES + "=false); send the image inline as a data: URL");
         }
         long deadline = System.nanoTime() + config.fetchTimeout().toNanos();
-        URI uri = parse(url);
         for (int redirects = 0; ; redirects++) {
             Target target = admit(uri);
             Outcome outcome = exchange(uri, target, deadline);
@@ -158,12 +159,7 @@ public final class RemoteImageFetcher implements AutoCloseable {
 
     /** The per-hop check: scheme, host, one resolution, and the address policy unless the host is allow-listed. */
     private Target admit(URI uri) {
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new ImageIntakeException(Code.UNSUPPORTED_SCHEME, scheme.isEmpty()
-                    ? "image URL has no scheme; use https://"
-                    : "image URLs must be http or https, not " + scheme + ":");
-        }
+        String scheme = requireHttpScheme(uri);
         if (uri.getRawUserInfo() != null) {
             throw new ImageIntakeException(Code.INVALID_URL, "image URLs may not carry credentials");
         }
@@ -188,6 +184,16 @@ public final class RemoteImageFetcher implements AutoCloseable {
             }
         }
         return new Target(scheme, bareHost, port, addresses);
+    }
+
+    private static String requireHttpScheme(URI uri) {
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new ImageIntakeException(Code.UNSUPPORTED_SCHEME, scheme.isEmpty()
+                    ? "image URL has no scheme; use https://"
+                    : "image URLs must be http or https, not " + scheme + ":");
+        }
+        return scheme;
     }
 
     private List<InetAddress> resolve(String host) {

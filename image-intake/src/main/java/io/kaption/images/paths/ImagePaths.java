@@ -23,7 +23,11 @@ import java.util.Optional;
  */
 public final class ImagePaths {
 
-    private final Optional<Path> root;
+    /** The root as configured (absolute) and as it really is: requests may name either, reads check the real one. */
+    private record Root(Path configured, Path real) {
+    }
+
+    private final Optional<Root> root;
     private final long maxBytes;
 
     /**
@@ -32,7 +36,7 @@ public final class ImagePaths {
      * @throws IllegalArgumentException when the root does not exist or is not a directory
      */
     public ImagePaths(Optional<Path> root, long maxBytes) {
-        this.root = root.map(ImagePaths::realDirectory);
+        this.root = root.map(dir -> new Root(dir.toAbsolutePath().normalize(), realDirectory(dir)));
         this.maxBytes = maxBytes;
     }
 
@@ -43,15 +47,16 @@ public final class ImagePaths {
      * @throws ImageIntakeException {@code path_not_allowed} or {@code image_not_found}
      */
     public Path resolve(String requested) {
-        Path rootDir = root.orElseThrow(() -> new ImageIntakeException(Code.PATH_NOT_ALLOWED,
+        Root rootDir = root.orElseThrow(() -> new ImageIntakeException(Code.PATH_NOT_ALLOWED,
                 "image_paths are not accepted by this server (no image directory configured)"));
         Path candidate;
         try {
-            candidate = rootDir.resolve(requested).normalize();
+            candidate = rootDir.real().resolve(requested).normalize();
         } catch (InvalidPathException e) {
             throw notAllowed(requested);
         }
-        if (!candidate.startsWith(rootDir)) {
+        // Checked before touching the file system, so paths outside never learn whether something exists there.
+        if (!candidate.startsWith(rootDir.real()) && !candidate.startsWith(rootDir.configured())) {
             throw notAllowed(requested);
         }
         Path real;
@@ -62,7 +67,7 @@ public final class ImagePaths {
         } catch (IOException e) {
             throw new ImageIntakeException(Code.IMAGE_NOT_FOUND, "image path '" + requested + "' cannot be read");
         }
-        if (!real.startsWith(rootDir)) {
+        if (!real.startsWith(rootDir.real())) {
             throw notAllowed(requested);
         }
         if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
