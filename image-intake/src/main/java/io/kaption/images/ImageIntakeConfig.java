@@ -20,7 +20,7 @@ import java.util.function.Function;
  * @param maxBytes            largest encoded image accepted, from any source
  * @param maxPixels           largest width × height accepted, checked from the header before decoding
  * @param fetchTimeout        overall deadline of one remote fetch, redirects included
- * @param connectTimeout      TCP connect (and TLS handshake) timeout of one hop
+ * @param connectTimeout      TCP connect timeout of one hop
  * @param readTimeout         longest wait for the next bytes of a response
  * @param maxRedirects        redirect hops followed before giving up
  */

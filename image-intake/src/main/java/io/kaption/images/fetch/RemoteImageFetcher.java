@@ -14,6 +14,7 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.DefaultHttpClientConnectionOperator;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.io.HttpClientConnectionManager;
 import org.apache.hc.client5.http.io.HttpClientConnectionOperator;
 import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
 import org.apache.hc.core5.http.ClassicHttpResponse;
@@ -74,7 +75,7 @@ public final class RemoteImageFetcher implements AutoCloseable {
 
         @Override
         public String resolveCanonicalHostname(String host) throws UnknownHostException {
-            return resolve(host)[0].getHostName();
+            throw new UnknownHostException("image fetches never look up canonical names, not for " + host);
         }
     };
 
@@ -332,7 +333,7 @@ public final class RemoteImageFetcher implements AutoCloseable {
         return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() == -1 ? "" : ":" + uri.getPort());
     }
 
-    private static org.apache.hc.client5.http.io.HttpClientConnectionManager connectionManager(
+    private static HttpClientConnectionManager connectionManager(
             ImageIntakeConfig config, Consumer<InetAddress> beforeConnect) {
         PoolingHttpClientConnectionManagerBuilder builder = new PoolingHttpClientConnectionManagerBuilder() {
             @Override
