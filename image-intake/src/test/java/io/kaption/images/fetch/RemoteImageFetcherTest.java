@@ -182,6 +182,19 @@ class RemoteImageFetcherTest {
     }
 
     @Test
+    void platformResolverIsCheckedToo() throws IOException {
+        // localhost comes from /etc/hosts: no DNS server is asked.
+        try (RemoteImageFetcher fetcher = new RemoteImageFetcher(allowing("127.0.0.1:" + port))) {
+            ImageIntakeException refusal = catchThrowableOfType(ImageIntakeException.class,
+                    () -> fetcher.fetch("http://localhost:" + port + "/image.png"));
+
+            assertThat(refusal.code()).isEqualTo(Code.FORBIDDEN_ADDRESS);
+            assertThat(refusal.getMessage()).contains("localhost", "loopback");
+        }
+        assertThat(requests).hasValue(0);
+    }
+
+    @Test
     void allowListedHostNameIsFetchedFromTheAddressResolvedOnce() throws IOException {
         try (RemoteImageFetcher fetcher = fetcher(allowing("images.test:" + port))) {
             assertThat(fetcher.fetch("http://images.test:" + port + "/image.png").bytes()).isEqualTo(PNG);
