@@ -5,20 +5,20 @@ import io.kaption.images.ImageIntakeException;
 import io.kaption.images.ImageIntakeException.Code;
 import io.kaption.images.TestImages;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 class ImageInspectorTest {
-
-    /** A 1×1 lossless WebP (the well-known feature-detection probe); no WebP encoder is available to make one. */
-    private static final byte[] WEBP = Base64.getDecoder().decode("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==");
 
     private final ImageInspector inspector = new ImageInspector(40_000_000);
 
@@ -30,9 +30,16 @@ class ImageInspectorTest {
         assertThat(inspector.inspect(TestImages.bmp(12, 3))).isEqualTo(new InspectedImage(ImageFormat.BMP, 12, 3));
     }
 
-    @Test
-    void acceptsWebp() {
-        assertThat(inspector.inspect(WEBP)).isEqualTo(new InspectedImage(ImageFormat.WEBP, 1, 1));
+    /** Made with cwebp (Debian package webp) from a 23×11 PNG; ImageIO has no WebP writer. */
+    @ParameterizedTest
+    @ValueSource(strings = {"images/lossless-23x11.webp", "images/lossy-23x11.webp"})
+    void acceptsWebp(String resource) throws IOException {
+        byte[] webp;
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream(resource)) {
+            webp = in.readAllBytes();
+        }
+        assertThat(inspector.inspect(webp)).isEqualTo(new InspectedImage(ImageFormat.WEBP, 23, 11));
+        assertThat(refuse(Arrays.copyOf(webp, webp.length - 20)).code()).isEqualTo(Code.CORRUPT_IMAGE);
     }
 
     @Test
