@@ -177,7 +177,7 @@ public final class RemoteImageFetcher implements AutoCloseable {
             for (InetAddress address : addresses) {
                 Optional<String> reason = AddressPolicy.forbiddenReason(address);
                 if (reason.isPresent()) {
-                    LOG.warn("Refused image host {}: {} address", host, reason.get());
+                    LOG.warn("Refused image host {}: forbidden address ({})", host, reason.get());
                     throw new ImageIntakeException(Code.FORBIDDEN_ADDRESS, "image host " + host
                             + (literal.isPresent() ? " is" : " resolves to") + " a forbidden address (" + reason.get()
                             + "); only public addresses are fetched");
