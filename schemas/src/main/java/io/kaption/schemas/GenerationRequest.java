@@ -52,7 +52,6 @@ public record GenerationRequest(
     public GenerationRequest {
         Objects.requireNonNull(requestId, "request_id");
         Objects.requireNonNull(text, "text");
-        Objects.requireNonNull(imageUrl, "image_url");
         Objects.requireNonNull(consumerGroup, "consumer_group");
     }
 

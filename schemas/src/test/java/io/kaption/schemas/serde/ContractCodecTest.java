@@ -99,6 +99,14 @@ class ContractCodecTest {
         }
 
         @Test
+        void textOnlyRequestHasNoImage() {
+            GenerationRequest decoded = decodeJson(ContractCodec.REQUESTS,
+                    "{\"request_id\":\"req-2\",\"text\":[\"Say hi.\",\"Say bye.\"]}");
+            assertThat(decoded.imageUrl()).isNull();
+            assertThat(decoded.text()).isEqualTo(Texts.ofList(List.of("Say hi.", "Say bye.")));
+        }
+
+        @Test
         void everySchemaDefaultIsTheBuilderDefault() throws Exception {
             JsonNode schema;
             try (InputStream in = getClass().getClassLoader()
