@@ -177,6 +177,32 @@ class PromptEncoderTest {
     }
 
     @Test
+    void templateThatWritesBosGetsNoSecondBos(@TempDir Path dir) throws IOException {
+        Path model = LlavaFixtures.modelDir("llava-mistral-tiny");
+        for (String file : new String[] {"config.json", "tokenizer.json", "tokenizer_config.json"}) {
+            Files.copy(model.resolve(file), dir.resolve(file));
+        }
+        Files.copy(ChatTemplateTest.resource("mistral_style.jinja"), dir.resolve("chat_template.jinja"));
+        PromptEncoder encoder = PromptEncoder.forCheckpoint(dir, FixtureTokenizers.of("llava-mistral-tiny"), Optional.empty());
+
+        EncodedPrompt prompt = encoder.encode("What?", true);
+
+        assertThat(prompt.text()).isEqualTo("<s>[INST] <image>\nWhat? [/INST]");
+        assertThat(prompt.ids()[0]).isEqualTo(1);
+        assertThat(prompt.ids()[1]).isNotEqualTo(1);
+        assertThat(prompt.ids()).containsExactly(FixtureTokenizers.of("llava-mistral-tiny").encode(prompt.text(), false));
+    }
+
+    @Test
+    void specialTokenIdsFallBackToTheTokenizersTokenNames(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("config.json"), "{\"architectures\": [\"LlavaLlamaForCausalLM\"]}");
+
+        SpecialTokenIds ids = SpecialTokenIds.read(dir, FixtureTokenizers.of("llava15-tiny"));
+
+        assertThat(ids).isEqualTo(new SpecialTokenIds(1, new int[] {2}, 32001));
+    }
+
+    @Test
     void longPromptsAreNotTruncatedByTheTokenizer() {
         String text = "word ".repeat(3000);
         long[] ids = FixtureTokenizers.of("llava15-tiny").encode(text, true);
