@@ -81,6 +81,7 @@ public final class PromptEncoder {
         return new PromptEncoder(tokenizer, imageId, template, format);
     }
 
+    /** The id that marks the image in encoded prompts, which the model replaces by the image features. */
     public long imageTokenId() {
         return imageTokenId;
     }
@@ -156,10 +157,5 @@ public final class PromptEncoder {
             n++;
         }
         return n;
-    }
-
-    /** The tokenizer prompts are encoded with. */
-    public LlavaTokenizer tokenizer() {
-        return tokenizer;
     }
 }

@@ -124,6 +124,7 @@ class PromptEncoderTest {
 
         EncodedPrompt prompt = encoder.encode("What?", true);
 
+        assertThat(encoder.imageTokenId()).isEqualTo(-200);
         String expected = "A chat between a curious human and an artificial intelligence assistant. The assistant gives "
                 + "helpful, detailed, and polite answers to the human's questions. USER: <image>\nWhat? ASSISTANT:";
         assertThat(prompt.text()).isEqualTo(expected);
