@@ -55,7 +55,7 @@ raw_png("grey4.png", 8, 3, 4, 0, [bytes((r[i] << 4) | r[i + 1] for i in range(0,
 # BMP, 24-bit.
 Image.fromarray(rng.integers(0, 256, (7, 5, 3), dtype=np.uint8), "RGB").save("rgb.bmp")
 
-# JPEGs: colour with every EXIF orientation, grey, and CMYK (rejected with a clear error).
+# JPEGs: colour with every EXIF orientation, grey, and CMYK.
 base = np.zeros((24, 40, 3), dtype=np.uint8)
 base[..., 0] = np.linspace(0, 255, 40, dtype=np.uint8)[None, :]
 base[..., 1] = np.linspace(0, 255, 24, dtype=np.uint8)[:, None]
@@ -65,10 +65,10 @@ for orientation in range(1, 9):
     exif[0x0112] = orientation
     Image.fromarray(base, "RGB").save(f"orientation{orientation}.jpg", quality=92, exif=exif.tobytes())
 Image.fromarray(base[..., 0], "L").save("grey.jpg", quality=90)
-Image.fromarray(base, "RGB").convert("CMYK").save("cmyk.jpg", quality=90)
+Image.fromarray(base, "RGB").convert("CMYK").save("cmyk.jpg", quality=90)  # Adobe CMYK, as print workflows produce
 
 for name in ["rgba_transparent.png", "la.png", "palette.png", "palette.gif", "bilevel.png", "grey16.png", "rgb16.png",
-             "la16.png", "grey4.png", "rgb.bmp", "grey.jpg"] + [f"orientation{o}.jpg" for o in range(1, 9)]:
+             "la16.png", "grey4.png", "rgb.bmp", "grey.jpg", "cmyk.jpg"] + [f"orientation{o}.jpg" for o in range(1, 9)]:
     expected(name)
 
 # Resampler references: noise (worst case for rounding) resized up, down and to extreme aspect ratios.

@@ -30,7 +30,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  *       byte (PIL's "RGB;16B", "LA;16B" unpackers);</li>
  *   <li>the EXIF orientation tag (read with metadata-extractor) is applied like {@code exif_transpose}.</li>
  * </ul>
- * CMYK/YCCK images and other colour spaces are rejected with {@link ImageDecodingException}.
+ * CMYK JPEGs are converted with PIL's {@code cmyk2rgb} formula; other colour spaces are rejected with
+ * {@link ImageDecodingException}.
  */
 public final class ImageDecoder {
 
@@ -98,10 +99,13 @@ public final class ImageDecoder {
 
         int colourType = colorModel.getColorSpace().getType();
         int colours = colorModel.getNumColorComponents();
+        if (colourType == ColorSpace.TYPE_CMYK && colours == 4) {
+            return cmykToRgb(raster, width, height, format);
+        }
         boolean grey = colourType == ColorSpace.TYPE_GRAY && colours == 1;
         if (!grey && !(colourType == ColorSpace.TYPE_RGB && colours == 3)) {
             throw new ImageDecodingException("unsupported " + format + " colour space (type " + colourType + ", "
-                    + colours + " colour components); only RGB, grey and palette images are accepted");
+                    + colours + " colour components); only RGB, grey, palette and CMYK images are accepted");
         }
         if (colorModel.isAlphaPremultiplied()) {
             throw new ImageDecodingException(format + " image with premultiplied alpha is not supported");
@@ -123,6 +127,29 @@ public final class ImageDecoder {
                 int o = (y * width + x) * 3;
                 for (int c = 0; c < 3; c++) {
                     out[o + c] = (byte) to8Bit(row[x * bands + band[c]], bits[band[c]], clip16);
+                }
+            }
+        }
+        return new RgbImage(width, height, out);
+    }
+
+    /** PIL's {@code cmyk2rgb}: {@code 255 - k} scaled down by each ink, with its integer rounding. */
+    private static RgbImage cmykToRgb(Raster raster, int width, int height, String format) {
+        for (int bits : raster.getSampleModel().getSampleSize()) {
+            if (bits != 8) {
+                throw new ImageDecodingException(format + " CMYK image with " + bits + "-bit samples is not supported");
+            }
+        }
+        byte[] out = new byte[width * height * 3];
+        int[] row = null;
+        for (int y = 0; y < height; y++) {
+            row = raster.getPixels(0, y, width, 1, row);
+            for (int x = 0; x < width; x++) {
+                int notBlack = 255 - row[x * 4 + 3];
+                for (int c = 0; c < 3; c++) {
+                    int product = row[x * 4 + c] * notBlack + 128;
+                    int v = notBlack - (((product >> 8) + product) >> 8);
+                    out[(y * width + x) * 3 + c] = (byte) Math.max(0, Math.min(255, v));
                 }
             }
         }
