@@ -42,6 +42,7 @@ public final class ChatTemplate {
             .withEvaluateMapKeys(true)
             .withIterateOverMapKeys(true)
             .withKeepNullableLoopValues(true)
+            .withUsePyishObjectMapper(true)
             .build();
 
     private final String source;

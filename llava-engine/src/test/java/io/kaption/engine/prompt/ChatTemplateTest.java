@@ -59,6 +59,12 @@ class ChatTemplateTest {
     }
 
     @Test
+    void listsAndDictsPrintAsPythonReprs() {
+        ChatTemplate template = new ChatTemplate("{{ [1, 'a'] }} {{ {'k': 1} }} {{ 7 // 2 }} {{ 'abc'[1:] }}");
+        assertThat(template.render(List.of(), true, SPECIAL)).isEqualTo("[1, 'a'] {'k': 1} 3 bc");
+    }
+
+    @Test
     void pythonStringMethodsBehaveLikePython() {
         ChatTemplate template = new ChatTemplate("{{ s.strip('x') }}|{{ s.split('x') | length }}|{{ s.lstrip('x') }}"
                 + "|{{ '-'.join(['a', 'b']) }}|{{ 'a  b '.split() | length }}|{{ s.endswith(('y', 'x')) }}"
@@ -76,8 +82,8 @@ class ChatTemplateTest {
                 "{\"chat_template\": [{\"name\": \"tool_use\", \"template\": \"T\"}, {\"name\": \"default\", \"template\": \"D{{ bos_token }}\"}]}");
         assertThat(ChatTemplate.find(dir).orElseThrow().render(List.of(), true, SPECIAL)).isEqualTo("D<s>");
 
-        Files.writeString(dir.resolve("chat_template.json"), "{\"chat_template\": \"J{{ add_generation_prompt }}\"}");
-        assertThat(ChatTemplate.find(dir).orElseThrow().render(List.of(), false, SPECIAL)).isEqualTo("Jfalse");
+        Files.writeString(dir.resolve("chat_template.json"), "{\"chat_template\": \"J{% if add_generation_prompt %}G{% endif %}\"}");
+        assertThat(ChatTemplate.find(dir).orElseThrow().render(List.of(), true, SPECIAL)).isEqualTo("JG");
     }
 
     static Path resource(String name) {
