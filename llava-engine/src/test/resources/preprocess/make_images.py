@@ -65,10 +65,17 @@ for orientation in range(1, 9):
     exif[0x0112] = orientation
     Image.fromarray(base, "RGB").save(f"orientation{orientation}.jpg", quality=92, exif=exif.tobytes())
 Image.fromarray(base[..., 0], "L").save("grey.jpg", quality=90)
+# Odd-sized noisy photo-like image: chroma upsampling at the edges, progressive scans, every subsampling mode.
+photo = np.clip(base.repeat(2, 0).repeat(2, 1)[:37, :53].astype(int) + rng.integers(-40, 40, (37, 53, 3)), 0, 255)
+photo = Image.fromarray(photo.astype(np.uint8), "RGB")
+photo.save("progressive.jpg", quality=85, progressive=True)
+for subsampling, label in [(0, "444"), (1, "422"), (2, "420")]:
+    photo.save(f"subsampling{label}.jpg", quality=75, subsampling=subsampling)
 Image.fromarray(base, "RGB").convert("CMYK").save("cmyk.jpg", quality=90)  # Adobe CMYK, as print workflows produce
 
 for name in ["rgba_transparent.png", "la.png", "palette.png", "palette.gif", "bilevel.png", "grey16.png", "rgb16.png",
-             "la16.png", "grey4.png", "rgb.bmp", "grey.jpg", "cmyk.jpg"] + [f"orientation{o}.jpg" for o in range(1, 9)]:
+             "la16.png", "grey4.png", "rgb.bmp", "grey.jpg", "cmyk.jpg", "progressive.jpg", "subsampling444.jpg",
+             "subsampling422.jpg", "subsampling420.jpg"] + [f"orientation{o}.jpg" for o in range(1, 9)]:
     expected(name)
 
 # Resampler references: noise (worst case for rounding) resized up, down and to extreme aspect ratios.

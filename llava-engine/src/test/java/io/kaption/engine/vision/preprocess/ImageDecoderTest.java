@@ -25,7 +25,8 @@ class ImageDecoderTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"orientation1.jpg", "orientation2.jpg", "orientation3.jpg", "orientation4.jpg",
-            "orientation5.jpg", "orientation6.jpg", "orientation7.jpg", "orientation8.jpg", "grey.jpg", "cmyk.jpg"})
+            "orientation5.jpg", "orientation6.jpg", "orientation7.jpg", "orientation8.jpg", "grey.jpg", "cmyk.jpg",
+            "progressive.jpg", "subsampling444.jpg", "subsampling422.jpg", "subsampling420.jpg"})
     void jpegsAreDecodedAndExifOrientedLikePillow(String name) {
         RgbImage actual = ImageDecoder.decode(ReferenceImages.bytes(name));
         RgbImage expected = ReferenceImages.expectedRgb(name);
