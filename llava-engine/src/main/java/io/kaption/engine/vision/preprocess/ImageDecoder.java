@@ -11,7 +11,10 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Iterator;
+import java.util.Locale;
+import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -55,7 +58,7 @@ public final class ImageDecoder {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
                 throw new ImageDecodingException("unrecognised image format (" + bytes.length + " bytes, starting "
-                        + hexPrefix(bytes) + "); readable formats: " + String.join(", ", ImageIO.getReaderFormatNames()));
+                        + hexPrefix(bytes) + "); readable formats: " + readableFormats());
             }
             ImageReader reader = readers.next();
             try {
@@ -72,7 +75,8 @@ public final class ImageDecoder {
         } catch (ImageDecodingException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new ImageDecodingException("cannot decode image (" + bytes.length + " bytes): " + e.getMessage(), e);
+            String reason = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            throw new ImageDecodingException("cannot decode image (" + bytes.length + " bytes): " + reason, e);
         }
     }
 
@@ -212,6 +216,11 @@ public final class ImageDecoder {
             }
         }
         return new RgbImage(outW, outH, out);
+    }
+
+    private static String readableFormats() {
+        return Arrays.stream(ImageIO.getReaderFormatNames()).map(name -> name.toLowerCase(Locale.ROOT)).distinct()
+                .sorted().collect(Collectors.joining(", "));
     }
 
     private static String hexPrefix(byte[] bytes) {
