@@ -33,7 +33,7 @@ public final class FixtureTensors {
         JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
         int dataStart = 8 + (int) headerLength;
         FixtureTensors out = new FixtureTensors();
-        header.fields().forEachRemaining(entry -> {
+        header.properties().forEach(entry -> {
             if (entry.getKey().equals("__metadata__")) {
                 return;
             }

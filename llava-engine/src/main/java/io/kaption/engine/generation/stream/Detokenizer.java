@@ -61,7 +61,7 @@ public final class Detokenizer {
                 pieces[id] = vocab.get(id).get(0).asText();
             }
         } else {
-            vocab.fields().forEachRemaining(e -> pieces[e.getValue().asInt()] = e.getKey());
+            vocab.properties().forEach(e -> pieces[e.getValue().asInt()] = e.getKey());
         }
         for (JsonNode token : root.path("added_tokens")) {
             int id = token.get("id").asInt();

@@ -45,7 +45,7 @@ class DetokenizerTest {
             for (JsonNode c : LlavaFixtures.cases(variant).get("cases")) {
                 String id = c.get("id").asText();
                 if (c.has("preprocess")) {
-                    c.get("preprocess").fields().forEachRemaining(mode -> out.add(Arguments.of(variant, id + "." + mode.getKey(),
+                    c.get("preprocess").properties().forEach(mode -> out.add(Arguments.of(variant, id + "." + mode.getKey(),
                             mode.getValue().get("new_token_ids"), mode.getValue().get("new_text").asText())));
                 }
                 if (c.has("new_text")) {
