@@ -74,6 +74,11 @@ public final class LlavaEngine implements AutoCloseable {
         return model.config();
     }
 
+    /** For tests that watch native memory. */
+    LlavaModel model() {
+        return model;
+    }
+
     /**
      * Generates for every request; a request that is invalid (prompt too long, image not matching the model)
      * fails alone with {@link io.kaption.engine.generation.FinishReason#ERROR}. Results are in request order.

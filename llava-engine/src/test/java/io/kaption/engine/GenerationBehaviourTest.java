@@ -65,6 +65,17 @@ class GenerationBehaviourTest {
     }
 
     @Test
+    void nativeArraysStayFlatOverALongGeneration() {
+        List<Integer> liveArrays = new ArrayList<>();
+        int before = engine.model().manager().getManagedArrays().size();
+        GenerationResult result = engine.generate(List.of(request("square", SamplingParams.greedy(60))),
+                (request, token) -> liveArrays.add(engine.model().manager().getManagedArrays().size())).get(0);
+        assertThat(result.tokenIds()).hasSize(60);
+        assertThat(liveArrays.subList(1, 60)).containsOnly(liveArrays.get(1));
+        assertThat(engine.model().manager().getManagedArrays()).hasSize(before);
+    }
+
+    @Test
     void topKOneIsGreedy() {
         SamplingParams topK1 = SamplingParams.greedy(12).withSampling(0.7, 1, 0.9, 5);
         assertThat(engine.generate(List.of(request("tall", topK1)), TokenListener.NONE).get(0).tokenIds())
