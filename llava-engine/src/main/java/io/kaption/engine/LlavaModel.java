@@ -11,9 +11,11 @@ import io.kaption.engine.vision.AnyresPacking;
 import io.kaption.engine.vision.ClipVisionTower;
 import io.kaption.engine.vision.MultimodalProjector;
 import io.kaption.engine.vision.PixelValues;
+import io.kaption.engine.weights.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,28 +42,31 @@ public final class LlavaModel implements AutoCloseable {
     }
 
     public static LlavaModel load(Path directory, Path visionTowerOverride, DataType computeType) {
-        System.setProperty("ai.djl.offline", "true");
         long started = System.nanoTime();
         try (LlavaCheckpoint checkpoint = LlavaCheckpoint.open(directory, visionTowerOverride)) {
-            LlavaConfig config = checkpoint.config();
-            if (config.anyres() && config.keepClsFeature()) {
-                throw new IllegalArgumentException("anyres with the \"full\" feature strategy is not supported");
-            }
-            NDManager manager = NDManager.newBaseManager();
-            try {
-                ParameterLoader params = new ParameterLoader(checkpoint::tensor, manager, computeType);
-                LlavaModel model = new LlavaModel(config, manager, new ClipVisionTower(config, params),
-                        new MultimodalProjector(params),
-                        config.anyres() ? params.array("image_newline") : null,
-                        new LlamaDecoder(config.text(), params));
-                LOG.info("loaded {} checkpoint {} ({}, {} text layers, {} vision layers run) in {} ms",
-                        config.format(), directory, computeType, config.text().numLayers(),
-                        config.visionLayersToRun(), (System.nanoTime() - started) / 1_000_000);
-                return model;
-            } catch (RuntimeException e) {
-                manager.close();
-                throw e;
-            }
+            LlavaModel model = build(checkpoint.config(), checkpoint::tensor, computeType);
+            LOG.info("loaded {} checkpoint {} ({}, {} text layers, {} vision layers run) in {} ms",
+                    checkpoint.config().format(), directory, computeType, checkpoint.config().text().numLayers(),
+                    checkpoint.config().visionLayersToRun(), (System.nanoTime() - started) / 1_000_000);
+            return model;
+        }
+    }
+
+    /** Builds the network from tensors addressed by llava-hf names (a checkpoint, or generated weights). */
+    public static LlavaModel build(LlavaConfig config, Function<String, Tensor> tensors, DataType computeType) {
+        System.setProperty("ai.djl.offline", "true");
+        if (config.anyres() && config.keepClsFeature()) {
+            throw new IllegalArgumentException("anyres with the \"full\" feature strategy is not supported");
+        }
+        NDManager manager = NDManager.newBaseManager();
+        try {
+            ParameterLoader params = new ParameterLoader(tensors, manager, computeType);
+            return new LlavaModel(config, manager, new ClipVisionTower(config, params),
+                    new MultimodalProjector(params), config.anyres() ? params.array("image_newline") : null,
+                    new LlamaDecoder(config.text(), params));
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
         }
     }
 
