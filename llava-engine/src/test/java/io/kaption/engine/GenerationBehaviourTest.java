@@ -76,6 +76,26 @@ class GenerationBehaviourTest {
     }
 
     @Test
+    void float16ComputeTracksFloat32() {
+        JsonNode c = fixture.caseById("square");
+        float[] reference = fixture.tensor(c.path("preprocess").path("hf").path("logits_last").asText()).data();
+        try (LlavaEngine half = LlavaEngine.load(fixture.modelDir(),
+                new LlavaEngine.Options(LlavaEngine.Precision.FLOAT16, null, 4))) {
+            float[] logits = half.promptLogits(LlavaFixture.ints(c.path("input_ids")), fixture.pixelsOfCase(c, "hf"));
+            float worst = 0;
+            float largest = 0;
+            for (int i = 0; i < logits.length; i++) {
+                worst = Math.max(worst, Math.abs(logits[i] - reference[i]));
+                largest = Math.max(largest, Math.abs(reference[i]));
+            }
+            assertThat(worst).isGreaterThan(0f).isLessThan(largest * 0.01f);
+            GenerationResult result = half.generate(List.of(request("square", SamplingParams.greedy(4))),
+                    TokenListener.NONE).get(0);
+            assertThat(result.tokenIds()).hasSize(4);
+        }
+    }
+
+    @Test
     void topKOneIsGreedy() {
         SamplingParams topK1 = SamplingParams.greedy(12).withSampling(0.7, 1, 0.9, 5);
         assertThat(engine.generate(List.of(request("tall", topK1)), TokenListener.NONE).get(0).tokenIds())

@@ -77,10 +77,6 @@ public final class LlavaCheckpoint implements AutoCloseable {
         return config;
     }
 
-    public boolean has(String name) {
-        return locate(name) != null;
-    }
-
     public Tensor tensor(String name) {
         Located located = locate(name);
         if (located == null) {

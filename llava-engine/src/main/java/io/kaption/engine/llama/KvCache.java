@@ -37,14 +37,6 @@ public final class KvCache implements AutoCloseable {
         this.capacity = (int) keys[0].getShape().get(2);
     }
 
-    public int rows() {
-        return (int) keys[0].getShape().get(0);
-    }
-
-    public int capacity() {
-        return capacity;
-    }
-
     /** Makes room for {@code slots} time slots, keeping the first {@code used}. */
     public void ensureCapacity(int slots, int used) {
         if (slots <= capacity) {

@@ -49,10 +49,6 @@ public final class LlamaDecoder {
         this.inverseFrequencies = inverseFrequencies(config);
     }
 
-    public TextConfig config() {
-        return config;
-    }
-
     /** Token embeddings {@code [..., hidden]} for int64 {@code ids} (created in the caller's scope). */
     public NDArray embed(NDArray ids) {
         return ids.getNDArrayInternal().embedding(ids, embedTokens, SparseFormat.DENSE).singletonOrThrow();

@@ -25,8 +25,4 @@ public record Tensor(long[] shape, float[] data) {
     public int dim(int axis) {
         return (int) shape[axis < 0 ? shape.length + axis : axis];
     }
-
-    public int rank() {
-        return shape.length;
-    }
 }
