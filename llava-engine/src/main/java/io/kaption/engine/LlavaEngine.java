@@ -1,0 +1,210 @@
+package io.kaption.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.kaption.engine.generation.GenerationBatch;
+import io.kaption.engine.generation.GenerationRequest;
+import io.kaption.engine.generation.GenerationResult;
+import io.kaption.engine.generation.SamplingParams;
+import io.kaption.engine.generation.Sequence;
+import io.kaption.engine.generation.TokenListener;
+import io.kaption.engine.checkpoint.LlavaConfig;
+import io.kaption.engine.vision.PixelValues;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the CLI and the Kafka worker call: a LLaVA checkpoint loaded once, generating for lists of requests. Not
+ * thread-safe: one {@link #generate} at a time.
+ */
+public final class LlavaEngine implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LlavaEngine.class);
+
+    /** Compute precision; weights are cast once at load. */
+    public enum Precision {
+        FLOAT32(DataType.FLOAT32), FLOAT16(DataType.FLOAT16);
+
+        final DataType dataType;
+
+        Precision(DataType dataType) {
+            this.dataType = dataType;
+        }
+    }
+
+    /**
+     * @param precision    compute dtype
+     * @param visionTower  CLIP directory overriding {@code mm_vision_tower} of original checkpoints, or null
+     * @param maxBatchSize rows decoded together; further requests join as rows finish
+     */
+    public record Options(Precision precision, Path visionTower, int maxBatchSize) {
+
+        public static final Options DEFAULTS = new Options(Precision.FLOAT32, null, 16);
+
+        public Options {
+            Objects.requireNonNull(precision, "precision");
+            if (maxBatchSize < 1) {
+                throw new IllegalArgumentException("maxBatchSize must be >= 1");
+            }
+        }
+    }
+
+    private final LlavaModel model;
+    private final Options options;
+
+    private LlavaEngine(LlavaModel model, Options options) {
+        this.model = model;
+        this.options = options;
+    }
+
+    public static LlavaEngine load(Path directory, Options options) {
+        return new LlavaEngine(LlavaModel.load(directory, options.visionTower(), options.precision().dataType),
+                options);
+    }
+
+    public LlavaConfig config() {
+        return model.config();
+    }
+
+    /** For tests that watch native memory. */
+    LlavaModel model() {
+        return model;
+    }
+
+    /**
+     * Generates for every request; a request that is invalid (prompt too long, image not matching the model)
+     * fails alone with {@link io.kaption.engine.generation.FinishReason#ERROR}. Results are in request order.
+     */
+    public List<GenerationResult> generate(List<GenerationRequest> requests, TokenListener listener) {
+        GenerationResult[] results = new GenerationResult[requests.size()];
+        Deque<Sequence> pending = new ArrayDeque<>();
+        for (int i = 0; i < requests.size(); i++) {
+            try {
+                pending.add(prepare(i, requests.get(i)));
+            } catch (IllegalArgumentException e) {
+                LOG.info("request {} rejected: {}", i, e.getMessage());
+                results[i] = GenerationResult.failed(e.getMessage(), 0);
+                listener.onFinish(i, results[i]);
+            }
+        }
+        TokenListener collecting = new TokenListener() {
+            @Override
+            public void onToken(int request, int token) {
+                listener.onToken(request, token);
+            }
+
+            @Override
+            public void onFinish(int request, GenerationResult result) {
+                results[request] = result;
+                listener.onFinish(request, result);
+            }
+        };
+        try (GenerationBatch batch = new GenerationBatch(model, collecting)) {
+            while (!pending.isEmpty() || !batch.isEmpty()) {
+                List<Sequence> joining = new ArrayList<>();
+                while (!pending.isEmpty() && batch.size() + joining.size() < options.maxBatchSize()) {
+                    joining.add(pending.poll());
+                }
+                if (!joining.isEmpty()) {
+                    batch.add(joining);
+                } else {
+                    batch.step();
+                }
+            }
+        }
+        return Arrays.asList(results);
+    }
+
+    /** Logits at the last prompt position (those of the first generated token), float32 {@code [vocab]}. */
+    public float[] promptLogits(int[] promptIds, PixelValues image) {
+        Sequence sequence = prepare(0, new GenerationRequest(promptIds, image, SamplingParams.greedy(1)));
+        try (GenerationBatch batch = new GenerationBatch(model, TokenListener.NONE)) {
+            return batch.prefillLogits(List.of(sequence))[0];
+        }
+    }
+
+    /** CLIP features of one image (the projector's input), {@code [patches, N, Dv]} flattened. */
+    public float[] visionFeatures(PixelValues image) {
+        model.imageFeatureCount(image);
+        try (NDManager scope = model.manager().newSubManager()) {
+            return toFloat32(model.visionFeatures(List.of(image), scope));
+        }
+    }
+
+    /** Features written into the image-token positions, {@code [N, D]} flattened. */
+    public float[] imageFeatures(PixelValues image) {
+        model.imageFeatureCount(image);
+        try (NDManager scope = model.manager().newSubManager()) {
+            return toFloat32(model.imageFeatures(List.of(image), scope).get(0));
+        }
+    }
+
+    private static float[] toFloat32(NDArray array) {
+        return array.toType(DataType.FLOAT32, false).toFloatArray();
+    }
+
+    /** Validates a request and expands its image token; throws IllegalArgumentException with the reason. */
+    private Sequence prepare(int index, GenerationRequest request) {
+        LlavaConfig config = model.config();
+        int imageToken = config.imageTokenId();
+        int[] ids = request.promptIds();
+        int imageTokens = (int) Arrays.stream(ids).filter(id -> id == imageToken).count();
+        int[] expanded = ids;
+        if (request.image() == null) {
+            if (imageTokens > 0) {
+                throw new IllegalArgumentException("the prompt has an image token but the request has no image");
+            }
+        } else {
+            int features = model.imageFeatureCount(request.image());
+            if (imageTokens == 1 && features != 1) {
+                expanded = expand(ids, imageToken, features);
+            } else if (imageTokens != features) {
+                throw new IllegalArgumentException("the prompt has " + imageTokens + " image tokens; expected one "
+                        + "(or " + features + ", already expanded) for one image");
+            }
+        }
+        for (int id : expanded) {
+            if (id != imageToken && (id < 0 || id >= config.text().vocabSize())) {
+                throw new IllegalArgumentException("prompt token id " + id + " is outside the vocabulary");
+            }
+        }
+        int promptMax = request.params().promptMaxTokens();
+        if (promptMax > 0 && expanded.length > promptMax) {
+            throw new IllegalArgumentException("the prompt has " + expanded.length + " tokens (image included), "
+                    + "more than prompt_max_tokens " + promptMax);
+        }
+        int maxPositions = config.text().maxPositions();
+        if (expanded.length + request.params().maxNewTokens() > maxPositions) {
+            throw new IllegalArgumentException("prompt (" + expanded.length + " tokens) plus max_new_tokens ("
+                    + request.params().maxNewTokens() + ") exceeds the model's " + maxPositions + " positions");
+        }
+        return new Sequence(index, expanded, request.image(), request.params());
+    }
+
+    private static int[] expand(int[] ids, int imageToken, int count) {
+        int[] out = new int[ids.length - 1 + count];
+        int o = 0;
+        for (int id : ids) {
+            if (id == imageToken) {
+                Arrays.fill(out, o, o + count, imageToken);
+                o += count;
+            } else {
+                out[o++] = id;
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

@@ -1,0 +1,210 @@
+package io.kaption.engine.bench;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.kaption.engine.LlavaModel;
+import io.kaption.engine.checkpoint.CheckpointFormat;
+import io.kaption.engine.checkpoint.LlavaConfig;
+import io.kaption.engine.checkpoint.TextConfig;
+import io.kaption.engine.checkpoint.VisionConfig;
+import io.kaption.engine.generation.GenerationBatch;
+import io.kaption.engine.generation.SamplingParams;
+import io.kaption.engine.generation.Sequence;
+import io.kaption.engine.generation.TokenListener;
+import io.kaption.engine.vision.PixelValues;
+import io.kaption.engine.weights.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Prefill time and decode throughput of a ≈150M-parameter LLaVA-shaped model built in memory from seeded random
+ * weights (CLIP 224/14, 512 wide, 6 layers; Llama 768 wide, 12 layers, vocab 32064), one 224×224 image and a
+ * 28-token prompt per row, 32 new tokens (greedy, never stopping early).
+ *
+ * <pre>java -cp ... io.kaption.engine.bench.EngineBenchmark [float32|float16 ...] [--batches 1,4,16] [--repeats 3]</pre>
+ */
+public final class EngineBenchmark {
+
+    private static final int PROMPT_TOKENS = 28;
+    private static final int NEW_TOKENS = 32;
+    private static final int IMAGE_TOKEN = 32000;
+
+    private EngineBenchmark() {}
+
+    public static void main(String[] args) {
+        List<DataType> types = new ArrayList<>();
+        int[] batches = {1, 4, 16};
+        int repeats = 3;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "float32" -> types.add(DataType.FLOAT32);
+                case "float16" -> types.add(DataType.FLOAT16);
+                case "--batches" -> batches = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        if (types.isEmpty()) {
+            types = List.of(DataType.FLOAT32, DataType.FLOAT16);
+        }
+        LlavaConfig config = config();
+        System.out.printf(Locale.ROOT, "threads: %d available processors%n", Runtime.getRuntime().availableProcessors());
+        for (DataType type : types) {
+            try (LlavaModel model = LlavaModel.build(config, EngineBenchmark::randomTensor, type)) {
+                System.out.printf(Locale.ROOT, "%s: %.1fM parameters%n", type, parameterCount(config) / 1e6);
+                run(model, 1, 1); // warm-up: first-use costs of the native library
+                for (int batch : batches) {
+                    double bestPrefill = Double.MAX_VALUE;
+                    double bestDecode = 0;
+                    double bestVision = Double.MAX_VALUE;
+                    for (int r = 0; r < repeats; r++) {
+                        double[] result = run(model, batch, NEW_TOKENS);
+                        bestPrefill = Math.min(bestPrefill, result[0]);
+                        bestDecode = Math.max(bestDecode, result[1]);
+                        bestVision = Math.min(bestVision, visionSeconds(model, batch));
+                    }
+                    System.out.printf(Locale.ROOT,
+                            "%s batch %2d: prefill %.3f s (of which CLIP + projector %.3f s), decode %.1f tokens/s"
+                                    + " (%.1f ms/step)%n",
+                            type, batch, bestPrefill, bestVision, bestDecode, 1000.0 * batch / bestDecode);
+                }
+            }
+        }
+    }
+
+    /** @return prefill seconds (vision, projector, prompt forward, first token) and decode tokens per second */
+    private static double[] run(LlavaModel model, int batch, int newTokens) {
+        List<Sequence> rows = new ArrayList<>();
+        SamplingParams params = SamplingParams.greedy(newTokens);
+        SplittableRandom random = new SplittableRandom(11);
+        int features = model.config().featuresPerTile();
+        for (int r = 0; r < batch; r++) {
+            int[] ids = new int[PROMPT_TOKENS - 1 + features];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = i >= 5 && i < 5 + features ? IMAGE_TOKEN : 3 + random.nextInt(30000);
+            }
+            ids[0] = 1;
+            rows.add(new Sequence(r, ids, image(model.config().vision(), random), params));
+        }
+        try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE)) {
+            long start = System.nanoTime();
+            generation.add(rows);
+            long prefilled = System.nanoTime();
+            int steps = 0;
+            while (!generation.isEmpty()) {
+                generation.step();
+                steps++;
+            }
+            long done = System.nanoTime();
+            return new double[] {(prefilled - start) / 1e9, (double) steps * batch / ((done - prefilled) / 1e9)};
+        }
+    }
+
+    /** The image part of a prefill alone: CLIP tower and projector for {@code batch} images. */
+    private static double visionSeconds(LlavaModel model, int batch) {
+        SplittableRandom random = new SplittableRandom(11);
+        List<PixelValues> images = new ArrayList<>();
+        for (int r = 0; r < batch; r++) {
+            images.add(image(model.config().vision(), random));
+        }
+        try (NDManager scope = model.manager().newSubManager()) {
+            long start = System.nanoTime();
+            model.imageFeatures(images, scope).get(batch - 1).toType(DataType.FLOAT32, false).toFloatArray();
+            return (System.nanoTime() - start) / 1e9;
+        }
+    }
+
+    private static PixelValues image(VisionConfig vision, SplittableRandom random) {
+        int size = vision.imageSize();
+        float[] data = new float[3 * size * size];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) (random.nextDouble() * 4 - 2);
+        }
+        return new PixelValues(data, 1, size, size, size, 0, 0);
+    }
+
+    static LlavaConfig config() {
+        VisionConfig vision = new VisionConfig(224, 14, 3, 512, 2048, 6, 8, 1e-5);
+        TextConfig text = new TextConfig("llama", 768, 2048, 12, 12, 12, 64, 10000.0, 1e-5, 32064, 4096, 0);
+        // No EOS can stop the run early: the end id is outside the vocabulary.
+        return new LlavaConfig(CheckpointFormat.HF_LLAVA, text, vision, IMAGE_TOKEN, -2, false, false, List.of(),
+                List.of(-1));
+    }
+
+    /** Seeded random weights: norms 1, biases 0, everything else N(0, 0.02²). */
+    static Tensor randomTensor(String name) {
+        LlavaConfig config = config();
+        long[] shape = shapeOf(name, config);
+        int count = (int) Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        float[] data = new float[count];
+        boolean norm = name.contains("norm") || name.contains("layrnorm");
+        if (norm && name.endsWith(".weight")) {
+            Arrays.fill(data, 1f);
+        } else if (!name.endsWith(".bias")) {
+            SplittableRandom random = new SplittableRandom(name.hashCode());
+            for (int i = 0; i < count; i++) {
+                data[i] = (float) (gaussian(random) * 0.02);
+            }
+        }
+        return new Tensor(shape, data);
+    }
+
+    private static double gaussian(SplittableRandom random) {
+        // Box-Muller; SplittableRandom has no nextGaussian in Java 17
+        return Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
+    }
+
+    private static long[] shapeOf(String name, LlavaConfig config) {
+        VisionConfig v = config.vision();
+        TextConfig t = config.text();
+        long dv = v.hiddenSize();
+        long d = t.hiddenSize();
+        long kv = (long) t.numKvHeads() * t.headDim();
+        String leaf = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
+        if (name.startsWith("vision_tower.")) {
+            if (name.endsWith("class_embedding")) {
+                return new long[] {dv};
+            }
+            return switch (leaf) {
+                case "patch_embedding.weight" -> new long[] {dv, 3, v.patchSize(), v.patchSize()};
+                case "position_embedding.weight" -> new long[] {v.patchesPerSide() * v.patchesPerSide() + 1, dv};
+                case "fc1.weight" -> new long[] {v.intermediateSize(), dv};
+                case "fc1.bias" -> new long[] {v.intermediateSize()};
+                case "fc2.weight" -> new long[] {dv, v.intermediateSize()};
+                default -> leaf.endsWith(".weight") && leaf.contains("proj") ? new long[] {dv, dv} : new long[] {dv};
+            };
+        }
+        if (name.startsWith("multi_modal_projector.")) {
+            return switch (leaf) {
+                case "linear_1.weight" -> new long[] {d, dv};
+                case "linear_2.weight" -> new long[] {d, d};
+                default -> new long[] {d};
+            };
+        }
+        return switch (leaf) {
+            case "embed_tokens.weight", "lm_head.weight" -> new long[] {t.vocabSize(), d};
+            case "q_proj.weight", "o_proj.weight" -> new long[] {d, d};
+            case "k_proj.weight", "v_proj.weight" -> new long[] {kv, d};
+            case "gate_proj.weight", "up_proj.weight" -> new long[] {t.intermediateSize(), d};
+            case "down_proj.weight" -> new long[] {d, t.intermediateSize()};
+            default -> new long[] {d};
+        };
+    }
+
+    private static long parameterCount(LlavaConfig config) {
+        VisionConfig v = config.vision();
+        TextConfig t = config.text();
+        long dv = v.hiddenSize();
+        long d = t.hiddenSize();
+        long visionLayer = 4 * dv * dv + 2 * dv * v.intermediateSize() + 9 * dv + v.intermediateSize();
+        long vision = dv * 3 * v.patchSize() * v.patchSize() + (long) (v.patchesPerSide() * v.patchesPerSide() + 2)
+                * dv + v.numLayers() * visionLayer;
+        long projector = dv * d + d * d + 2 * d;
+        long textLayer = 4 * d * d + 3 * d * t.intermediateSize() + 2 * d;
+        long text = 2L * t.vocabSize() * d + t.numLayers() * textLayer + d;
+        return vision + projector + text;
+    }
+}

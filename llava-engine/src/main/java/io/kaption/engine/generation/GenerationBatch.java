@@ -1,0 +1,289 @@
+package io.kaption.engine.generation;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.kaption.engine.LlavaModel;
+import io.kaption.engine.checkpoint.TextConfig;
+import io.kaption.engine.llama.KvCache;
+import io.kaption.engine.vision.PixelValues;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Rows decoding together, step by step. Rows are independent sequences sharing one KV-cache time axis: a row
+ * that joined later is left-padded (its keys start at its own {@code cacheStart}, earlier slots are masked and
+ * its RoPE positions count from its own first token), so rows can join ({@link #add}) and leave (when finished)
+ * between any two steps — continuous batching.
+ */
+public final class GenerationBatch implements AutoCloseable {
+
+    /** Additive mask value; float32 softmax turns it into an exact zero weight. */
+    private static final float MASKED = -Float.MAX_VALUE;
+
+    private final LlavaModel model;
+    private final TokenListener listener;
+    private final NDManager manager;
+    private final List<Sequence> rows = new ArrayList<>();
+    private KvCache cache;
+    /** Slots used on the shared time axis. */
+    private int length;
+
+    public GenerationBatch(LlavaModel model, TokenListener listener) {
+        this.model = model;
+        this.listener = listener;
+        this.manager = model.manager().newSubManager();
+    }
+
+    public int size() {
+        return rows.size();
+    }
+
+    public boolean isEmpty() {
+        return rows.isEmpty();
+    }
+
+    /**
+     * Prefills {@code joining} (one forward pass over their left-padded prompts, images scattered in), picks
+     * each one's first token, and merges them into the running rows.
+     */
+    public void add(List<Sequence> joining) {
+        if (joining.isEmpty()) {
+            return;
+        }
+        int padded = joining.stream().mapToInt(Sequence::promptLength).max().orElseThrow();
+        int capacity = padded + joining.stream().mapToInt(Sequence::remainingTokens).max().orElseThrow();
+        KvCache joiningCache = newCache(joining.size(), capacity);
+        float[][] logits;
+        try {
+            logits = prefill(joining, padded, joiningCache);
+        } catch (RuntimeException e) {
+            joiningCache.close();
+            throw e;
+        }
+        merge(joining, joiningCache, padded);
+        chooseAndEmit(logits, rows.size() - joining.size());
+    }
+
+    /** Raw logits at the last prompt position of each sequence, without generating (for scoring and tests). */
+    public float[][] prefillLogits(List<Sequence> sequences) {
+        int padded = sequences.stream().mapToInt(Sequence::promptLength).max().orElseThrow();
+        try (KvCache scratch = newCache(sequences.size(), padded)) {
+            return prefill(sequences, padded, scratch);
+        }
+    }
+
+    private KvCache newCache(int rowCount, int capacity) {
+        TextConfig text = model.config().text();
+        return new KvCache(manager, text.numLayers(), rowCount, text.numKvHeads(), text.headDim(), capacity,
+                model.computeType());
+    }
+
+    /** One forward pass over the left-padded prompts, keys and values into slots {@code [0, padded)}. */
+    private float[][] prefill(List<Sequence> joining, int padded, KvCache target) {
+        TextConfig text = model.config().text();
+        int rowsJoining = joining.size();
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray hidden = promptEmbeddings(joining, padded, scope);
+            int[] positions = new int[rowsJoining * padded];
+            float[] mask = new float[rowsJoining * padded * padded];
+            for (int r = 0; r < rowsJoining; r++) {
+                int pad = padded - joining.get(r).promptLength();
+                for (int i = 0; i < padded; i++) {
+                    // transformers' position_ids = cumsum(mask) - 1, padding set to 1
+                    positions[r * padded + i] = i >= pad ? i - pad : 1;
+                    for (int j = 0; j < padded; j++) {
+                        boolean visible = j >= pad && j <= i && inWindow(i - j, text);
+                        mask[(r * padded + i) * padded + j] = visible ? 0f : MASKED;
+                    }
+                }
+            }
+            NDArray maskArray = scope.create(mask, new Shape(rowsJoining, 1, 1, padded, padded));
+            return toRows(model.decoder().forward(hidden, positions, maskArray, target, 0, scope));
+        }
+    }
+
+    /** One decode step for every row: feed each row's last token, pick the next. */
+    public void step() {
+        if (rows.isEmpty()) {
+            return;
+        }
+        TextConfig text = model.config().text();
+        int batch = rows.size();
+        int slot = length;
+        cache.ensureCapacity(slot + 1, slot);
+        float[][] logits;
+        try (NDManager scope = manager.newSubManager()) {
+            long[] ids = new long[batch];
+            int[] positions = new int[batch];
+            float[] mask = new float[batch * (slot + 1)];
+            for (int r = 0; r < batch; r++) {
+                Sequence row = rows.get(r);
+                ids[r] = row.lastToken();
+                positions[r] = row.lastPosition();
+                for (int j = 0; j <= slot; j++) {
+                    boolean visible = j >= row.cacheStart && inWindow(slot - j, text);
+                    mask[r * (slot + 1) + j] = visible ? 0f : MASKED;
+                }
+            }
+            NDArray hidden = model.decoder().embed(scope.create(ids, new Shape(batch, 1)));
+            NDArray maskArray = scope.create(mask, new Shape(batch, 1, 1, 1, slot + 1));
+            logits = toRows(model.decoder().forward(hidden, positions, maskArray, cache, slot, scope));
+        }
+        length = slot + 1;
+        chooseAndEmit(logits, 0);
+    }
+
+    private static boolean inWindow(int distance, TextConfig text) {
+        return text.slidingWindow() == 0 || distance < text.slidingWindow();
+    }
+
+    /** {@code [rows, padded, D]}: each row's text embeddings with its image features scattered in, left-padded. */
+    private NDArray promptEmbeddings(List<Sequence> joining, int padded, NDManager scope) {
+        List<PixelValues> images = new ArrayList<>();
+        joining.stream().filter(s -> s.image() != null).forEach(s -> images.add(s.image()));
+        List<NDArray> features = model.imageFeatures(images, scope);
+        int imageToken = model.config().imageTokenId();
+        long hiddenSize = model.config().text().hiddenSize();
+        NDList rowsOut = new NDList();
+        int nextImage = 0;
+        for (Sequence row : joining) {
+            int[] ids = row.promptIds();
+            NDArray image = row.image() == null ? null : features.get(nextImage++);
+            long[] textIds = new long[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                textIds[i] = ids[i] == imageToken ? 0 : ids[i];
+            }
+            NDArray embedded = model.decoder().embed(scope.create(textIds));
+            NDList pieces = new NDList();
+            int pad = padded - ids.length;
+            if (pad > 0) {
+                pieces.add(embedded.get("0:1").zerosLike().repeat(0, pad));
+            }
+            int imageRow = 0;
+            int start = 0;
+            while (start < ids.length) {
+                int end = start;
+                boolean isImage = ids[start] == imageToken;
+                while (end < ids.length && (ids[end] == imageToken) == isImage) {
+                    end++;
+                }
+                if (isImage) {
+                    pieces.add(image.get("{}:{}", imageRow, imageRow + end - start));
+                    imageRow += end - start;
+                } else {
+                    pieces.add(embedded.get("{}:{}", start, end));
+                }
+                start = end;
+            }
+            rowsOut.add(concat(pieces).reshape(1, padded, hiddenSize));
+        }
+        return concat(rowsOut);
+    }
+
+    /** Joins freshly prefilled rows (their keys in slots {@code [0, padded)}) to the running ones. */
+    private void merge(List<Sequence> joining, KvCache joiningCache, int padded) {
+        if (rows.isEmpty()) {
+            if (cache != null) {
+                cache.close();
+            }
+            cache = joiningCache;
+            length = padded;
+            for (Sequence row : joining) {
+                row.cacheStart = padded - row.promptLength();
+            }
+        } else {
+            int merged = Math.max(length, padded);
+            int remaining = 0;
+            for (Sequence row : rows) {
+                remaining = Math.max(remaining, row.remainingTokens());
+            }
+            for (Sequence row : joining) {
+                remaining = Math.max(remaining, row.remainingTokens());
+            }
+            KvCache combined = KvCache.concatRows(cache, length, joiningCache, padded, merged + remaining, manager);
+            cache.close();
+            joiningCache.close();
+            cache = combined;
+            for (Sequence row : rows) {
+                row.cacheStart += merged - length;
+            }
+            for (Sequence row : joining) {
+                row.cacheStart = merged - row.promptLength();
+            }
+            length = merged;
+        }
+        rows.addAll(joining);
+    }
+
+    /** Picks a token for rows {@code [first, first + logits.length)}, streams it, and retires finished rows. */
+    private void chooseAndEmit(float[][] logits, int first) {
+        List<Integer> eos = model.config().eosTokenIds();
+        boolean anyFinished = false;
+        for (int r = 0; r < logits.length; r++) {
+            Sequence row = rows.get(first + r);
+            int token = row.choose(logits[r], eos);
+            listener.onToken(row.request(), token);
+            anyFinished |= row.finished();
+        }
+        if (anyFinished) {
+            retireFinished();
+        }
+    }
+
+    private void retireFinished() {
+        List<Sequence> kept = new ArrayList<>();
+        for (Sequence row : rows) {
+            if (row.finished()) {
+                listener.onFinish(row.request(), row.result());
+            } else {
+                kept.add(row);
+            }
+        }
+        if (kept.isEmpty()) {
+            rows.clear();
+            cache.close();
+            cache = null;
+            length = 0;
+            return;
+        }
+        long[] keptIndices = new long[kept.size()];
+        int from = Integer.MAX_VALUE;
+        for (int i = 0; i < kept.size(); i++) {
+            keptIndices[i] = rows.indexOf(kept.get(i));
+            from = Math.min(from, kept.get(i).cacheStart);
+        }
+        // Slots before every remaining row's start are padding for all of them: drop them too.
+        cache.retain(keptIndices, from, length);
+        for (Sequence row : kept) {
+            row.cacheStart -= from;
+        }
+        length -= from;
+        rows.clear();
+        rows.addAll(kept);
+    }
+
+    private static NDArray concat(NDList pieces) {
+        return pieces.size() == 1 ? pieces.singletonOrThrow() : NDArrays.concat(pieces);
+    }
+
+    private static float[][] toRows(NDArray logits) {
+        int batch = (int) logits.getShape().get(0);
+        int vocab = (int) logits.getShape().get(1);
+        float[] flat = logits.toFloatArray();
+        float[][] out = new float[batch][];
+        for (int r = 0; r < batch; r++) {
+            out[r] = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        rows.clear();
+        manager.close();
+    }
+}
