@@ -99,7 +99,8 @@ public final class PromptEncoder {
         } else if (conversationFormat.isPresent()) {
             text = conversationFormat.get().render(markers == 1 ? userText : IMAGE_MARKER + "\n" + userText);
         } else if (chatTemplate.isPresent()) {
-            text = renderTemplate(chatTemplate.get(), markers == 1 ? userText.replace(IMAGE_MARKER, "").strip() : userText);
+            text = renderTemplate(chatTemplate.get(), markers == 1 ? userText.replace(IMAGE_MARKER, "").strip() : userText,
+                    true);
         } else {
             throw new PromptException("use_chat_template was requested but the checkpoint has no chat template "
                     + "and no conversation format was configured");
@@ -107,13 +108,38 @@ public final class PromptEncoder {
         return new EncodedPrompt(text, tokenize(text), imageTokenId);
     }
 
-    private String renderTemplate(ChatTemplate template, String text) {
-        List<Map<String, Object>> content = List.of(Map.of("type", "image"), Map.of("type", "text", "text", text));
+    /**
+     * A prompt without image (a request that carries none): the same paths as {@link #encode}, with a user message of
+     * text only; an {@code <image>} marker in the text is refused since there is no image to put there.
+     */
+    public EncodedPrompt encodeTextOnly(String userText, boolean useChatTemplate) {
+        if (countMarkers(userText) > 0) {
+            throw new PromptException("the prompt has an " + IMAGE_MARKER + " marker but the request has no image");
+        }
+        String text;
+        if (!useChatTemplate) {
+            text = userText;
+        } else if (conversationFormat.isPresent()) {
+            text = conversationFormat.get().render(userText);
+        } else if (chatTemplate.isPresent()) {
+            text = renderTemplate(chatTemplate.get(), userText, false);
+        } else {
+            throw new PromptException("use_chat_template was requested but the checkpoint has no chat template "
+                    + "and no conversation format was configured");
+        }
+        return new EncodedPrompt(text, tokenize(text), imageTokenId);
+    }
+
+    private String renderTemplate(ChatTemplate template, String text, boolean withImage) {
+        List<Map<String, Object>> content = withImage
+                ? List.of(Map.of("type", "image"), Map.of("type", "text", "text", text))
+                : List.of(Map.of("type", "text", "text", text));
         String rendered = template.render(List.of(Map.of("role", "user", "content", content)), true,
                 tokenizer.specialTokens());
         int placed = countMarkers(rendered);
-        if (placed != 1) {
-            throw new PromptException("the chat template placed " + placed + " images, expected 1");
+        int expected = withImage ? 1 : 0;
+        if (placed != expected) {
+            throw new PromptException("the chat template placed " + placed + " images, expected " + expected);
         }
         return rendered;
     }
