@@ -126,6 +126,7 @@ public final class LlavaPipeline implements AutoCloseable {
      * @throws IllegalArgumentException when the checkpoint is not usable, with the reason
      */
     public static LlavaPipeline load(Path modelDir, Options options) throws IOException {
+        System.setProperty("ai.djl.offline", "true"); // nothing may download, tokenizer natives included
         LlavaTokenizer tokenizer = LlavaTokenizer.load(modelDir);
         try {
             Optional<Path> tower = Optional.ofNullable(options.visionTower());
