@@ -109,6 +109,28 @@ class PromptEncoderTest {
     }
 
     @Test
+    void textOnlyPromptsHaveNoImageToken() throws IOException {
+        PromptEncoder encoder = encoder("llava15-tiny");
+        LlavaTokenizer tokenizer = FixtureTokenizers.of("llava15-tiny");
+
+        EncodedPrompt templated = encoder.encodeTextOnly("What?", true);
+        EncodedPrompt verbatim = encoder.encodeTextOnly("USER: What? ASSISTANT:", false);
+
+        assertThat(templated.text()).isEqualTo("USER: What? ASSISTANT:");
+        assertThat(templated.ids()).containsExactly(tokenizer.encode("USER: What? ASSISTANT:", true));
+        assertThat(verbatim.ids()).containsExactly(templated.ids());
+        assertThat(templated.hasImage()).isFalse();
+        assertThat(templated.length(576)).isEqualTo(templated.ids().length);
+        assertThat(templated.expandedIds(576)).containsExactly(templated.ids());
+        EncodedPrompt cut = templated.truncateLeft(templated.ids().length - 2, 576, 1);
+        assertThat(cut.ids()).containsExactly(concat(new long[] {1},
+                Arrays.copyOfRange(templated.ids(), 3, templated.ids().length)));
+        assertThatThrownBy(() -> encoder.encodeTextOnly("<image> What?", true))
+                .isInstanceOf(PromptException.class)
+                .hasMessageContaining("no image");
+    }
+
+    @Test
     void moreThanOneMarkerIsRejected() throws IOException {
         assertThatThrownBy(() -> encoder("llava15-tiny").encode("<image> and <image>", false))
                 .isInstanceOf(PromptException.class)
