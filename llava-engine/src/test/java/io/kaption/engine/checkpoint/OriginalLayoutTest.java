@@ -4,19 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kaption.engine.LlavaEngine;
 import io.kaption.engine.LlavaFixture;
 import io.kaption.engine.generation.GenerationRequest;
 import io.kaption.engine.generation.GenerationResult;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.generation.TokenListener;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kaption.engine.vision.preprocess.ImageProcessor;
 import io.kaption.engine.vision.preprocess.RgbImage;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,7 +32,7 @@ class OriginalLayoutTest {
     Path temp;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llava15-tiny", "llava-mistral-tiny"})
+    @ValueSource(strings = {"llava15-tiny", "llava-mistral-tiny", "llava15-gqa84"})
     void llava15WithSeparateClipDirectoryMatchesHfLayout(String variant) throws Exception {
         try (LlavaFixture fixture = LlavaFixture.open(variant)) {
             OriginalLayoutConverter.Converted converted =
