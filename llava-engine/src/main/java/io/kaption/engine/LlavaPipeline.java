@@ -77,7 +77,8 @@ public final class LlavaPipeline implements AutoCloseable {
      *
      * @param text             the generated text ({@code decode(tokenIds, skip_special_tokens=True)}: no EOS)
      * @param tokenIds         generated ids; the EOS id is the last one when {@code finishReason} is EOS
-     * @param promptTokenIds   the prompt as encoded (after any truncation), the image as ONE image token id
+     * @param promptTokenIds   the prompt as encoded (after any truncation), the image as ONE image token id; empty
+     *                         when the request failed before encoding
      * @param finishReason     EOS, LENGTH or ERROR
      * @param promptTokens     prompt length as the model ran it, image feature positions included (0 if rejected)
      * @param completionTokens {@code tokenIds.length}
@@ -86,8 +87,8 @@ public final class LlavaPipeline implements AutoCloseable {
     public record Result(String text, int[] tokenIds, int[] promptTokenIds, FinishReason finishReason,
             int promptTokens, int completionTokens, String error) {
 
-        static Result failed(String error, int[] promptTokenIds) {
-            return new Result("", new int[0], promptTokenIds, FinishReason.ERROR, 0, 0, error);
+        static Result failed(String error) {
+            return new Result("", new int[0], new int[0], FinishReason.ERROR, 0, 0, error);
         }
     }
 
@@ -162,16 +163,13 @@ public final class LlavaPipeline implements AutoCloseable {
         Result[] results = new Result[requests.size()];
         List<GenerationRequest> prepared = new ArrayList<>();
         List<Integer> origin = new ArrayList<>();
-        List<int[]> promptIds = new ArrayList<>();
         for (int i = 0; i < requests.size(); i++) {
             try {
-                GenerationRequest request = prepare(requests.get(i));
-                prepared.add(request);
+                prepared.add(prepare(requests.get(i)));
                 origin.add(i);
-                promptIds.add(request.promptIds());
             } catch (IllegalArgumentException e) {
                 LOG.info("request {} rejected: {}", i, e.getMessage());
-                results[i] = Result.failed(e.getMessage(), new int[0]);
+                results[i] = Result.failed(e.getMessage());
                 listener.onFinish(i, results[i]);
             }
         }
@@ -191,7 +189,8 @@ public final class LlavaPipeline implements AutoCloseable {
             public void onFinish(int request, GenerationResult generated) {
                 emit(request, streams[request].finish());
                 int index = origin.get(request);
-                results[index] = new Result(texts[request].toString(), generated.tokenIds(), promptIds.get(request),
+                results[index] = new Result(texts[request].toString(), generated.tokenIds(),
+                        prepared.get(request).promptIds(),
                         generated.finishReason(), generated.promptTokens(), generated.tokenIds().length,
                         generated.error());
                 listener.onFinish(index, results[index]);
