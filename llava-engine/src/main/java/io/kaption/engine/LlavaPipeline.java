@@ -182,7 +182,10 @@ public final class LlavaPipeline implements AutoCloseable {
         engine.generate(prepared, new TokenListener() {
             @Override
             public void onToken(int request, int token) {
-                emit(request, streams[request].accept(token));
+                // An EOS id ends the text even where the tokenizer does not mark it special.
+                if (!specialTokens.isEos(token)) {
+                    emit(request, streams[request].accept(token));
+                }
             }
 
             @Override

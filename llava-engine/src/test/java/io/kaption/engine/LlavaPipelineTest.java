@@ -3,6 +3,8 @@ package io.kaption.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kaption.engine.LlavaFixture.CaseRef;
 import io.kaption.engine.LlavaPipeline.Request;
 import io.kaption.engine.LlavaPipeline.Result;
@@ -10,9 +12,11 @@ import io.kaption.engine.generation.FinishReason;
 import io.kaption.engine.generation.GenerationRequest;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.generation.TokenListener;
+import io.kaption.engine.generation.stream.Detokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,6 +24,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -193,6 +198,35 @@ class LlavaPipelineTest {
         int[] direct = pipeline.engine().generate(List.of(new GenerationRequest(result.promptTokenIds(), null,
                 SamplingParams.greedy(6))), TokenListener.NONE).get(0).tokenIds();
         assertThat(result.tokenIds()).hasSize(6).containsExactly(direct);
+    }
+
+    @Test
+    void eosEndsTheTextAndIsTheLastId(@TempDir Path temp) throws IOException {
+        JsonNode square = caseById("llava15-tiny", "square");
+        int[] greedy = LlavaFixture.ints(square.path("preprocess").path("hf").path("new_token_ids"));
+        Path model = temp.resolve("model");
+        Files.createDirectories(model);
+        try (Stream<Path> files = Files.list(LlavaFixture.modelDir("llava15-tiny"))) {
+            for (Path file : files.toList()) {
+                Files.copy(file, model.resolve(file.getFileName()));
+            }
+        }
+        // An ordinary vocabulary id the model generates third becomes an EOS id: it must end the text unseen.
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode generation = (ObjectNode) json.readTree(model.resolve("generation_config.json").toFile());
+        generation.putArray("eos_token_id").add(2).add(greedy[2]);
+        json.writeValue(model.resolve("generation_config.json").toFile(), generation);
+
+        try (LlavaPipeline pipeline = LlavaPipeline.load(model, LlavaPipeline.Options.DEFAULTS)) {
+            Result result = pipeline.generate(List.of(new Request(square.path("prompt").asText(), true,
+                    image("llava15-tiny", square), SamplingParams.greedy(12))), LlavaPipeline.Listener.NONE).get(0);
+
+            assertThat(result.finishReason()).isEqualTo(FinishReason.EOS);
+            assertThat(result.tokenIds()).containsExactly(greedy[0], greedy[1], greedy[2]);
+            assertThat(result.completionTokens()).isEqualTo(3);
+            String twoTokens = Detokenizer.load(model.resolve("tokenizer.json")).decode(new long[] {greedy[0], greedy[1]});
+            assertThat(result.text()).isNotEmpty().isEqualTo(twoTokens);
+        }
     }
 
     static JsonNode caseById(String variant, String id) {
