@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -204,18 +205,9 @@ class LlavaPipelineTest {
     void eosEndsTheTextAndIsTheLastId(@TempDir Path temp) throws IOException {
         JsonNode square = caseById("llava15-tiny", "square");
         int[] greedy = LlavaFixture.ints(square.path("preprocess").path("hf").path("new_token_ids"));
-        Path model = temp.resolve("model");
-        Files.createDirectories(model);
-        try (Stream<Path> files = Files.list(LlavaFixture.modelDir("llava15-tiny"))) {
-            for (Path file : files.toList()) {
-                Files.copy(file, model.resolve(file.getFileName()));
-            }
-        }
         // An ordinary vocabulary id the model generates third becomes an EOS id: it must end the text unseen.
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode generation = (ObjectNode) json.readTree(model.resolve("generation_config.json").toFile());
-        generation.putArray("eos_token_id").add(2).add(greedy[2]);
-        json.writeValue(model.resolve("generation_config.json").toFile(), generation);
+        Path model = editedModelCopy(temp, "generation_config.json",
+                generation -> generation.putArray("eos_token_id").add(2).add(greedy[2]));
 
         try (LlavaPipeline pipeline = LlavaPipeline.load(model, LlavaPipeline.Options.DEFAULTS)) {
             Result result = pipeline.generate(List.of(new Request(square.path("prompt").asText(), true,
@@ -227,6 +219,39 @@ class LlavaPipelineTest {
             String twoTokens = Detokenizer.load(model.resolve("tokenizer.json")).decode(new long[] {greedy[0], greedy[1]});
             assertThat(result.text()).isNotEmpty().isEqualTo(twoTokens);
         }
+    }
+
+    /** transformers' configs may leave image_token_index at its default; encoder and model must agree on 32000. */
+    @Test
+    void configWithoutImageTokenIndexUsesTransformersDefault(@TempDir Path temp) throws IOException {
+        JsonNode square = caseById("llava15-tiny", "square");
+        Path model = editedModelCopy(temp, "config.json", config -> config.remove("image_token_index"));
+
+        try (LlavaPipeline pipeline = LlavaPipeline.load(model, LlavaPipeline.Options.DEFAULTS)) {
+            Result result = pipeline.generate(List.of(new Request(square.path("prompt").asText(), true,
+                    image("llava15-tiny", square), SamplingParams.greedy(12))), LlavaPipeline.Listener.NONE).get(0);
+
+            assertThat(pipeline.engine().config().imageTokenId()).isEqualTo(32000);
+            assertThat(result.promptTokenIds()).containsExactly(LlavaFixture.ints(square.path("input_ids")));
+            assertThat(result.tokenIds())
+                    .containsExactly(LlavaFixture.ints(square.path("preprocess").path("hf").path("new_token_ids")));
+        }
+    }
+
+    /** A copy of the llava15-tiny model directory with one JSON file edited. */
+    private static Path editedModelCopy(Path temp, String jsonFile, Consumer<ObjectNode> edit) throws IOException {
+        Path model = temp.resolve("model");
+        Files.createDirectories(model);
+        try (Stream<Path> files = Files.list(LlavaFixture.modelDir("llava15-tiny"))) {
+            for (Path file : files.toList()) {
+                Files.copy(file, model.resolve(file.getFileName()));
+            }
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode node = (ObjectNode) json.readTree(model.resolve(jsonFile).toFile());
+        edit.accept(node);
+        json.writeValue(model.resolve(jsonFile).toFile(), node);
+        return model;
     }
 
     static JsonNode caseById(String variant, String id) {

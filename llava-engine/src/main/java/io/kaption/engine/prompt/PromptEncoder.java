@@ -31,6 +31,8 @@ public final class PromptEncoder {
 
     /** The placeholder id original LLaVA code puts in input_ids for the image ({@code IMAGE_TOKEN_INDEX}). */
     public static final long ORIGINAL_LLAVA_IMAGE_TOKEN_ID = -200;
+    /** transformers' default {@code image_token_index} for Hugging Face LLaVA configs that do not write one. */
+    public static final long HF_DEFAULT_IMAGE_TOKEN_ID = 32000;
     public static final String IMAGE_MARKER = "<image>";
 
     private static final Logger LOG = LoggerFactory.getLogger(PromptEncoder.class);
@@ -57,14 +59,17 @@ public final class PromptEncoder {
 
     /**
      * The encoder of a checkpoint: image id from config.json's {@code image_token_index} (original checkpoints have
-     * none and get {@link #ORIGINAL_LLAVA_IMAGE_TOKEN_ID}), its chat template, and — unless {@code formatOverride}
+     * none and get {@link #ORIGINAL_LLAVA_IMAGE_TOKEN_ID}; Hugging Face configs without it
+     * {@link #HF_DEFAULT_IMAGE_TOKEN_ID}), its chat template, and — unless {@code formatOverride}
      * is given — a conversation format only when it has no template, chosen by {@code architectures}.
      */
     public static PromptEncoder forCheckpoint(Path modelDir, LlavaTokenizer tokenizer,
             Optional<ConversationFormat> formatOverride) throws IOException {
         JsonNode config = JSON.readTree(modelDir.resolve("config.json").toFile());
+        // Absent image_token_index: the LLaVA repository's -200 for original checkpoints (mm_vision_tower), else
+        // transformers' LlavaConfig / LlavaNextConfig default, as the model loader does.
         long imageId = config.has("image_token_index") ? config.get("image_token_index").asLong()
-                : ORIGINAL_LLAVA_IMAGE_TOKEN_ID;
+                : config.has("mm_vision_tower") ? ORIGINAL_LLAVA_IMAGE_TOKEN_ID : HF_DEFAULT_IMAGE_TOKEN_ID;
         Optional<ChatTemplate> template = ChatTemplate.find(modelDir);
         Optional<ConversationFormat> format = formatOverride;
         if (format.isEmpty() && template.isEmpty()) {
