@@ -3,6 +3,7 @@ package io.kaption.engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.kaption.engine.checkpoint.CheckpointFormat;
 import io.kaption.engine.checkpoint.LlavaCheckpoint;
 import io.kaption.engine.checkpoint.LlavaConfig;
 import io.kaption.engine.llama.LlamaDecoder;
@@ -99,7 +100,7 @@ public final class LlavaModel implements AutoCloseable {
                     : "this LLaVA model needs exactly one image patch, got " + pixels.patches());
         }
         return config.anyres()
-                ? AnyresPacking.featureCount(pixels, config.vision().patchesPerSide())
+                ? AnyresPacking.featureCount(pixels, config.vision().patchesPerSide(), hfUnpadRounding())
                 : config.featuresPerTile();
     }
 
@@ -120,6 +121,11 @@ public final class LlavaModel implements AutoCloseable {
         return tower.forward(input, patches);
     }
 
+    /** Original LLaVA-1.6 unpads with {@code int(x)}, transformers with {@code int(round(x, 7))}. */
+    private boolean hfUnpadRounding() {
+        return config.format() != CheckpointFormat.ORIGINAL_LLAVA;
+    }
+
     /** Projected (and for NeXT, packed) features per image, {@code [N_i, D]} each. */
     public List<NDArray> imageFeatures(List<PixelValues> images, NDManager scope) {
         if (images.isEmpty()) {
@@ -132,7 +138,8 @@ public final class LlavaModel implements AutoCloseable {
             NDArray own = projected.get("{}:{}", first, first + image.patches());
             first += image.patches();
             result.add(config.anyres()
-                    ? AnyresPacking.pack(own, image, config.vision().patchesPerSide(), imageNewline)
+                    ? AnyresPacking.pack(own, image, config.vision().patchesPerSide(), hfUnpadRounding(),
+                            imageNewline)
                     : own.reshape(-1, own.getShape().get(2)));
         }
         return result;

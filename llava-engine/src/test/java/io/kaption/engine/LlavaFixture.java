@@ -8,14 +8,23 @@ import io.kaption.engine.weights.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
-/** One variant of the golden fixtures (see fixtures/llava/FORMAT.md): cases.json, tensors, model dir. */
+/**
+ * One variant of the golden fixtures (see fixtures/llava/FORMAT.md): cases.json, tensors (read with the production
+ * {@link SafetensorsFile}), model dir. The only fixture reader of the tests.
+ */
 public final class LlavaFixture implements AutoCloseable {
 
-    public static final List<String> VARIANTS = List.of("llava15-tiny", "llava-mistral-tiny", "llava-next-tiny");
+    /** The public fixtures, under {@code fixtures/llava}. */
+    public static final List<String> PUBLIC_VARIANTS = List.of("llava15-tiny", "llava-mistral-tiny", "llava-next-tiny");
+    /** Other shapes and stored dtypes (BF16, sharded F16), under {@code fixtures/llava-extra}. */
+    public static final List<String> EXTRA_VARIANTS = List.of("llava15-gqa84", "llava-next-mistral42");
+    public static final List<String> VARIANTS = Stream.concat(PUBLIC_VARIANTS.stream(), EXTRA_VARIANTS.stream()).toList();
 
     private final String variant;
     private final Path directory;
@@ -30,15 +39,60 @@ public final class LlavaFixture implements AutoCloseable {
     }
 
     public static LlavaFixture open(String variant) {
+        Path directory = variantDir(variant);
+        return new LlavaFixture(variant, directory, casesJson(variant),
+                SafetensorsFile.open(directory.resolve("tensors.safetensors")));
+    }
+
+    /** The variant's directory (cases.json, images/, model/, tensors.safetensors). */
+    public static Path variantDir(String variant) {
+        String root = EXTRA_VARIANTS.contains(variant) ? "llava-extra" : "llava";
+        URL url = LlavaFixture.class.getResource("/fixtures/" + root + "/" + variant + "/cases.json");
+        if (url == null) {
+            throw new IllegalArgumentException("no fixture variant " + variant + " on the test classpath");
+        }
         try {
-            Path directory = Path.of(LlavaFixture.class.getResource("/fixtures/llava/" + variant + "/cases.json")
-                    .toURI()).getParent();
-            JsonNode cases = new ObjectMapper().readTree(directory.resolve("cases.json").toFile());
-            return new LlavaFixture(variant, directory, cases, SafetensorsFile.open(directory.resolve("tensors.safetensors")));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return Path.of(url.toURI()).getParent();
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    public static Path modelDir(String variant) {
+        return variantDir(variant).resolve("model");
+    }
+
+    /** The variant's cases.json, without opening its tensors. */
+    public static JsonNode casesJson(String variant) {
+        try {
+            return new ObjectMapper().readTree(variantDir(variant).resolve("cases.json").toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every case of every variant whose kind is in {@code kinds}. */
+    public static Stream<CaseRef> casesOfKind(String... kinds) {
+        List<CaseRef> out = new ArrayList<>();
+        for (String variant : VARIANTS) {
+            for (JsonNode c : casesJson(variant).path("cases")) {
+                if (List.of(kinds).contains(c.path("kind").asText())) {
+                    out.add(new CaseRef(variant, c));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    /** A case of one variant. */
+    public record CaseRef(String variant, JsonNode json) {
+        public String id() {
+            return json.path("id").asText();
+        }
+
+        @Override
+        public String toString() {
+            return variant + "/" + id();
         }
     }
 
@@ -48,6 +102,11 @@ public final class LlavaFixture implements AutoCloseable {
 
     public Path modelDir() {
         return directory.resolve("model");
+    }
+
+    /** A file of the variant, e.g. a case's {@code image} path. */
+    public Path file(String relativePath) {
+        return directory.resolve(relativePath);
     }
 
     public boolean isNext() {

@@ -126,6 +126,13 @@ public final class LlavaCheckpoint implements AutoCloseable {
         } else {
             names.add("model." + name);
         }
+        // transformers 5 saves the CLIP tower without its vision_model wrapper: vision_tower.embeddings.* etc.
+        String towerWrapper = "vision_tower.vision_model.";
+        if (name.startsWith(towerWrapper)) {
+            String unwrapped = "vision_tower." + name.substring(towerWrapper.length());
+            names.add(unwrapped);
+            names.add("model." + unwrapped);
+        }
         return names;
     }
 

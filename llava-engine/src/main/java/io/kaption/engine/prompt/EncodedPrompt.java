@@ -3,9 +3,9 @@ package io.kaption.engine.prompt;
 import java.util.Arrays;
 
 /**
- * A tokenized prompt holding exactly one image token ({@code imageTokenId}) where the image features go — the
- * unexpanded form of the original LLaVA code and of older transformers. The model replaces that id by the image's
- * feature rows, so the sequence it runs is {@link #length(int)} long.
+ * A tokenized prompt holding one image token ({@code imageTokenId}) where the image features go — the unexpanded
+ * form of the original LLaVA code and of older transformers — or none for a text-only request. The model replaces
+ * that id by the image's feature rows, so the sequence it runs is {@link #length(int)} long.
  *
  * @param text         the rendered prompt string that was tokenized (before any truncation)
  * @param ids          token ids, BOS first when the tokenizer adds one
@@ -15,9 +15,14 @@ public record EncodedPrompt(String text, long[] ids, long imageTokenId) {
 
     public EncodedPrompt {
         long images = Arrays.stream(ids).filter(id -> id == imageTokenId).count();
-        if (images != 1) {
-            throw new PromptException("a prompt must hold exactly one image token, found " + images);
+        if (images > 1) {
+            throw new PromptException("a prompt holds at most one image token, found " + images);
         }
+    }
+
+    /** Whether the prompt has an image token (text-only prompts have none). */
+    public boolean hasImage() {
+        return Arrays.stream(ids).anyMatch(id -> id == imageTokenId);
     }
 
     /** Index of the image token in {@link #ids()}. */
@@ -30,13 +35,19 @@ public record EncodedPrompt(String text, long[] ids, long imageTokenId) {
         throw new IllegalStateException("no image token");
     }
 
-    /** Length of the sequence the model runs once the image token becomes {@code imageTokens} feature rows. */
+    /**
+     * Length of the sequence the model runs once the image token becomes {@code imageTokens} feature rows
+     * ({@code imageTokens} is ignored for text-only prompts).
+     */
     public int length(int imageTokens) {
-        return ids.length - 1 + imageTokens;
+        return hasImage() ? ids.length - 1 + imageTokens : ids.length;
     }
 
     /** The ids with the image token repeated {@code imageTokens} times (what transformers' processors emit). */
     public long[] expandedIds(int imageTokens) {
+        if (!hasImage()) {
+            return ids.clone();
+        }
         int at = imagePosition();
         long[] out = new long[length(imageTokens)];
         System.arraycopy(ids, 0, out, 0, at);
@@ -58,10 +69,10 @@ public record EncodedPrompt(String text, long[] ids, long imageTokenId) {
             return this;
         }
         boolean keepBos = ids.length > 0 && ids[0] == bosId;
-        int removable = ids.length - 1 - (keepBos ? 1 : 0);
+        int removable = ids.length - (hasImage() ? 1 : 0) - (keepBos ? 1 : 0);
         if (excess > removable) {
             throw new PromptException("prompt limit " + maxTokens + " is below the " + (length(imageTokens) - removable)
-                    + " tokens the image alone needs");
+                    + " tokens the " + (hasImage() ? "image alone needs" : "prompt needs at least"));
         }
         long[] out = new long[ids.length - excess];
         int n = 0;
@@ -90,6 +101,6 @@ public record EncodedPrompt(String text, long[] ids, long imageTokenId) {
 
     @Override
     public String toString() {
-        return "EncodedPrompt[" + ids.length + " ids, image at " + imagePosition() + "]";
+        return "EncodedPrompt[" + ids.length + " ids, " + (hasImage() ? "image at " + imagePosition() : "no image") + "]";
     }
 }

@@ -31,6 +31,8 @@ public final class PromptEncoder {
 
     /** The placeholder id original LLaVA code puts in input_ids for the image ({@code IMAGE_TOKEN_INDEX}). */
     public static final long ORIGINAL_LLAVA_IMAGE_TOKEN_ID = -200;
+    /** transformers' default {@code image_token_index} for Hugging Face LLaVA configs that do not write one. */
+    public static final long HF_DEFAULT_IMAGE_TOKEN_ID = 32000;
     public static final String IMAGE_MARKER = "<image>";
 
     private static final Logger LOG = LoggerFactory.getLogger(PromptEncoder.class);
@@ -57,14 +59,17 @@ public final class PromptEncoder {
 
     /**
      * The encoder of a checkpoint: image id from config.json's {@code image_token_index} (original checkpoints have
-     * none and get {@link #ORIGINAL_LLAVA_IMAGE_TOKEN_ID}), its chat template, and — unless {@code formatOverride}
+     * none and get {@link #ORIGINAL_LLAVA_IMAGE_TOKEN_ID}; Hugging Face configs without it
+     * {@link #HF_DEFAULT_IMAGE_TOKEN_ID}), its chat template, and — unless {@code formatOverride}
      * is given — a conversation format only when it has no template, chosen by {@code architectures}.
      */
     public static PromptEncoder forCheckpoint(Path modelDir, LlavaTokenizer tokenizer,
             Optional<ConversationFormat> formatOverride) throws IOException {
         JsonNode config = JSON.readTree(modelDir.resolve("config.json").toFile());
+        // Absent image_token_index: the LLaVA repository's -200 for original checkpoints (mm_vision_tower), else
+        // transformers' LlavaConfig / LlavaNextConfig default, as the model loader does.
         long imageId = config.has("image_token_index") ? config.get("image_token_index").asLong()
-                : ORIGINAL_LLAVA_IMAGE_TOKEN_ID;
+                : config.has("mm_vision_tower") ? ORIGINAL_LLAVA_IMAGE_TOKEN_ID : HF_DEFAULT_IMAGE_TOKEN_ID;
         Optional<ChatTemplate> template = ChatTemplate.find(modelDir);
         Optional<ConversationFormat> format = formatOverride;
         if (format.isEmpty() && template.isEmpty()) {
@@ -99,7 +104,8 @@ public final class PromptEncoder {
         } else if (conversationFormat.isPresent()) {
             text = conversationFormat.get().render(markers == 1 ? userText : IMAGE_MARKER + "\n" + userText);
         } else if (chatTemplate.isPresent()) {
-            text = renderTemplate(chatTemplate.get(), markers == 1 ? userText.replace(IMAGE_MARKER, "").strip() : userText);
+            text = renderTemplate(chatTemplate.get(), markers == 1 ? userText.replace(IMAGE_MARKER, "").strip() : userText,
+                    true);
         } else {
             throw new PromptException("use_chat_template was requested but the checkpoint has no chat template "
                     + "and no conversation format was configured");
@@ -107,13 +113,38 @@ public final class PromptEncoder {
         return new EncodedPrompt(text, tokenize(text), imageTokenId);
     }
 
-    private String renderTemplate(ChatTemplate template, String text) {
-        List<Map<String, Object>> content = List.of(Map.of("type", "image"), Map.of("type", "text", "text", text));
+    /**
+     * A prompt without image (a request that carries none): the same paths as {@link #encode}, with a user message of
+     * text only; an {@code <image>} marker in the text is refused since there is no image to put there.
+     */
+    public EncodedPrompt encodeTextOnly(String userText, boolean useChatTemplate) {
+        if (countMarkers(userText) > 0) {
+            throw new PromptException("the prompt has an " + IMAGE_MARKER + " marker but the request has no image");
+        }
+        String text;
+        if (!useChatTemplate) {
+            text = userText;
+        } else if (conversationFormat.isPresent()) {
+            text = conversationFormat.get().render(userText);
+        } else if (chatTemplate.isPresent()) {
+            text = renderTemplate(chatTemplate.get(), userText, false);
+        } else {
+            throw new PromptException("use_chat_template was requested but the checkpoint has no chat template "
+                    + "and no conversation format was configured");
+        }
+        return new EncodedPrompt(text, tokenize(text), imageTokenId);
+    }
+
+    private String renderTemplate(ChatTemplate template, String text, boolean withImage) {
+        List<Map<String, Object>> content = withImage
+                ? List.of(Map.of("type", "image"), Map.of("type", "text", "text", text))
+                : List.of(Map.of("type", "text", "text", text));
         String rendered = template.render(List.of(Map.of("role", "user", "content", content)), true,
                 tokenizer.specialTokens());
         int placed = countMarkers(rendered);
-        if (placed != 1) {
-            throw new PromptException("the chat template placed " + placed + " images, expected 1");
+        int expected = withImage ? 1 : 0;
+        if (placed != expected) {
+            throw new PromptException("the chat template placed " + placed + " images, expected " + expected);
         }
         return rendered;
     }

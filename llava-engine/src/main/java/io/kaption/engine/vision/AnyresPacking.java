@@ -1,8 +1,7 @@
 package io.kaption.engine.vision;
 
 import ai.djl.ndarray.NDArray;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
+import io.kaption.engine.vision.preprocess.Anyres;
 
 /**
  * LLaVA-NeXT feature packing: the tiles' features are reassembled into one grid, the rows (or columns) that only
@@ -16,9 +15,13 @@ public final class AnyresPacking {
 
     private AnyresPacking() {}
 
-    /** Number of feature rows an anyres image contributes: base tile + rows·(cols + 1). */
-    public static int featureCount(PixelValues pixels, int patchesPerSide) {
-        Grid grid = unpaddedGrid(pixels, patchesPerSide);
+    /**
+     * Number of feature rows an anyres image contributes: base tile + rows·(cols + 1).
+     *
+     * @param hfRounding true for Hugging Face layouts, false for original LLaVA checkpoints (see {@link #unpaddedGrid})
+     */
+    public static int featureCount(PixelValues pixels, int patchesPerSide, boolean hfRounding) {
+        Grid grid = unpaddedGrid(pixels, patchesPerSide, hfRounding);
         return patchesPerSide * patchesPerSide + grid.rows * (grid.cols + 1);
     }
 
@@ -27,7 +30,8 @@ public final class AnyresPacking {
      * @param newline  {@code image_newline} {@code [D]}
      * @return packed features {@code [s² + rows·(cols+1), D]}
      */
-    public static NDArray pack(NDArray features, PixelValues pixels, int patchesPerSide, NDArray newline) {
+    public static NDArray pack(NDArray features, PixelValues pixels, int patchesPerSide, boolean hfRounding,
+            NDArray newline) {
         int s = patchesPerSide;
         long dim = features.getShape().get(2);
         NDArray base = features.get(0);
@@ -36,7 +40,7 @@ public final class AnyresPacking {
                 .reshape((long) pixels.gridRows() * s, (long) pixels.gridCols() * s, dim);
         int fullRows = pixels.gridRows() * s;
         int fullCols = pixels.gridCols() * s;
-        Grid kept = unpaddedGrid(pixels, s);
+        Grid kept = unpaddedGrid(pixels, s, hfRounding);
         int rowPad = (fullRows - kept.rows) / 2;
         int colPad = (fullCols - kept.cols) / 2;
         grid = grid.get("{}:{}, {}:{}", rowPad, rowPad + kept.rows, colPad, colPad + kept.cols);
@@ -45,28 +49,14 @@ public final class AnyresPacking {
         return base.concat(rows, 0);
     }
 
-    /** transformers' {@code unpad_image} arithmetic on the feature grid, Python rounding included. */
-    static Grid unpaddedGrid(PixelValues pixels, int patchesPerSide) {
-        int height = pixels.gridRows() * patchesPerSide;
-        int width = pixels.gridCols() * patchesPerSide;
-        int originalHeight = pixels.originalHeight();
-        int originalWidth = pixels.originalWidth();
-        double originalAspect = (double) originalWidth / originalHeight;
-        double currentAspect = (double) width / height;
-        if (originalAspect > currentAspect) {
-            double scale = (double) width / originalWidth;
-            int newHeight = roundTo7Digits(originalHeight * scale);
-            int padding = (height - newHeight) / 2;
-            return new Grid(height - 2 * padding, width);
-        }
-        double scale = (double) height / originalHeight;
-        int newWidth = roundTo7Digits(originalWidth * scale);
-        int padding = (width - newWidth) / 2;
-        return new Grid(height, width - 2 * padding);
-    }
-
-    /** Python's {@code int(round(x, 7))}: correctly rounded (half-even on the exact binary value), truncated. */
-    private static int roundTo7Digits(double x) {
-        return new BigDecimal(x).setScale(7, RoundingMode.HALF_EVEN).intValue();
+    /**
+     * The unpadded grid, by the same rule the preprocessing counts image tokens with ({@link Anyres#unpaddedGrid}), so
+     * prompt expansion and packing always agree: transformers' {@code int(round(x, 7))} for Hugging Face layouts, the
+     * LLaVA repository's {@code int(x)} for original checkpoints.
+     */
+    static Grid unpaddedGrid(PixelValues pixels, int patchesPerSide, boolean hfRounding) {
+        int[] grid = Anyres.unpaddedGrid(pixels.originalHeight(), pixels.originalWidth(), pixels.gridRows(),
+                pixels.gridCols(), patchesPerSide, hfRounding);
+        return new Grid(grid[0], grid[1]);
     }
 }

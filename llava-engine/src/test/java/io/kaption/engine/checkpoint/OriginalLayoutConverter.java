@@ -71,6 +71,10 @@ final class OriginalLayoutConverter {
                 Tensor tensor = source.load(name);
                 if (name.startsWith("vision_tower.")) {
                     String inTower = name.substring("vision_tower.".length());
+                    // transformers 5 saves the tower without its vision_model level; CLIP directories have it
+                    if (!inTower.startsWith("vision_model.")) {
+                        inTower = "vision_model." + inTower;
+                    }
                     if (next) {
                         main.put("model.vision_tower.vision_tower." + inTower, tensor);
                     } else {

@@ -4,14 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kaption.engine.LlavaEngine;
 import io.kaption.engine.LlavaFixture;
 import io.kaption.engine.generation.GenerationRequest;
 import io.kaption.engine.generation.GenerationResult;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.generation.TokenListener;
+import io.kaption.engine.vision.preprocess.ImageProcessor;
+import io.kaption.engine.vision.preprocess.RgbImage;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,7 +32,7 @@ class OriginalLayoutTest {
     Path temp;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llava15-tiny", "llava-mistral-tiny"})
+    @ValueSource(strings = {"llava15-tiny", "llava-mistral-tiny", "llava15-gqa84"})
     void llava15WithSeparateClipDirectoryMatchesHfLayout(String variant) throws Exception {
         try (LlavaFixture fixture = LlavaFixture.open(variant)) {
             OriginalLayoutConverter.Converted converted =
@@ -71,6 +76,39 @@ class OriginalLayoutTest {
                 assertThat(engine.config().anyres()).isTrue();
                 assertMatchesFixture(engine, fixture, List.of("square", "wide3x1", "tiny5x7"));
             }
+        }
+    }
+
+    /**
+     * 188×47 on the tiny NeXT grid is one of the sizes where the LLaVA repository's {@code int(x)} unpadding keeps
+     * 2 feature rows and transformers' {@code int(round(x, 7))} keeps 4: each layout's engine must fill exactly as
+     * many positions as its own preprocessing counts, or prompt expansion and features disagree.
+     */
+    @Test
+    void anyresFeatureCountFollowsEachLayoutsUnpadRule() throws Exception {
+        RgbImage image = RgbImage.filled(188, 47, 200, 30, 90);
+        Path hfModel = LlavaFixture.modelDir("llava-next-tiny");
+        OriginalLayoutConverter.Converted converted = OriginalLayoutConverter.convert(hfModel, temp,
+                "openai/clip-vit-large-patch14-336");
+        ObjectNode clipPreprocessor = (ObjectNode) new ObjectMapper().readTree(
+                hfModel.resolve("preprocessor_config.json").toFile());
+        clipPreprocessor.put("image_processor_type", "CLIPImageProcessor");
+        clipPreprocessor.remove("image_grid_pinpoints");
+        new ObjectMapper().writeValue(converted.clipDirectory().resolve("preprocessor_config.json").toFile(),
+                clipPreprocessor);
+
+        ImageProcessor original = ImageProcessor.forCheckpoint(converted.checkpoint(),
+                Optional.of(converted.clipDirectory()));
+        ImageProcessor hf = ImageProcessor.forCheckpoint(hfModel, Optional.empty());
+        assertThat(original.imageTokenCount(47, 188)).isEqualTo(16 + 2 * 13);
+        assertThat(hf.imageTokenCount(47, 188)).isEqualTo(16 + 4 * 13);
+
+        try (LlavaEngine originalEngine = LlavaEngine.load(converted.checkpoint(), new LlavaEngine.Options(
+                LlavaEngine.Precision.FLOAT32, converted.clipDirectory(), 1));
+                LlavaEngine hfEngine = LlavaEngine.load(hfModel, LlavaEngine.Options.DEFAULTS)) {
+            int hidden = hfEngine.config().text().hiddenSize();
+            assertThat(originalEngine.imageFeatures(original.process(image))).hasSize(16 * hidden + 2 * 13 * hidden);
+            assertThat(hfEngine.imageFeatures(hf.process(image))).hasSize(16 * hidden + 4 * 13 * hidden);
         }
     }
 

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.kaption.engine.testing.LlavaFixtures;
+import io.kaption.engine.LlavaFixture;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -75,7 +75,7 @@ class ChatTemplateTest {
 
     @Test
     void findsTheTemplateInEveryPlaceTransformersLooks(@TempDir Path dir) throws IOException {
-        assertThat(ChatTemplate.find(LlavaFixtures.modelDir("llava15-tiny"))).isPresent();
+        assertThat(ChatTemplate.find(LlavaFixture.modelDir("llava15-tiny"))).isPresent();
         assertThat(ChatTemplate.find(dir)).isEmpty();
 
         Files.writeString(dir.resolve("tokenizer_config.json"),

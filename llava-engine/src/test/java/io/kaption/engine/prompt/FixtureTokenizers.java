@@ -1,6 +1,6 @@
 package io.kaption.engine.prompt;
 
-import io.kaption.engine.testing.LlavaFixtures;
+import io.kaption.engine.LlavaFixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
@@ -22,7 +22,7 @@ final class FixtureTokenizers {
     static LlavaTokenizer of(String variant) {
         return TOKENIZERS.computeIfAbsent(variant, v -> {
             try {
-                return LlavaTokenizer.load(LlavaFixtures.modelDir(v));
+                return LlavaTokenizer.load(LlavaFixture.modelDir(v));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

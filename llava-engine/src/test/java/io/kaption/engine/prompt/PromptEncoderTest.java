@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.kaption.engine.testing.LlavaFixtures;
-import io.kaption.engine.testing.LlavaFixtures.CaseRef;
+import io.kaption.engine.LlavaFixture;
+import io.kaption.engine.LlavaFixture.CaseRef;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,11 +22,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 class PromptEncoderTest {
 
     static Stream<CaseRef> promptCases() {
-        return LlavaFixtures.casesOfKind("single", "processor");
+        return LlavaFixture.casesOfKind("single", "processor");
     }
 
     static PromptEncoder encoder(String variant) throws IOException {
-        return PromptEncoder.forCheckpoint(LlavaFixtures.modelDir(variant), FixtureTokenizers.of(variant), Optional.empty());
+        return PromptEncoder.forCheckpoint(LlavaFixture.modelDir(variant), FixtureTokenizers.of(variant), Optional.empty());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -64,10 +64,14 @@ class PromptEncoderTest {
         assertThat(ids).containsExactly(longs(c.get("input_ids")));
     }
 
+    static Stream<String> variants() {
+        return LlavaFixture.VARIANTS.stream();
+    }
+
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"llava15-tiny", "llava-mistral-tiny", "llava-next-tiny"})
+    @MethodSource("variants")
     void batchItemsAreTheirPromptsLeftPadded(String variant) throws IOException {
-        JsonNode batch = LlavaFixtures.casesOfKind("batch").filter(c -> c.variant().equals(variant))
+        JsonNode batch = LlavaFixture.casesOfKind("batch").filter(c -> c.variant().equals(variant))
                 .findFirst().orElseThrow().json();
         for (JsonNode item : batch.get("items")) {
             long[] padded = longs(item.get("input_ids_padded"));
@@ -102,6 +106,28 @@ class PromptEncoderTest {
         EncodedPrompt prompt = encoder("llava15-tiny").encode("<image>\nWhat?", true);
 
         assertThat(prompt.text()).isEqualTo("USER: <image>\nWhat? ASSISTANT:");
+    }
+
+    @Test
+    void textOnlyPromptsHaveNoImageToken() throws IOException {
+        PromptEncoder encoder = encoder("llava15-tiny");
+        LlavaTokenizer tokenizer = FixtureTokenizers.of("llava15-tiny");
+
+        EncodedPrompt templated = encoder.encodeTextOnly("What?", true);
+        EncodedPrompt verbatim = encoder.encodeTextOnly("USER: What? ASSISTANT:", false);
+
+        assertThat(templated.text()).isEqualTo("USER: What? ASSISTANT:");
+        assertThat(templated.ids()).containsExactly(tokenizer.encode("USER: What? ASSISTANT:", true));
+        assertThat(verbatim.ids()).containsExactly(templated.ids());
+        assertThat(templated.hasImage()).isFalse();
+        assertThat(templated.length(576)).isEqualTo(templated.ids().length);
+        assertThat(templated.expandedIds(576)).containsExactly(templated.ids());
+        EncodedPrompt cut = templated.truncateLeft(templated.ids().length - 2, 576, 1);
+        assertThat(cut.ids()).containsExactly(concat(new long[] {1},
+                Arrays.copyOfRange(templated.ids(), 3, templated.ids().length)));
+        assertThatThrownBy(() -> encoder.encodeTextOnly("<image> What?", true))
+                .isInstanceOf(PromptException.class)
+                .hasMessageContaining("no image");
     }
 
     @Test
@@ -145,7 +171,7 @@ class PromptEncoderTest {
 
     @Test
     void forcedConversationFormatOverridesTheTemplate() throws IOException {
-        PromptEncoder encoder = PromptEncoder.forCheckpoint(LlavaFixtures.modelDir("llava15-tiny"),
+        PromptEncoder encoder = PromptEncoder.forCheckpoint(LlavaFixture.modelDir("llava15-tiny"),
                 FixtureTokenizers.of("llava15-tiny"), Optional.of(ConversationFormat.MISTRAL_INSTRUCT));
 
         assertThat(encoder.encode("Hi <image>", true).text()).isEqualTo("[INST] Hi <image> [/INST]");
@@ -169,8 +195,8 @@ class PromptEncoderTest {
 
     @Test
     void specialTokenIdsComeFromGenerationConfig() throws IOException {
-        for (String variant : LlavaFixtures.VARIANTS) {
-            SpecialTokenIds ids = SpecialTokenIds.read(LlavaFixtures.modelDir(variant), FixtureTokenizers.of(variant));
+        for (String variant : LlavaFixture.VARIANTS) {
+            SpecialTokenIds ids = SpecialTokenIds.read(LlavaFixture.modelDir(variant), FixtureTokenizers.of(variant));
             assertThat(ids).isEqualTo(new SpecialTokenIds(1, new int[] {2}, 32001));
             assertThat(ids.isEos(2)).isTrue();
             assertThat(ids.isEos(32001)).isFalse();
@@ -179,7 +205,7 @@ class PromptEncoderTest {
 
     @Test
     void templateThatWritesBosGetsNoSecondBos(@TempDir Path dir) throws IOException {
-        Path model = LlavaFixtures.modelDir("llava-mistral-tiny");
+        Path model = LlavaFixture.modelDir("llava-mistral-tiny");
         for (String file : new String[] {"config.json", "tokenizer.json", "tokenizer_config.json"}) {
             Files.copy(model.resolve(file), dir.resolve(file));
         }
@@ -211,7 +237,7 @@ class PromptEncoderTest {
     }
 
     private static PromptEncoder originalCheckpoint(Path dir, String variant, String architecture) throws IOException {
-        Path model = LlavaFixtures.modelDir(variant);
+        Path model = LlavaFixture.modelDir(variant);
         Files.writeString(dir.resolve("config.json"), "{\"architectures\": [\"" + architecture + "\"], "
                 + "\"mm_vision_tower\": \"openai/clip-vit-large-patch14-336\"}");
         for (String file : new String[] {"tokenizer.json", "tokenizer_config.json", "generation_config.json"}) {

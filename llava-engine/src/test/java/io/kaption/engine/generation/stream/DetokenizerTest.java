@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kaption.engine.prompt.LlavaTokenizer;
-import io.kaption.engine.testing.LlavaFixtures;
+import io.kaption.engine.LlavaFixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -41,8 +41,8 @@ class DetokenizerTest {
     /** (variant, label, generated ids, the fixture's new_text) for every generation recorded in the fixtures. */
     static Stream<Arguments> generations() {
         List<Arguments> out = new ArrayList<>();
-        for (String variant : LlavaFixtures.VARIANTS) {
-            for (JsonNode c : LlavaFixtures.cases(variant).get("cases")) {
+        for (String variant : LlavaFixture.VARIANTS) {
+            for (JsonNode c : LlavaFixture.casesJson(variant).get("cases")) {
                 String id = c.get("id").asText();
                 if (c.has("preprocess")) {
                     c.get("preprocess").properties().forEach(mode -> out.add(Arguments.of(variant, id + "." + mode.getKey(),
@@ -146,7 +146,7 @@ class DetokenizerTest {
     private static Detokenizer detokenizer(String variant) {
         return DETOKENIZERS.computeIfAbsent(variant, v -> {
             try {
-                return Detokenizer.load(LlavaFixtures.modelDir(v).resolve("tokenizer.json"));
+                return Detokenizer.load(LlavaFixture.modelDir(v).resolve("tokenizer.json"));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -156,7 +156,7 @@ class DetokenizerTest {
     private static LlavaTokenizer tokenizer(String variant) {
         return TOKENIZERS.computeIfAbsent(variant, v -> {
             try {
-                return LlavaTokenizer.load(LlavaFixtures.modelDir(v));
+                return LlavaTokenizer.load(LlavaFixture.modelDir(v));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

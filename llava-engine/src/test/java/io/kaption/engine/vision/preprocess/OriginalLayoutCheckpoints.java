@@ -3,7 +3,7 @@ package io.kaption.engine.vision.preprocess;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.kaption.engine.testing.LlavaFixtures;
+import io.kaption.engine.LlavaFixture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +37,7 @@ final class OriginalLayoutCheckpoints {
     /** LLaVA-1.6 original layout: anyres, pinpoints written [width, height] as the LLaVA repository does. */
     static ImageProcessor anyres(String variant) throws IOException {
         Path dir = Files.createTempDirectory("llava-original-");
-        ObjectNode hfConfig = (ObjectNode) JSON.readTree(LlavaFixtures.modelDir(variant).resolve("config.json").toFile());
+        ObjectNode hfConfig = (ObjectNode) JSON.readTree(LlavaFixture.modelDir(variant).resolve("config.json").toFile());
         ObjectNode config = JSON.createObjectNode();
         config.putArray("architectures").add("LlavaLlamaForCausalLM");
         config.put("mm_vision_tower", "openai/clip-vit-large-patch14-336");
@@ -56,13 +56,13 @@ final class OriginalLayoutCheckpoints {
         Path tower = dir.resolve("clip-tower");
         Files.createDirectories(tower);
         ObjectNode preprocessor = (ObjectNode) JSON.readTree(
-                LlavaFixtures.modelDir(variant).resolve("preprocessor_config.json").toFile());
+                LlavaFixture.modelDir(variant).resolve("preprocessor_config.json").toFile());
         preprocessor.put("image_processor_type", "CLIPImageProcessor");
         preprocessor.remove("image_grid_pinpoints");
         JSON.writeValue(tower.resolve("preprocessor_config.json").toFile(), preprocessor);
         ObjectNode towerConfig = JSON.createObjectNode();
         towerConfig.set("vision_config",
-                JSON.readTree(LlavaFixtures.modelDir(variant).resolve("config.json").toFile()).get("vision_config"));
+                JSON.readTree(LlavaFixture.modelDir(variant).resolve("config.json").toFile()).get("vision_config"));
         JSON.writeValue(tower.resolve("config.json").toFile(), towerConfig);
         return tower;
     }

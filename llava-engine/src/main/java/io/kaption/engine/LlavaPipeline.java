@@ -1,0 +1,234 @@
+package io.kaption.engine;
+
+import io.kaption.engine.generation.FinishReason;
+import io.kaption.engine.generation.GenerationRequest;
+import io.kaption.engine.generation.GenerationResult;
+import io.kaption.engine.generation.SamplingParams;
+import io.kaption.engine.generation.TokenListener;
+import io.kaption.engine.generation.stream.Detokenizer;
+import io.kaption.engine.generation.stream.DetokenizerStream;
+import io.kaption.engine.prompt.ConversationFormat;
+import io.kaption.engine.prompt.EncodedPrompt;
+import io.kaption.engine.prompt.LlavaTokenizer;
+import io.kaption.engine.prompt.PromptEncoder;
+import io.kaption.engine.prompt.SpecialTokenIds;
+import io.kaption.engine.vision.PixelValues;
+import io.kaption.engine.vision.preprocess.ImageProcessor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Requests in, text out: one checkpoint's engine, image processor, prompt encoder and streaming detokenizer, loaded
+ * together. What the CLI and the Kafka worker call. Not thread-safe: one {@link #generate} at a time.
+ *
+ * <p>A request that cannot run (undecodable image, bad prompt, prompt too long for the model) gets a result with
+ * {@link FinishReason#ERROR} and a message; the other requests of the same call go on.
+ *
+ * <p>{@code prompt_max_tokens}: like Takeoff, an over-long prompt is truncated, not refused. The earliest text tokens
+ * are dropped ({@link EncodedPrompt#truncateLeft}), keeping BOS, the image and the end of the prompt, where the chat
+ * template asks for the answer; the limit counts the image's feature positions.
+ */
+public final class LlavaPipeline implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LlavaPipeline.class);
+
+    /**
+     * @param precision          compute dtype
+     * @param visionTower        CLIP directory overriding {@code mm_vision_tower} of original checkpoints, or null
+     * @param maxBatchSize       rows decoded together; further requests join as rows finish
+     * @param conversationFormat forces a LLaVA conversation format instead of the checkpoint's chat template, or null
+     */
+    public record Options(LlavaEngine.Precision precision, Path visionTower, int maxBatchSize,
+            ConversationFormat conversationFormat) {
+
+        public static final Options DEFAULTS = new Options(LlavaEngine.Precision.FLOAT32, null, 8, null);
+
+        public Options {
+            Objects.requireNonNull(precision, "precision");
+        }
+    }
+
+    /**
+     * One request, with Takeoff's fields.
+     *
+     * @param text            the user's text ({@code text})
+     * @param useChatTemplate {@code use_chat_template}: wrap the text in the checkpoint's chat template; false uses
+     *                        it verbatim ({@code <image>} marks the image, else it goes right after BOS)
+     * @param image           the encoded image (PNG, JPEG, …), or null for a text-only request
+     * @param params          sampling parameters, {@code prompt_max_tokens} included
+     */
+    public record Request(String text, boolean useChatTemplate, byte[] image, SamplingParams params) {
+
+        public Request {
+            Objects.requireNonNull(text, "text");
+            Objects.requireNonNull(params, "params");
+        }
+    }
+
+    /**
+     * What one request produced.
+     *
+     * @param text             the generated text ({@code decode(tokenIds, skip_special_tokens=True)}: no EOS)
+     * @param tokenIds         generated ids; the EOS id is the last one when {@code finishReason} is EOS
+     * @param promptTokenIds   the prompt as encoded (after any truncation), the image as ONE image token id; empty
+     *                         when the request failed before encoding
+     * @param finishReason     EOS, LENGTH or ERROR
+     * @param promptTokens     prompt length as the model ran it, image feature positions included (0 if rejected)
+     * @param completionTokens {@code tokenIds.length}
+     * @param error            why the request failed, or null
+     */
+    public record Result(String text, int[] tokenIds, int[] promptTokenIds, FinishReason finishReason,
+            int promptTokens, int completionTokens, String error) {
+
+        static Result failed(String error) {
+            return new Result("", new int[0], new int[0], FinishReason.ERROR, 0, 0, error);
+        }
+    }
+
+    /** Receives each request's text as it is generated, and its end. Called on the generating thread. */
+    public interface Listener {
+
+        Listener NONE = (request, text) -> {};
+
+        /** @param request index of the request in the submitted list; {@code text} is never empty */
+        void onText(int request, String text);
+
+        default void onFinish(int request, Result result) {}
+    }
+
+    private final LlavaEngine engine;
+    private final ImageProcessor imageProcessor;
+    private final LlavaTokenizer tokenizer;
+    private final PromptEncoder promptEncoder;
+    private final SpecialTokenIds specialTokens;
+    private final Detokenizer detokenizer;
+
+    private LlavaPipeline(LlavaEngine engine, ImageProcessor imageProcessor, LlavaTokenizer tokenizer,
+            PromptEncoder promptEncoder, SpecialTokenIds specialTokens, Detokenizer detokenizer) {
+        this.engine = engine;
+        this.imageProcessor = imageProcessor;
+        this.tokenizer = tokenizer;
+        this.promptEncoder = promptEncoder;
+        this.specialTokens = specialTokens;
+        this.detokenizer = detokenizer;
+    }
+
+    /**
+     * Loads everything a checkpoint directory needs.
+     *
+     * @throws IOException              when a file cannot be read
+     * @throws IllegalArgumentException when the checkpoint is not usable, with the reason
+     */
+    public static LlavaPipeline load(Path modelDir, Options options) throws IOException {
+        System.setProperty("ai.djl.offline", "true"); // nothing may download, tokenizer natives included
+        LlavaTokenizer tokenizer = LlavaTokenizer.load(modelDir);
+        try {
+            Optional<Path> tower = Optional.ofNullable(options.visionTower());
+            ImageProcessor imageProcessor = ImageProcessor.forCheckpoint(modelDir, tower);
+            PromptEncoder encoder = PromptEncoder.forCheckpoint(modelDir, tokenizer,
+                    Optional.ofNullable(options.conversationFormat()));
+            SpecialTokenIds specialTokens = SpecialTokenIds.read(modelDir, tokenizer);
+            Detokenizer detokenizer = Detokenizer.load(modelDir.resolve("tokenizer.json"));
+            LlavaEngine engine = LlavaEngine.load(modelDir,
+                    new LlavaEngine.Options(options.precision(), options.visionTower(), options.maxBatchSize()));
+            // Both read image_token_index (else -200); a mismatch would make every image prompt fail.
+            if (engine.config().imageTokenId() != encoder.imageTokenId()) {
+                engine.close();
+                throw new IllegalStateException("prompt encoder writes image token " + encoder.imageTokenId()
+                        + " but the model expects " + engine.config().imageTokenId());
+            }
+            return new LlavaPipeline(engine, imageProcessor, tokenizer, encoder, specialTokens, detokenizer);
+        } catch (IOException | RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+    }
+
+    public LlavaEngine engine() {
+        return engine;
+    }
+
+    /**
+     * Runs the requests (at most {@code maxBatchSize} decoded together, the rest joining as rows finish), streaming
+     * each one's text to {@code listener}. Results are in request order.
+     */
+    public List<Result> generate(List<Request> requests, Listener listener) {
+        Result[] results = new Result[requests.size()];
+        List<GenerationRequest> prepared = new ArrayList<>();
+        List<Integer> origin = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            try {
+                prepared.add(prepare(requests.get(i)));
+                origin.add(i);
+            } catch (IllegalArgumentException e) {
+                LOG.info("request {} rejected: {}", i, e.getMessage());
+                results[i] = Result.failed(e.getMessage());
+                listener.onFinish(i, results[i]);
+            }
+        }
+        DetokenizerStream[] streams = new DetokenizerStream[prepared.size()];
+        StringBuilder[] texts = new StringBuilder[prepared.size()];
+        for (int r = 0; r < streams.length; r++) {
+            streams[r] = detokenizer.newStream();
+            texts[r] = new StringBuilder();
+        }
+        engine.generate(prepared, new TokenListener() {
+            @Override
+            public void onToken(int request, int token) {
+                // An EOS id ends the text even where the tokenizer does not mark it special.
+                if (!specialTokens.isEos(token)) {
+                    emit(request, streams[request].accept(token));
+                }
+            }
+
+            @Override
+            public void onFinish(int request, GenerationResult generated) {
+                emit(request, streams[request].finish());
+                int index = origin.get(request);
+                results[index] = new Result(texts[request].toString(), generated.tokenIds(),
+                        prepared.get(request).promptIds(),
+                        generated.finishReason(), generated.promptTokens(), generated.tokenIds().length,
+                        generated.error());
+                listener.onFinish(index, results[index]);
+            }
+
+            private void emit(int request, String chunk) {
+                if (!chunk.isEmpty()) {
+                    texts[request].append(chunk);
+                    listener.onText(origin.get(request), chunk);
+                }
+            }
+        });
+        return Arrays.asList(results);
+    }
+
+    /** Decodes, preprocesses, encodes and truncates; IllegalArgumentException (with the reason) for bad input. */
+    private GenerationRequest prepare(Request request) {
+        PixelValues pixels = request.image() == null ? null : imageProcessor.process(request.image());
+        EncodedPrompt prompt = pixels == null
+                ? promptEncoder.encodeTextOnly(request.text(), request.useChatTemplate())
+                : promptEncoder.encode(request.text(), request.useChatTemplate());
+        int imageTokens = pixels == null ? 0
+                : imageProcessor.imageTokenCount(pixels.originalHeight(), pixels.originalWidth());
+        int limit = request.params().promptMaxTokens();
+        if (limit > 0 && prompt.length(imageTokens) > limit) {
+            LOG.info("prompt of {} tokens truncated to prompt_max_tokens {}", prompt.length(imageTokens), limit);
+            prompt = prompt.truncateLeft(limit, imageTokens, specialTokens.bos());
+        }
+        int[] ids = Arrays.stream(prompt.ids()).mapToInt(Math::toIntExact).toArray();
+        return new GenerationRequest(ids, pixels, request.params());
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+        tokenizer.close();
+    }
+}

@@ -1,0 +1,203 @@
+package io.kaption.engine.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kaption.engine.LlavaFixture;
+import io.kaption.engine.LlavaPipeline;
+import io.kaption.engine.LlavaPipeline.Request;
+import io.kaption.engine.LlavaPipeline.Result;
+import io.kaption.engine.generation.SamplingParams;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code kaption generate} run in-process on the llava15-tiny fixture, stdout and stderr captured. */
+class GenerateCommandTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String VARIANT = "llava15-tiny";
+
+    private static Path model;
+    private static JsonNode square;
+    private static JsonNode exact;
+
+    @TempDir
+    Path temp;
+
+    record Run(int exitCode, String out, String err) {}
+
+    @BeforeAll
+    static void fixture() {
+        model = LlavaFixture.modelDir(VARIANT);
+        square = caseById("square");
+        exact = caseById("exact");
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = GenerateCommand.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+                .execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void imageAndPromptPrintTheAnswer() {
+        Run run = run("--model", model.toString(), "--image", fixtureImage(square).toString(),
+                "--prompt", square.path("prompt").asText(), "--max-new-tokens", "12");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).isEqualTo(hf(square).path("new_text").asText() + System.lineSeparator());
+    }
+
+    @Test
+    void verbatimTextSkipsTheTemplate() {
+        Run run = run("--model", model.toString(), "--image", fixtureImage(exact).toString(),
+                "--text", exact.path("prompt_string").asText(), "--max-new-tokens", "12", "--dtype", "float32");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).isEqualTo(hf(exact).path("new_text").asText() + System.lineSeparator());
+    }
+
+    @Test
+    void requestsFilePrintsOneLinePerRequestInOrder() throws IOException {
+        Files.copy(fixtureImage(square), temp.resolve("square.png"));
+        Files.createDirectories(temp.resolve("img"));
+        Files.copy(fixtureImage(exact), temp.resolve("img/exact.png"));
+        Files.write(temp.resolve("not-an-image.png"), "GIF89a but not really".getBytes());
+        JsonNode reppen = caseById("reppen1.3");
+        String squarePrompt = JSON.writeValueAsString(square.path("prompt").asText());
+        List<String> lines = List.of(
+                "{\"id\": \"square\", \"text\": " + squarePrompt + ", \"image_paths\": [\"square.png\"], "
+                        + "\"max_new_tokens\": 12, \"consumer_group\": \"primary\", \"stream\": true}",
+                "{\"id\": 7, \"text\": [" + squarePrompt + ", \"Describe the colors.\"], "
+                        + "\"image_paths\": [\"square.png\"], \"max_new_tokens\": 12}",
+                "{\"id\": \"broken\", \"text\": ",
+                "",
+                "{\"id\": \"missing\", \"text\": \"What?\", \"image_paths\": [\"nope.png\"]}",
+                "{\"id\": \"regex\", \"text\": \"What?\", \"image_paths\": [\"square.png\"], \"regex_string\": \"[a-z]+\"}",
+                "{\"id\": \"verbatim\", \"text\": " + JSON.writeValueAsString(exact.path("prompt_string").asText())
+                        + ", \"use_chat_template\": false, \"image_paths\": [\"img/exact.png\"], \"max_new_tokens\": 12}",
+                "{\"id\": \"wrong-type\", \"text\": \"What?\", \"max_new_tokens\": \"12\"}",
+                "{\"id\": \"undecodable\", \"text\": \"What?\", \"image_paths\": [\"not-an-image.png\"]}",
+                "{\"id\": \"reppen\", \"text\": " + squarePrompt + ", \"image_paths\": [\"square.png\"], "
+                        + "\"max_new_tokens\": 24, \"repetition_penalty\": 1.3, \"lora_id\": null}",
+                "{\"id\": \"text-only\", \"text\": \"Say something.\", \"max_new_tokens\": 5}");
+        Path file = temp.resolve("requests.jsonl");
+        Files.write(file, lines);
+
+        // --batch-size 2: lines are submitted 8 at a time, so the file spans two submissions.
+        Run run = run("--model", model.toString(), "--requests", file.toString(), "--batch-size", "2");
+
+        Result colors;
+        Result textOnly;
+        String undecodable;
+        try (LlavaPipeline pipeline = LlavaPipeline.load(model, LlavaPipeline.Options.DEFAULTS)) {
+            List<Result> reference = pipeline.generate(List.of(
+                    new Request("Describe the colors.", true, Files.readAllBytes(fixtureImage(square)),
+                            SamplingParams.greedy(12)),
+                    new Request("Say something.", true, null, SamplingParams.greedy(5)),
+                    new Request("What?", true, Files.readAllBytes(temp.resolve("not-an-image.png")),
+                            SamplingParams.DEFAULTS)), LlavaPipeline.Listener.NONE);
+            colors = reference.get(0);
+            textOnly = reference.get(1);
+            undecodable = reference.get(2).error();
+        }
+        assertThat(undecodable).isNotBlank();
+        ObjectNode list = JSON.createObjectNode();
+        list.put("id", 7);
+        list.putArray("text").add(hf(square).path("new_text").asText()).add(colors.text());
+        list.putArray("token_ids").add(hf(square).path("new_token_ids")).add(ints(colors.tokenIds()));
+        list.putArray("prompt_token_ids").add(square.path("input_ids")).add(ints(colors.promptTokenIds()));
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out().lines().toList()).containsExactly(
+                result("square", hf(square).path("new_text").asText(), hf(square).path("new_token_ids"),
+                        square.path("input_ids")),
+                list.toString(),
+                "{\"id\":null,\"error\":\"line 3 is not valid JSON\"}",
+                "{\"id\":\"missing\",\"error\":\"image file not found: nope.png\"}",
+                "{\"id\":\"regex\",\"error\":\"regex_string is not supported by this engine\"}",
+                result("verbatim", hf(exact).path("new_text").asText(), hf(exact).path("new_token_ids"),
+                        exact.path("input_ids")),
+                "{\"id\":\"wrong-type\",\"error\":\"max_new_tokens must be an integer\"}",
+                JSON.createObjectNode().put("id", "undecodable").put("error", undecodable).toString(),
+                result("reppen", reppen.path("new_text").asText(), reppen.path("new_token_ids"),
+                        reppen.path("input_ids")),
+                result("text-only", textOnly.text(), ints(textOnly.tokenIds()), ints(textOnly.promptTokenIds())));
+        assertThat(textOnly.tokenIds()).hasSize(5);
+    }
+
+    @Test
+    void usageErrorsExitWithTwo() throws IOException {
+        Path jsonl = Files.writeString(temp.resolve("r.jsonl"), "{\"text\": \"x\"}\n");
+        assertThat(run("--prompt", "x").exitCode()).isEqualTo(2);
+        Run both = run("--model", model.toString(), "--image", fixtureImage(square).toString(),
+                "--requests", jsonl.toString());
+        assertThat(both.exitCode()).isEqualTo(2);
+        assertThat(both.err()).contains("--requests cannot be combined with --image");
+        assertThat(run("--model", model.toString()).exitCode()).isEqualTo(2);
+        assertThat(run("--model", model.toString(), "--prompt", "x", "--text", "y").exitCode()).isEqualTo(2);
+        Run badFlag = run("--model", model.toString(), "--prompt", "x", "--sampling-topp", "0");
+        assertThat(badFlag.exitCode()).isEqualTo(2);
+        assertThat(badFlag.err()).contains("sampling-topp must be in (0, 1]");
+        Run noImage = run("--model", model.toString(), "--prompt", "x", "--image", temp.resolve("none.png").toString());
+        assertThat(noImage.exitCode()).isEqualTo(2);
+        assertThat(noImage.err()).contains("--image file not found");
+        assertThat(run("--model", model.toString(), "--prompt", "x", "--dtype", "int8").exitCode()).isEqualTo(2);
+        assertThat(run().out()).isEmpty();
+    }
+
+    @Test
+    void aModelThatCannotLoadExitsWithOne() {
+        Run run = run("--model", temp.toString(), "--prompt", "What?");
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("cannot load the model in " + temp);
+        assertThat(run.out()).isEmpty();
+    }
+
+    private static String result(String id, String text, JsonNode tokenIds, JsonNode promptIds) {
+        ObjectNode json = JSON.createObjectNode();
+        json.put("id", id);
+        json.put("text", text);
+        json.set("token_ids", tokenIds);
+        json.set("prompt_token_ids", promptIds);
+        return json.toString();
+    }
+
+    private static ArrayNode ints(int[] values) {
+        ArrayNode array = JSON.createArrayNode();
+        for (int v : values) {
+            array.add(v);
+        }
+        return array;
+    }
+
+    private static JsonNode hf(JsonNode c) {
+        return c.path("preprocess").path("hf");
+    }
+
+    private static Path fixtureImage(JsonNode c) {
+        return LlavaFixture.variantDir(VARIANT).resolve(c.path("image").asText());
+    }
+
+    private static JsonNode caseById(String id) {
+        for (JsonNode c : LlavaFixture.casesJson(VARIANT).path("cases")) {
+            if (c.path("id").asText().equals(id)) {
+                return c;
+            }
+        }
+        throw new IllegalArgumentException("no case " + id);
+    }
+}
