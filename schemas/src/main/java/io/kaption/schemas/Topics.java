@@ -9,6 +9,7 @@ public final class Topics {
     public static final String REQUESTS_PREFIX = "kaption.requests.";
     public static final String TOKENS = "kaption.tokens";
     public static final String RESULTS = "kaption.results";
+    public static final String CANCELLATIONS = "kaption.cancellations";
     public static final String DLQ_SUFFIX = ".dlq";
 
     /** The consumer group every request goes to unless it names another one. */

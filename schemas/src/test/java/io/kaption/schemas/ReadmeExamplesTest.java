@@ -20,7 +20,8 @@ class ReadmeExamplesTest {
     private static final Map<String, ContractCodec<?>> CODECS = Map.of(
             "kaption.requests", ContractCodec.REQUESTS,
             "kaption.tokens", ContractCodec.TOKENS,
-            "kaption.results", ContractCodec.RESULTS);
+            "kaption.results", ContractCodec.RESULTS,
+            "kaption.cancellations", ContractCodec.CANCELLATIONS);
 
     // ```json kaption.requests ... ``` : the word after "json" names the topic family of the example.
     private static final Pattern JSON_EXAMPLE = Pattern.compile("```json (kaption\\.\\w+)\\n(.*?)```", Pattern.DOTALL);

@@ -21,6 +21,7 @@ import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import io.kaption.schemas.Cancellation;
 import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
@@ -76,6 +77,8 @@ public final class ContractCodec<T> {
     public static final ContractCodec<TokenEvent> TOKENS = new ContractCodec<>("kaption.tokens", 1, TokenEvent.class);
     public static final ContractCodec<GenerationResult> RESULTS =
             new ContractCodec<>("kaption.results", 1, GenerationResult.class);
+    public static final ContractCodec<Cancellation> CANCELLATIONS =
+            new ContractCodec<>("kaption.cancellations", 1, Cancellation.class);
 
     private final String name;
     private final String schemaId;

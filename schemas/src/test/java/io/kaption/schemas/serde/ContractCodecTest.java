@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kaption.schemas.Cancellation;
 import io.kaption.schemas.FinishReason;
 import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult;
@@ -152,6 +153,20 @@ class ContractCodecTest {
             for (GenerationResult result : results) {
                 assertThat(ContractCodec.RESULTS.decode(ContractCodec.RESULTS.encode(result))).isEqualTo(result);
             }
+        }
+
+        @Test
+        void cancellations() {
+            Cancellation cancellation = new Cancellation("req-1", "client_disconnected");
+            assertThat(new String(ContractCodec.CANCELLATIONS.encode(cancellation), UTF_8))
+                    .isEqualTo("{\"request_id\":\"req-1\",\"reason\":\"client_disconnected\"}");
+            assertThat(ContractCodec.CANCELLATIONS.decode(ContractCodec.CANCELLATIONS.encode(cancellation)))
+                    .isEqualTo(cancellation);
+            assertThat(ContractCodec.CANCELLATIONS.decode("{\"request_id\":\"r\"}".getBytes(UTF_8)))
+                    .isEqualTo(new Cancellation("r", null));
+            assertThatThrownBy(() -> ContractCodec.CANCELLATIONS.decode("{\"reason\":\"x\"}".getBytes(UTF_8)))
+                    .isInstanceOf(InvalidRecordException.class)
+                    .hasMessageContaining("request_id");
         }
 
         @Test
