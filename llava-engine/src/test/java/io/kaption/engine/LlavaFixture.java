@@ -3,6 +3,7 @@ package io.kaption.engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kaption.engine.vision.PixelValues;
+import io.kaption.engine.vision.preprocess.Anyres;
 import io.kaption.engine.weights.SafetensorsFile;
 import io.kaption.engine.weights.Tensor;
 import java.io.IOException;
@@ -151,7 +152,7 @@ public final class LlavaFixture implements AutoCloseable {
             return new PixelValues(t.data(), 1, t.dim(-1), originalHeight, originalWidth, 0, 0);
         }
         int size = t.dim(-1);
-        int[] best = bestResolution(originalHeight, originalWidth, pinpoints());
+        int[] best = Anyres.selectBestResolution(originalHeight, originalWidth, pinpoints());
         return new PixelValues(t.data(), t.dim(0), size, originalHeight, originalWidth, best[0] / size,
                 best[1] / size);
     }
@@ -172,26 +173,6 @@ public final class LlavaFixture implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** transformers' select_best_resolution, pinpoints as [height, width]. */
-    static int[] bestResolution(int height, int width, List<int[]> pinpoints) {
-        int[] best = null;
-        long maxEffective = 0;
-        long minWasted = Long.MAX_VALUE;
-        for (int[] p : pinpoints) {
-            double scale = Math.min((double) p[1] / width, (double) p[0] / height);
-            long downW = (long) (width * scale);
-            long downH = (long) (height * scale);
-            long effective = Math.min(downW * downH, (long) width * height);
-            long wasted = (long) p[0] * p[1] - effective;
-            if (effective > maxEffective || (effective == maxEffective && wasted < minWasted)) {
-                best = p;
-                maxEffective = effective;
-                minWasted = wasted;
-            }
-        }
-        return best;
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.kaption.engine.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kaption.engine.weights.SafetensorsFile;
 import io.kaption.engine.weights.SafetensorsWriter;
@@ -55,7 +56,9 @@ final class OriginalLayoutConverter {
         config.put("image_aspect_ratio", next ? "anyres" : "pad");
         config.put("mm_patch_merge_type", next ? "spatial_unpad" : "flat");
         if (next) {
-            config.set("image_grid_pinpoints", hf.path("image_grid_pinpoints"));
+            // The LLaVA repository writes pinpoints [width, height]; transformers writes [height, width].
+            ArrayNode pinpoints = config.putArray("image_grid_pinpoints");
+            hf.path("image_grid_pinpoints").forEach(hw -> pinpoints.addArray().add(hw.get(1)).add(hw.get(0)));
         }
         JSON.writerWithDefaultPrettyPrinter().writeValue(checkpoint.resolve("config.json").toFile(), config);
         Files.copy(hfModel.resolve("generation_config.json"), checkpoint.resolve("generation_config.json"));
