@@ -163,20 +163,28 @@ public final class LlavaPipeline implements AutoCloseable {
      */
     public List<Result> generate(List<Request> requests, Listener listener) {
         Result[] results = new Result[requests.size()];
+        Map<Integer, Integer> indexOfId = new HashMap<>();
         try (Session session = newSession(new Listener() {
             @Override
-            public void onText(int request, String text) {
-                listener.onText(request, text);
+            public void onText(int id, String text) {
+                listener.onText(indexOfId.get(id), text);
             }
 
             @Override
-            public void onFinish(int request, Result result) {
-                results[request] = result;
-                listener.onFinish(request, result);
+            public void onFinish(int id, Result result) {
+                int index = indexOfId.get(id);
+                results[index] = result;
+                listener.onFinish(index, result);
             }
         })) {
-            for (Request request : requests) {
-                session.submit(request); // ids count from 0: the request's index
+            for (int i = 0; i < requests.size(); i++) {
+                try {
+                    indexOfId.put(session.submit(requests.get(i)), i);
+                } catch (RequestRejectedException e) {
+                    LOG.info("request {} rejected: {}", i, e.getMessage());
+                    results[i] = Result.failed(e.kind(), e.getMessage());
+                    listener.onFinish(i, results[i]);
+                }
             }
             while (!session.isIdle()) {
                 session.step();
@@ -195,10 +203,11 @@ public final class LlavaPipeline implements AutoCloseable {
     }
 
     /**
-     * Requests in, streamed text and results out, over time. Each submitted request gets exactly one
-     * {@link Listener#onFinish}: at once when it cannot run, else when it ends (EOS, length, cancelled, or an engine
-     * failure of its batch, reported as {@link FailureKind#INFERENCE_FAILED}). Not thread-safe: one thread submits,
-     * steps and cancels; listeners run on it and must not call back into the session.
+     * Requests in, streamed text and results out, over time. Each accepted request gets exactly one
+     * {@link Listener#onFinish} when it ends (EOS, length, cancelled, or an engine failure of its batch, reported as
+     * {@link FailureKind#INFERENCE_FAILED}); a request that cannot run is refused by {@link #submit}. Listener
+     * indexes are the ids {@link #submit} returns. Not thread-safe: one thread submits, steps and cancels; listeners
+     * run on it and must not call back into the session.
      */
     public final class Session implements AutoCloseable {
 
@@ -245,21 +254,17 @@ public final class LlavaPipeline implements AutoCloseable {
         }
 
         /**
-         * Decodes, preprocesses and encodes the request and queues it. A request that cannot run gets its
-         * {@code onFinish} (finish reason ERROR) before this returns.
+         * Decodes, preprocesses and encodes the request and queues it.
          *
-         * @return the request's id in listener calls and {@link #cancel}: 0, 1, 2, … in submission order
+         * @return the request's id in listener calls and {@link #cancel}
+         * @throws RequestRejectedException when the request cannot run (bad image, bad prompt, too long); no
+         *                                  callback follows
          */
         public int submit(Request request) {
+            GenerationRequest prepared = prepare(request);
             int id = nextId++;
-            try {
-                GenerationRequest prepared = prepare(request);
-                engineSession.submit(id, prepared);
-                rows.put(id, new Row(prepared.promptIds(), detokenizer.newStream()));
-            } catch (RequestRejectedException e) {
-                LOG.info("request {} rejected: {}", id, e.getMessage());
-                listener.onFinish(id, Result.failed(e.kind(), e.getMessage()));
-            }
+            engineSession.submit(id, prepared);
+            rows.put(id, new Row(prepared.promptIds(), detokenizer.newStream()));
             return id;
         }
 

@@ -1,6 +1,7 @@
 package io.kaption.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kaption.engine.generation.FinishReason;
@@ -136,11 +137,11 @@ class GenerationSessionTest {
         JsonNode square = fixture.caseById("square");
         int[] ids = LlavaFixture.ints(square.path("input_ids"));
         try (GenerationSession session = engine.newSession(recorder)) {
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> session.submit(0,
+            assertThatThrownBy(() -> session.submit(0,
                             new GenerationRequest(ids, null, SamplingParams.greedy(4))))
                     .isInstanceOfSatisfying(RequestRejectedException.class,
                             e -> assertThat(e.kind()).isEqualTo(FailureKind.INVALID_PROMPT));
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> session.submit(1, request("square", 4090)))
+            assertThatThrownBy(() -> session.submit(1, request("square", 4090)))
                     .isInstanceOfSatisfying(RequestRejectedException.class,
                             e -> assertThat(e.kind()).isEqualTo(FailureKind.PROMPT_TOO_LONG));
             assertThat(session.isIdle()).isTrue();

@@ -1,6 +1,7 @@
 package io.kaption.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -194,15 +195,17 @@ class LlavaPipelineTest {
             session.step();
             int second = session.submit(new Request(tall.path("prompt").asText(), true, image("llava15-tiny", tall),
                     SamplingParams.greedy(tallIds.length)));
-            int rejected = session.submit(new Request("<image> twice <image>", false, image("llava15-tiny", tall),
-                    SamplingParams.greedy(4)));
-            assertThat(List.of(first, second, rejected)).containsExactly(0, 1, 2);
-            assertThat(finished.get(rejected).failure()).isEqualTo(FailureKind.INVALID_PROMPT);
+            assertThatThrownBy(() -> session.submit(new Request(
+                            "<image> twice <image>", false, image("llava15-tiny", tall), SamplingParams.greedy(4))))
+                    .isInstanceOfSatisfying(RequestRejectedException.class,
+                            e -> assertThat(e.kind()).isEqualTo(FailureKind.INVALID_PROMPT));
+            assertThat(List.of(first, second)).containsExactly(0, 1);
             for (int i = 0; i < 6; i++) {
                 session.step();
             }
             assertThat(session.cancel(first)).isTrue();
             assertThat(session.size()).isEqualTo(1);
+            assertThat(finished).containsOnlyKeys(0);
             while (!session.isIdle()) {
                 session.step();
             }
