@@ -12,10 +12,7 @@ import io.kaption.engine.generation.TokenListener;
 import io.kaption.engine.checkpoint.LlavaConfig;
 import io.kaption.engine.vision.PixelValues;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -82,19 +79,10 @@ public final class LlavaEngine implements AutoCloseable {
     /**
      * Generates for every request; a request that is invalid (prompt too long, image not matching the model)
      * fails alone with {@link io.kaption.engine.generation.FinishReason#ERROR}. Results are in request order.
+     * Requests are decoded {@code maxBatchSize} rows at a time, waiting ones joining as rows finish.
      */
     public List<GenerationResult> generate(List<GenerationRequest> requests, TokenListener listener) {
         GenerationResult[] results = new GenerationResult[requests.size()];
-        Deque<Sequence> pending = new ArrayDeque<>();
-        for (int i = 0; i < requests.size(); i++) {
-            try {
-                pending.add(prepare(i, requests.get(i)));
-            } catch (IllegalArgumentException e) {
-                LOG.info("request {} rejected: {}", i, e.getMessage());
-                results[i] = GenerationResult.failed(e.getMessage(), 0);
-                listener.onFinish(i, results[i]);
-            }
-        }
         TokenListener collecting = new TokenListener() {
             @Override
             public void onToken(int request, int token) {
@@ -107,20 +95,25 @@ public final class LlavaEngine implements AutoCloseable {
                 listener.onFinish(request, result);
             }
         };
-        try (GenerationBatch batch = new GenerationBatch(model, collecting)) {
-            while (!pending.isEmpty() || !batch.isEmpty()) {
-                List<Sequence> joining = new ArrayList<>();
-                while (!pending.isEmpty() && batch.size() + joining.size() < options.maxBatchSize()) {
-                    joining.add(pending.poll());
+        try (GenerationSession session = newSession(collecting)) {
+            for (int i = 0; i < requests.size(); i++) {
+                try {
+                    session.submit(i, requests.get(i));
+                } catch (IllegalArgumentException e) {
+                    LOG.info("request {} rejected: {}", i, e.getMessage());
+                    collecting.onFinish(i, GenerationResult.failed(e.getMessage(), 0));
                 }
-                if (!joining.isEmpty()) {
-                    batch.add(joining);
-                } else {
-                    batch.step();
-                }
+            }
+            while (!session.isIdle()) {
+                session.step();
             }
         }
         return Arrays.asList(results);
+    }
+
+    /** A long-lived continuous batch on this engine: requests join whenever they come, see {@link GenerationSession}. */
+    public GenerationSession newSession(TokenListener listener) {
+        return new GenerationSession(this, options.maxBatchSize(), listener);
     }
 
     /** Logits at the last prompt position (those of the first generated token), float32 {@code [vocab]}. */
@@ -151,8 +144,8 @@ public final class LlavaEngine implements AutoCloseable {
         return array.toType(DataType.FLOAT32, false).toFloatArray();
     }
 
-    /** Validates a request and expands its image token; throws IllegalArgumentException with the reason. */
-    private Sequence prepare(int index, GenerationRequest request) {
+    /** Validates a request and expands its image token; throws {@link RequestRejectedException} with the reason. */
+    Sequence prepare(int index, GenerationRequest request) {
         LlavaConfig config = model.config();
         int imageToken = config.imageTokenId();
         int[] ids = request.promptIds();
@@ -160,31 +153,39 @@ public final class LlavaEngine implements AutoCloseable {
         int[] expanded = ids;
         if (request.image() == null) {
             if (imageTokens > 0) {
-                throw new IllegalArgumentException("the prompt has an image token but the request has no image");
+                throw new RequestRejectedException(FailureKind.INVALID_PROMPT,
+                        "the prompt has an image token but the request has no image");
             }
         } else {
-            int features = model.imageFeatureCount(request.image());
+            int features;
+            try {
+                features = model.imageFeatureCount(request.image());
+            } catch (IllegalArgumentException e) {
+                throw new RequestRejectedException(FailureKind.INVALID_IMAGE, e.getMessage(), e);
+            }
             if (imageTokens == 1 && features != 1) {
                 expanded = expand(ids, imageToken, features);
             } else if (imageTokens != features) {
-                throw new IllegalArgumentException("the prompt has " + imageTokens + " image tokens; expected one "
-                        + "(or " + features + ", already expanded) for one image");
+                throw new RequestRejectedException(FailureKind.INVALID_PROMPT, "the prompt has " + imageTokens
+                        + " image tokens; expected one (or " + features + ", already expanded) for one image");
             }
         }
         for (int id : expanded) {
             if (id != imageToken && (id < 0 || id >= config.text().vocabSize())) {
-                throw new IllegalArgumentException("prompt token id " + id + " is outside the vocabulary");
+                throw new RequestRejectedException(FailureKind.INVALID_PROMPT,
+                        "prompt token id " + id + " is outside the vocabulary");
             }
         }
         int promptMax = request.params().promptMaxTokens();
         if (promptMax > 0 && expanded.length > promptMax) {
-            throw new IllegalArgumentException("the prompt has " + expanded.length + " tokens (image included), "
-                    + "more than prompt_max_tokens " + promptMax);
+            throw new RequestRejectedException(FailureKind.PROMPT_TOO_LONG, "the prompt has " + expanded.length
+                    + " tokens (image included), more than prompt_max_tokens " + promptMax);
         }
         int maxPositions = config.text().maxPositions();
         if (expanded.length + request.params().maxNewTokens() > maxPositions) {
-            throw new IllegalArgumentException("prompt (" + expanded.length + " tokens) plus max_new_tokens ("
-                    + request.params().maxNewTokens() + ") exceeds the model's " + maxPositions + " positions");
+            throw new RequestRejectedException(FailureKind.PROMPT_TOO_LONG, "prompt (" + expanded.length
+                    + " tokens) plus max_new_tokens (" + request.params().maxNewTokens() + ") exceeds the model's "
+                    + maxPositions + " positions");
         }
         return new Sequence(index, expanded, request.image(), request.params());
     }

@@ -16,9 +16,10 @@ import io.kaption.engine.vision.PixelValues;
 import io.kaption.engine.vision.preprocess.ImageProcessor;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -79,16 +80,17 @@ public final class LlavaPipeline implements AutoCloseable {
      * @param tokenIds         generated ids; the EOS id is the last one when {@code finishReason} is EOS
      * @param promptTokenIds   the prompt as encoded (after any truncation), the image as ONE image token id; empty
      *                         when the request failed before encoding
-     * @param finishReason     EOS, LENGTH or ERROR
+     * @param finishReason     EOS, LENGTH, ERROR, or CANCELLED (text and ids are what was generated until then)
      * @param promptTokens     prompt length as the model ran it, image feature positions included (0 if rejected)
      * @param completionTokens {@code tokenIds.length}
      * @param error            why the request failed, or null
+     * @param failure          the kind of failure when {@code finishReason} is ERROR, else null
      */
     public record Result(String text, int[] tokenIds, int[] promptTokenIds, FinishReason finishReason,
-            int promptTokens, int completionTokens, String error) {
+            int promptTokens, int completionTokens, String error, FailureKind failure) {
 
-        static Result failed(String error) {
-            return new Result("", new int[0], new int[0], FinishReason.ERROR, 0, 0, error);
+        static Result failed(FailureKind failure, String error) {
+            return new Result("", new int[0], new int[0], FinishReason.ERROR, 0, 0, error, failure);
         }
     }
 
@@ -161,66 +163,180 @@ public final class LlavaPipeline implements AutoCloseable {
      */
     public List<Result> generate(List<Request> requests, Listener listener) {
         Result[] results = new Result[requests.size()];
-        List<GenerationRequest> prepared = new ArrayList<>();
-        List<Integer> origin = new ArrayList<>();
-        for (int i = 0; i < requests.size(); i++) {
-            try {
-                prepared.add(prepare(requests.get(i)));
-                origin.add(i);
-            } catch (IllegalArgumentException e) {
-                LOG.info("request {} rejected: {}", i, e.getMessage());
-                results[i] = Result.failed(e.getMessage());
-                listener.onFinish(i, results[i]);
-            }
-        }
-        DetokenizerStream[] streams = new DetokenizerStream[prepared.size()];
-        StringBuilder[] texts = new StringBuilder[prepared.size()];
-        for (int r = 0; r < streams.length; r++) {
-            streams[r] = detokenizer.newStream();
-            texts[r] = new StringBuilder();
-        }
-        engine.generate(prepared, new TokenListener() {
+        Map<Integer, Integer> indexOfId = new HashMap<>();
+        try (Session session = newSession(new Listener() {
             @Override
-            public void onToken(int request, int token) {
-                // An EOS id ends the text even where the tokenizer does not mark it special.
-                if (!specialTokens.isEos(token)) {
-                    emit(request, streams[request].accept(token));
-                }
+            public void onText(int id, String text) {
+                listener.onText(indexOfId.get(id), text);
             }
 
             @Override
-            public void onFinish(int request, GenerationResult generated) {
-                emit(request, streams[request].finish());
-                int index = origin.get(request);
-                results[index] = new Result(texts[request].toString(), generated.tokenIds(),
-                        prepared.get(request).promptIds(),
-                        generated.finishReason(), generated.promptTokens(), generated.tokenIds().length,
-                        generated.error());
-                listener.onFinish(index, results[index]);
+            public void onFinish(int id, Result result) {
+                int index = indexOfId.get(id);
+                results[index] = result;
+                listener.onFinish(index, result);
             }
-
-            private void emit(int request, String chunk) {
-                if (!chunk.isEmpty()) {
-                    texts[request].append(chunk);
-                    listener.onText(origin.get(request), chunk);
+        })) {
+            for (int i = 0; i < requests.size(); i++) {
+                try {
+                    indexOfId.put(session.submit(requests.get(i)), i);
+                } catch (RequestRejectedException e) {
+                    LOG.info("request {} rejected: {}", i, e.getMessage());
+                    results[i] = Result.failed(e.kind(), e.getMessage());
+                    listener.onFinish(i, results[i]);
                 }
             }
-        });
+            while (!session.isIdle()) {
+                session.step();
+            }
+        }
         return Arrays.asList(results);
     }
 
-    /** Decodes, preprocesses, encodes and truncates; IllegalArgumentException (with the reason) for bad input. */
+    /**
+     * A long-lived continuous batch: requests are submitted whenever they arrive and join the running rows as rows
+     * free up (see {@link GenerationSession}); the caller drives it with {@link Session#step()}. This is what a
+     * worker that receives requests over time uses; {@link #generate} is built on it.
+     */
+    public Session newSession(Listener listener) {
+        return new Session(listener);
+    }
+
+    /**
+     * Requests in, streamed text and results out, over time. Each accepted request gets exactly one
+     * {@link Listener#onFinish} when it ends (EOS, length, cancelled, or an engine failure of its batch, reported as
+     * {@link FailureKind#INFERENCE_FAILED}); a request that cannot run is refused by {@link #submit}. Listener
+     * indexes are the ids {@link #submit} returns. Not thread-safe: one thread submits, steps and cancels; listeners
+     * run on it and must not call back into the session.
+     */
+    public final class Session implements AutoCloseable {
+
+        /** A submitted request's streaming state. */
+        private static final class Row {
+            final int[] promptIds;
+            final DetokenizerStream stream;
+            final StringBuilder text = new StringBuilder();
+
+            Row(int[] promptIds, DetokenizerStream stream) {
+                this.promptIds = promptIds;
+                this.stream = stream;
+            }
+        }
+
+        private final Listener listener;
+        private final Map<Integer, Row> rows = new HashMap<>();
+        private final GenerationSession engineSession;
+        private int nextId;
+
+        private Session(Listener listener) {
+            this.listener = listener;
+            this.engineSession = engine.newSession(new TokenListener() {
+                @Override
+                public void onToken(int request, int token) {
+                    // An EOS id ends the text even where the tokenizer does not mark it special.
+                    if (!specialTokens.isEos(token)) {
+                        Row row = rows.get(request);
+                        emit(request, row, row.stream.accept(token));
+                    }
+                }
+
+                @Override
+                public void onFinish(int request, GenerationResult generated) {
+                    Row row = rows.remove(request);
+                    emit(request, row, row.stream.finish());
+                    FailureKind failure = generated.finishReason() == FinishReason.ERROR
+                            ? FailureKind.INFERENCE_FAILED : null;
+                    listener.onFinish(request, new Result(row.text.toString(), generated.tokenIds(), row.promptIds,
+                            generated.finishReason(), generated.promptTokens(), generated.tokenIds().length,
+                            generated.error(), failure));
+                }
+            });
+        }
+
+        /**
+         * Decodes, preprocesses and encodes the request and queues it.
+         *
+         * @return the request's id in listener calls and {@link #cancel}
+         * @throws RequestRejectedException when the request cannot run (bad image, bad prompt, too long); no
+         *                                  callback follows
+         */
+        public int submit(Request request) {
+            GenerationRequest prepared = prepare(request);
+            int id = nextId++;
+            engineSession.submit(id, prepared);
+            rows.put(id, new Row(prepared.promptIds(), detokenizer.newStream()));
+            return id;
+        }
+
+        /** Admits waiting requests into free rows, or decodes one token for every running row. */
+        public void step() {
+            engineSession.step();
+        }
+
+        /**
+         * Stops a waiting or running request; its {@code onFinish} (finish reason CANCELLED, with the text so far)
+         * comes before this returns.
+         *
+         * @return false when the request already finished
+         */
+        public boolean cancel(int id) {
+            return engineSession.cancel(id);
+        }
+
+        public boolean isIdle() {
+            return engineSession.isIdle();
+        }
+
+        /** Requests submitted and not finished (waiting or running). */
+        public int size() {
+            return rows.size();
+        }
+
+        private void emit(int request, Row row, String chunk) {
+            if (!chunk.isEmpty()) {
+                row.text.append(chunk);
+                listener.onText(request, chunk);
+            }
+        }
+
+        @Override
+        public void close() {
+            engineSession.close();
+            rows.clear();
+        }
+    }
+
+    /**
+     * Decodes, preprocesses, encodes and truncates; {@link RequestRejectedException} (with the reason) for bad
+     * input.
+     */
     private GenerationRequest prepare(Request request) {
-        PixelValues pixels = request.image() == null ? null : imageProcessor.process(request.image());
-        EncodedPrompt prompt = pixels == null
-                ? promptEncoder.encodeTextOnly(request.text(), request.useChatTemplate())
-                : promptEncoder.encode(request.text(), request.useChatTemplate());
-        int imageTokens = pixels == null ? 0
-                : imageProcessor.imageTokenCount(pixels.originalHeight(), pixels.originalWidth());
+        PixelValues pixels = null;
+        int imageTokens = 0;
+        if (request.image() != null) {
+            try {
+                pixels = imageProcessor.process(request.image());
+                imageTokens = imageProcessor.imageTokenCount(pixels.originalHeight(), pixels.originalWidth());
+            } catch (IllegalArgumentException e) {
+                throw new RequestRejectedException(FailureKind.INVALID_IMAGE, e.getMessage(), e);
+            }
+        }
+        EncodedPrompt prompt;
+        try {
+            prompt = pixels == null
+                    ? promptEncoder.encodeTextOnly(request.text(), request.useChatTemplate())
+                    : promptEncoder.encode(request.text(), request.useChatTemplate());
+        } catch (IllegalArgumentException e) {
+            throw new RequestRejectedException(FailureKind.INVALID_PROMPT, e.getMessage(), e);
+        }
         int limit = request.params().promptMaxTokens();
         if (limit > 0 && prompt.length(imageTokens) > limit) {
             LOG.info("prompt of {} tokens truncated to prompt_max_tokens {}", prompt.length(imageTokens), limit);
-            prompt = prompt.truncateLeft(limit, imageTokens, specialTokens.bos());
+            try {
+                prompt = prompt.truncateLeft(limit, imageTokens, specialTokens.bos());
+            } catch (IllegalArgumentException e) {
+                throw new RequestRejectedException(FailureKind.PROMPT_TOO_LONG, e.getMessage(), e);
+            }
         }
         int[] ids = Arrays.stream(prompt.ids()).mapToInt(Math::toIntExact).toArray();
         return new GenerationRequest(ids, pixels, request.params());

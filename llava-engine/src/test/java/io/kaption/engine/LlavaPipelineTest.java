@@ -1,6 +1,7 @@
 package io.kaption.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -165,6 +166,58 @@ class LlavaPipelineTest {
             assertThat(r.tokenIds()).isEmpty();
             assertThat(r.text()).isEmpty();
         });
+        assertThat(results).extracting(Result::failure).containsExactly(FailureKind.INVALID_IMAGE, null,
+                FailureKind.INVALID_PROMPT, FailureKind.INVALID_PROMPT, FailureKind.PROMPT_TOO_LONG);
+    }
+
+    @Test
+    void sessionTakesRequestsWhileRunningAndCancelsWithTheTextSoFar() {
+        JsonNode square = caseById("llava15-tiny", "square");
+        JsonNode tall = caseById("llava15-tiny", "tall");
+        Map<Integer, StringBuilder> streamed = new HashMap<>();
+        Map<Integer, Result> finished = new HashMap<>();
+        LlavaPipeline.Listener listener = new LlavaPipeline.Listener() {
+            @Override
+            public void onText(int request, String text) {
+                streamed.computeIfAbsent(request, r -> new StringBuilder()).append(text);
+            }
+
+            @Override
+            public void onFinish(int request, Result result) {
+                assertThat(finished.put(request, result)).isNull();
+            }
+        };
+        int[] tallIds = LlavaFixture.ints(tall.path("preprocess").path("hf").path("new_token_ids"));
+        try (LlavaPipeline.Session session = pipeline("llava15-tiny").newSession(listener)) {
+            int first = session.submit(new Request(square.path("prompt").asText(), true, image("llava15-tiny", square),
+                    SamplingParams.greedy(200)));
+            session.step();
+            session.step();
+            int second = session.submit(new Request(tall.path("prompt").asText(), true, image("llava15-tiny", tall),
+                    SamplingParams.greedy(tallIds.length)));
+            assertThatThrownBy(() -> session.submit(new Request(
+                            "<image> twice <image>", false, image("llava15-tiny", tall), SamplingParams.greedy(4))))
+                    .isInstanceOfSatisfying(RequestRejectedException.class,
+                            e -> assertThat(e.kind()).isEqualTo(FailureKind.INVALID_PROMPT));
+            assertThat(List.of(first, second)).containsExactly(0, 1);
+            for (int i = 0; i < 6; i++) {
+                session.step();
+            }
+            assertThat(session.cancel(first)).isTrue();
+            assertThat(session.size()).isEqualTo(1);
+            assertThat(finished).containsOnlyKeys(0);
+            while (!session.isIdle()) {
+                session.step();
+            }
+        }
+        Result cancelled = finished.get(0);
+        assertThat(cancelled.finishReason()).isEqualTo(FinishReason.CANCELLED);
+        assertThat(cancelled.failure()).isNull();
+        assertThat(cancelled.completionTokens()).isBetween(3, 199);
+        assertThat(cancelled.text()).isEqualTo(String.valueOf(streamed.getOrDefault(0, new StringBuilder())));
+        assertThat(finished.get(1).tokenIds()).containsExactly(tallIds);
+        assertThat(finished.get(1).text()).isEqualTo(tall.path("preprocess").path("hf").path("new_text").asText())
+                .isEqualTo(streamed.get(1).toString());
     }
 
     @Test

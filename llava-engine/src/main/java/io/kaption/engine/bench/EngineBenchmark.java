@@ -7,12 +7,12 @@ import io.kaption.engine.checkpoint.CheckpointFormat;
 import io.kaption.engine.checkpoint.LlavaConfig;
 import io.kaption.engine.checkpoint.TextConfig;
 import io.kaption.engine.checkpoint.VisionConfig;
+import io.kaption.engine.demo.RandomWeights;
 import io.kaption.engine.generation.GenerationBatch;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.generation.Sequence;
 import io.kaption.engine.generation.TokenListener;
 import io.kaption.engine.vision.PixelValues;
-import io.kaption.engine.weights.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -53,7 +53,7 @@ public final class EngineBenchmark {
         LlavaConfig config = config();
         System.out.printf(Locale.ROOT, "threads: %d available processors%n", Runtime.getRuntime().availableProcessors());
         for (DataType type : types) {
-            try (LlavaModel model = LlavaModel.build(config, EngineBenchmark::randomTensor, type)) {
+            try (LlavaModel model = LlavaModel.build(config, RandomWeights.of(config, 0), type)) {
                 System.out.printf(Locale.ROOT, "%s: %.1fM parameters%n", type, parameterCount(config) / 1e6);
                 run(model, 1, 1); // warm-up: first-use costs of the native library
                 for (int batch : batches) {
@@ -132,66 +132,6 @@ public final class EngineBenchmark {
         // No EOS can stop the run early: the end id is outside the vocabulary.
         return new LlavaConfig(CheckpointFormat.HF_LLAVA, text, vision, IMAGE_TOKEN, -2, false, false, List.of(),
                 List.of(-1));
-    }
-
-    /** Seeded random weights: norms 1, biases 0, everything else N(0, 0.02²). */
-    static Tensor randomTensor(String name) {
-        LlavaConfig config = config();
-        long[] shape = shapeOf(name, config);
-        int count = (int) Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-        float[] data = new float[count];
-        boolean norm = name.contains("norm") || name.contains("layrnorm");
-        if (norm && name.endsWith(".weight")) {
-            Arrays.fill(data, 1f);
-        } else if (!name.endsWith(".bias")) {
-            SplittableRandom random = new SplittableRandom(name.hashCode());
-            for (int i = 0; i < count; i++) {
-                data[i] = (float) (gaussian(random) * 0.02);
-            }
-        }
-        return new Tensor(shape, data);
-    }
-
-    private static double gaussian(SplittableRandom random) {
-        // Box-Muller; SplittableRandom has no nextGaussian in Java 17
-        return Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
-    }
-
-    private static long[] shapeOf(String name, LlavaConfig config) {
-        VisionConfig v = config.vision();
-        TextConfig t = config.text();
-        long dv = v.hiddenSize();
-        long d = t.hiddenSize();
-        long kv = (long) t.numKvHeads() * t.headDim();
-        String leaf = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
-        if (name.startsWith("vision_tower.")) {
-            if (name.endsWith("class_embedding")) {
-                return new long[] {dv};
-            }
-            return switch (leaf) {
-                case "patch_embedding.weight" -> new long[] {dv, 3, v.patchSize(), v.patchSize()};
-                case "position_embedding.weight" -> new long[] {v.patchesPerSide() * v.patchesPerSide() + 1, dv};
-                case "fc1.weight" -> new long[] {v.intermediateSize(), dv};
-                case "fc1.bias" -> new long[] {v.intermediateSize()};
-                case "fc2.weight" -> new long[] {dv, v.intermediateSize()};
-                default -> leaf.endsWith(".weight") && leaf.contains("proj") ? new long[] {dv, dv} : new long[] {dv};
-            };
-        }
-        if (name.startsWith("multi_modal_projector.")) {
-            return switch (leaf) {
-                case "linear_1.weight" -> new long[] {d, dv};
-                case "linear_2.weight" -> new long[] {d, d};
-                default -> new long[] {d};
-            };
-        }
-        return switch (leaf) {
-            case "embed_tokens.weight", "lm_head.weight" -> new long[] {t.vocabSize(), d};
-            case "q_proj.weight", "o_proj.weight" -> new long[] {d, d};
-            case "k_proj.weight", "v_proj.weight" -> new long[] {kv, d};
-            case "gate_proj.weight", "up_proj.weight" -> new long[] {t.intermediateSize(), d};
-            case "down_proj.weight" -> new long[] {d, t.intermediateSize()};
-            default -> new long[] {d};
-        };
     }
 
     private static long parameterCount(LlavaConfig config) {

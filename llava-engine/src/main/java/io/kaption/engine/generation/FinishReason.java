@@ -7,5 +7,7 @@ public enum FinishReason {
     /** {@code max_new_tokens} ids were generated. */
     LENGTH,
     /** The request was rejected or failed; the result carries the message. */
-    ERROR
+    ERROR,
+    /** The caller stopped the request ({@code GenerationSession.cancel}); the ids generated so far are kept. */
+    CANCELLED
 }

@@ -137,6 +137,23 @@ public final class GenerationBatch implements AutoCloseable {
         chooseAndEmit(logits, 0);
     }
 
+    /**
+     * Stops the row of {@code request} now: it leaves the batch and the listener gets its result with
+     * {@link FinishReason#CANCELLED} and the ids generated so far.
+     *
+     * @return false when no running row has that request index
+     */
+    public boolean cancel(int request) {
+        for (Sequence row : rows) {
+            if (row.request() == request) {
+                row.cancel();
+                retireFinished();
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean inWindow(int distance, TextConfig text) {
         return text.slidingWindow() == 0 || distance < text.slidingWindow();
     }

@@ -76,6 +76,13 @@ public final class Sequence {
         return finishReason != null;
     }
 
+    /** Ends the sequence where it is; a finished one keeps its reason. */
+    public void cancel() {
+        if (finishReason == null) {
+            finishReason = FinishReason.CANCELLED;
+        }
+    }
+
     /** Applies the logits processors, picks the next id, and records it; returns it. */
     int choose(float[] logits, List<Integer> eosIds) {
         if (params.repetitionPenalty() != 1.0) {
@@ -98,7 +105,7 @@ public final class Sequence {
         return token;
     }
 
-    GenerationResult result() {
+    public GenerationResult result() {
         return new GenerationResult(Arrays.copyOfRange(tokens, promptLength, length), finishReason, promptLength,
                 null);
     }

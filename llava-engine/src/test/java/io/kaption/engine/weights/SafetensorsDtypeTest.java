@@ -149,11 +149,24 @@ class SafetensorsDtypeTest {
         float[] out = new float[values.length];
         for (int i = 0; i < values.length; i++) {
             out[i] = switch (dtype) {
-                case "F16" -> SafetensorsWriter.halfValue(SafetensorsWriter.toHalf(values[i]));
-                case "BF16" -> SafetensorsWriter.bfloat16Value(SafetensorsWriter.toBfloat16(values[i]));
+                case "F16" -> halfValue(SafetensorsWriter.toHalf(values[i]));
+                case "BF16" -> bfloat16Value(SafetensorsWriter.toBfloat16(values[i]));
                 default -> values[i];
             };
         }
         return out;
+    }
+
+    /** Value of a binary16 by its definition, independent of the engine's bit manipulation. */
+    private static float halfValue(short h) {
+        int bits = h & 0xffff;
+        int exponent = (bits >> 10) & 0x1f;
+        int mantissa = bits & 0x3ff;
+        double magnitude = exponent == 0 ? mantissa * Math.pow(2, -24) : (1 + mantissa / 1024.0) * Math.pow(2, exponent - 15);
+        return (float) ((bits & 0x8000) != 0 ? -magnitude : magnitude);
+    }
+
+    private static float bfloat16Value(short b) {
+        return Float.intBitsToFloat((b & 0xffff) << 16);
     }
 }

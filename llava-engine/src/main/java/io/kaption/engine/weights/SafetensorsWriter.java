@@ -15,7 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Test-side safetensors writer (F32, F16, BF16; single file or shards with an index), with its own rounding. */
+/**
+ * Writes safetensors files (F32, F16, BF16; one file, or shards with an index as transformers names them), with
+ * its own float rounding. Output is deterministic: tensors in name order, the header JSON in that order too.
+ * Used for the demo checkpoint and by tests that make checkpoints.
+ */
 public final class SafetensorsWriter {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -115,18 +119,5 @@ public final class SafetensorsWriter {
         }
         int biased = mantissaUnits >= 1024 ? exponent + 15 : 0;
         return (short) (sign | (biased << 10) | (int) (mantissaUnits & 0x3ff));
-    }
-
-    /** Value of a binary16 by its definition, independent of the engine's bit manipulation. */
-    public static float halfValue(short h) {
-        int bits = h & 0xffff;
-        int exponent = (bits >> 10) & 0x1f;
-        int mantissa = bits & 0x3ff;
-        double magnitude = exponent == 0 ? mantissa * Math.pow(2, -24) : (1 + mantissa / 1024.0) * Math.pow(2, exponent - 15);
-        return (float) ((bits & 0x8000) != 0 ? -magnitude : magnitude);
-    }
-
-    public static float bfloat16Value(short b) {
-        return Float.intBitsToFloat((b & 0xffff) << 16);
     }
 }

@@ -1,0 +1,236 @@
+package io.kaption.worker;
+
+import io.kaption.engine.LlavaPipeline;
+import io.kaption.engine.demo.DemoCheckpoint;
+import io.kaption.images.ImageIntake;
+import io.kaption.schemas.dlq.DeadLetterPublisher;
+import io.kaption.schemas.topics.TopicProvisioner;
+import io.kaption.worker.batching.BatchCollector;
+import io.kaption.worker.batching.DecodeLoop;
+import io.kaption.worker.batching.Handoff;
+import io.kaption.worker.cancel.CancellationListener;
+import io.kaption.worker.cancel.CancelledRequests;
+import io.kaption.worker.consume.ReadyRequest;
+import io.kaption.worker.consume.RequestConsumer;
+import io.kaption.worker.consume.RequestPreparer;
+import io.kaption.worker.images.ImageLoader;
+import io.kaption.worker.publish.EventPublisher;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+
+/**
+ * A running GPU worker: consumes its consumer groups' request topics, runs LLaVA in micro-batches with continuous
+ * batching, publishes token events and results, honours cancellations, commits offsets only after results are
+ * acknowledged. {@link #close()} stops it gracefully; a fatal error (Kafka not acknowledging, the decode loop
+ * failing) stops it on its own, see {@link #terminated()}.
+ */
+public final class GpuWorker implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GpuWorker.class);
+
+    private final WorkerConfig config;
+    /** What to close, most recently opened first. */
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private final List<RequestConsumer> consumers = new ArrayList<>();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private ExecutorService imagePool;
+    private DecodeLoop decodeLoop;
+    private EventPublisher publisher;
+    private KafkaProducer<byte[], byte[]> producer;
+    private boolean closed;
+
+    private GpuWorker(WorkerConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * Loads the model (writing the demo model first when none is configured), creates missing topics, and starts
+     * consuming. Returns once every consumer and the cancellation listener run.
+     */
+    public static GpuWorker start(WorkerConfig config) throws IOException {
+        GpuWorker worker = new GpuWorker(config);
+        try {
+            worker.open();
+        } catch (IOException | RuntimeException e) {
+            worker.closeResources();
+            throw e;
+        }
+        return worker;
+    }
+
+    private void open() throws IOException {
+        Path modelDir = config.model().isPresent() ? config.model().get() : writeDemoModel();
+        LlavaPipeline pipeline = LlavaPipeline.load(modelDir, new LlavaPipeline.Options(config.precision(),
+                config.visionTower().orElse(null), config.maxBatchSize(), null));
+        resources.push(pipeline);
+        if (config.model().isEmpty()) {
+            LOG.warn("serving the {} — set KAPTION_MODEL to a LLaVA checkpoint for real answers", DemoCheckpoint.NOTICE);
+        }
+
+        List<String> topics = config.consumerGroups().stream()
+                .flatMap(group -> TopicProvisioner.streamingTopics(group).stream()).distinct().toList();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                config.kafkaBootstrapServers()))) {
+            new TopicProvisioner(admin, config.topics()).ensure(topics);
+        }
+
+        producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
+                ProducerConfig.CLIENT_ID_CONFIG, "kaption-worker",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
+        resources.push(producer);
+        ImageIntake intake = new ImageIntake(config.imageIntake());
+        resources.push(intake);
+        S3Client s3 = s3Client();
+        resources.push(s3);
+
+        CancelledRequests cancelled = new CancelledRequests();
+        resources.push(CancellationListener.start(config.kafkaBootstrapServers(), cancelled, this::fail));
+        publisher = new EventPublisher(producer, this::fail);
+        resources.push(publisher);
+
+        Handoff handoff = new Handoff(2 * config.maxBatchSize());
+        BatchCollector<ReadyRequest> collector = new BatchCollector<>(config.maxBatchSize(), config.batchDuration(),
+                ReadyRequest::rows, System::nanoTime);
+        decodeLoop = new DecodeLoop(pipeline, handoff, collector, cancelled, publisher, this::fail, System::nanoTime);
+        decodeLoop.start();
+
+        AtomicInteger threads = new AtomicInteger();
+        imagePool = Executors.newFixedThreadPool(config.imageThreads(), runnable -> {
+            Thread thread = new Thread(runnable, "kaption-worker-images-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, s3));
+        DeadLetterPublisher deadLetters = new DeadLetterPublisher(producer);
+        for (String group : config.consumerGroups()) {
+            RequestConsumer consumer = new RequestConsumer(config.kafkaBootstrapServers(), group,
+                    config.maxBatchSize(), handoff, preparer, imagePool, deadLetters, this::fail, Clock.systemUTC(),
+                    System::nanoTime);
+            consumers.add(consumer);
+            consumer.start();
+        }
+        LOG.info("gpu-worker started: groups {}, model {}, {}, batch {} rows, linger {} ms", config.consumerGroups(),
+                modelDir, config.precision(), config.maxBatchSize(), config.batchDuration().toMillis());
+    }
+
+    private Path writeDemoModel() throws IOException {
+        Path directory = Files.createTempDirectory("kaption-demo-model");
+        resources.push(() -> deleteRecursively(directory));
+        LOG.warn("KAPTION_MODEL is not set: writing the {} to {}", DemoCheckpoint.NOTICE, directory);
+        return DemoCheckpoint.write(directory);
+    }
+
+    private S3Client s3Client() {
+        S3ClientBuilder builder = S3Client.builder()
+                .httpClient(UrlConnectionHttpClient.create())
+                .region(Region.of(config.awsRegion()))
+                .forcePathStyle(true);
+        config.s3Endpoint().ifPresent(builder::endpointOverride);
+        return builder.build();
+    }
+
+    /** Completes when the worker has stopped, after {@link #close()} or on its own after a fatal error. */
+    public CompletableFuture<Void> terminated() {
+        return terminated;
+    }
+
+    /** The error that stopped the worker on its own, if one did. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure.get());
+    }
+
+    /** A fatal error: the worker cannot go on without risking lost or unacknowledged work, so it stops. */
+    private void fail(Throwable error) {
+        if (failure.compareAndSet(null, error)) {
+            LOG.error("gpu-worker stopping after a fatal error: {}", error.toString());
+            Thread stopper = new Thread(this::close, "kaption-worker-stop");
+            stopper.start();
+        }
+    }
+
+    /**
+     * Stops gracefully: consumers stop fetching; requests in the engine finish (or are cancelled once the
+     * shutdown grace has passed); the worker waits for their results to be acknowledged, commits what finished, and
+     * closes. Requests taken but not started are neither answered nor committed: another worker gets them.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LOG.info("gpu-worker stopping");
+        try {
+            consumers.forEach(RequestConsumer::stopFetching);
+            if (decodeLoop != null) {
+                decodeLoop.stop(config.shutdownGrace());
+            }
+            if (imagePool != null) {
+                imagePool.shutdownNow();
+                imagePool.awaitTermination(5, TimeUnit.SECONDS);
+            }
+            if (publisher != null && !publisher.awaitResults(Duration.ofSeconds(30))) {
+                LOG.warn("some results were not acknowledged in time; their requests will be redelivered");
+            }
+            for (RequestConsumer consumer : consumers) {
+                consumer.close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closeResources();
+            LOG.info("gpu-worker stopped");
+            terminated.complete(null);
+        }
+    }
+
+    private void closeResources() {
+        while (!resources.isEmpty()) {
+            AutoCloseable resource = resources.pop();
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed: {}", resource, e.toString());
+            }
+        }
+    }
+
+    private static void deleteRecursively(Path directory) throws IOException {
+        try (Stream<Path> files = Files.walk(directory)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package io.kaption.worker;
+
+import io.kaption.engine.LlavaEngine;
+import io.kaption.images.ImageIntakeConfig;
+import io.kaption.schemas.Topics;
+import io.kaption.schemas.topics.TopicProvisioner;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything a GPU worker can be told (see gpu-worker/README.md, "Configuration").
+ *
+ * @param model                 checkpoint directory; empty: the demo model (random weights, its answers are noise)
+ * @param precision             compute dtype
+ * @param visionTower           CLIP directory for original-layout checkpoints, or empty
+ * @param consumerGroups        worker pools served: topic {@code kaption.requests.<group>} each
+ * @param maxBatchSize          engine rows decoded together (Takeoff's {@code TAKEOFF_MAX_BATCH_SIZE})
+ * @param batchDuration         how long an idle worker waits after a first request for more to batch with it
+ * @param kafkaBootstrapServers Kafka bootstrap servers
+ * @param s3Endpoint            S3 endpoint override (path-style), or empty for AWS's own
+ * @param awsRegion             region of the S3 client
+ * @param imageIntake           image fetching and admission limits
+ * @param topics                partitions and replication of topics the worker creates
+ * @param imageThreads          threads loading images, so a slow image never stalls the decode loop
+ * @param shutdownGrace         how long running requests may take to finish on shutdown before they are cancelled
+ */
+public record WorkerConfig(
+        Optional<Path> model,
+        LlavaEngine.Precision precision,
+        Optional<Path> visionTower,
+        List<String> consumerGroups,
+        int maxBatchSize,
+        Duration batchDuration,
+        String kafkaBootstrapServers,
+        Optional<URI> s3Endpoint,
+        String awsRegion,
+        ImageIntakeConfig imageIntake,
+        TopicProvisioner.Settings topics,
+        int imageThreads,
+        Duration shutdownGrace) {
+
+    public static final String MODEL = "KAPTION_MODEL";
+    public static final String DTYPE = "KAPTION_DTYPE";
+    public static final String VISION_TOWER = "KAPTION_VISION_TOWER";
+    public static final String CONSUMER_GROUP = "TAKEOFF_CONSUMER_GROUP";
+    public static final String MAX_BATCH_SIZE = "TAKEOFF_MAX_BATCH_SIZE";
+    public static final String BATCH_DURATION_MILLIS = "TAKEOFF_BATCH_DURATION_MILLIS";
+    public static final String KAFKA_BOOTSTRAP_SERVERS = "KAPTION_KAFKA_BOOTSTRAP_SERVERS";
+    public static final String S3_ENDPOINT = "KAPTION_S3_ENDPOINT";
+    public static final String AWS_REGION = "AWS_REGION";
+    public static final String IMAGE_THREADS = "KAPTION_IMAGE_FETCH_THREADS";
+    public static final String SHUTDOWN_GRACE_MILLIS = "KAPTION_WORKER_SHUTDOWN_GRACE_MS";
+
+    public WorkerConfig {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(precision, "precision");
+        Objects.requireNonNull(visionTower, "visionTower");
+        consumerGroups = List.copyOf(consumerGroups);
+        if (consumerGroups.isEmpty()) {
+            throw new IllegalArgumentException(CONSUMER_GROUP + " names no consumer group");
+        }
+        consumerGroups.forEach(Topics::requireValidConsumerGroup);
+        if (consumerGroups.stream().distinct().count() != consumerGroups.size()) {
+            throw new IllegalArgumentException(CONSUMER_GROUP + " names a consumer group twice: " + consumerGroups);
+        }
+        positive(MAX_BATCH_SIZE, maxBatchSize);
+        if (batchDuration.isNegative()) {
+            throw new IllegalArgumentException(BATCH_DURATION_MILLIS + " must be 0 or more, got " + batchDuration);
+        }
+        Objects.requireNonNull(kafkaBootstrapServers, "kafkaBootstrapServers");
+        Objects.requireNonNull(s3Endpoint, "s3Endpoint");
+        Objects.requireNonNull(awsRegion, "awsRegion");
+        Objects.requireNonNull(imageIntake, "imageIntake");
+        Objects.requireNonNull(topics, "topics");
+        positive(IMAGE_THREADS, imageThreads);
+        if (shutdownGrace.isNegative()) {
+            throw new IllegalArgumentException(SHUTDOWN_GRACE_MILLIS + " must be 0 or more, got " + shutdownGrace);
+        }
+    }
+
+    public static WorkerConfig fromEnvironment() {
+        return fromEnvironment(System.getenv());
+    }
+
+    /** Reads the variables from {@code env}; a malformed value fails with the variable's name. */
+    public static WorkerConfig fromEnvironment(Map<String, String> env) {
+        return new WorkerConfig(
+                value(env, MODEL).map(Path::of),
+                value(env, DTYPE).map(WorkerConfig::precision).orElse(LlavaEngine.Precision.FLOAT32),
+                value(env, VISION_TOWER).map(Path::of),
+                value(env, CONSUMER_GROUP).map(WorkerConfig::groups).orElse(List.of(Topics.DEFAULT_CONSUMER_GROUP)),
+                value(env, MAX_BATCH_SIZE).map(v -> integer(MAX_BATCH_SIZE, v)).orElse(8),
+                Duration.ofMillis(value(env, BATCH_DURATION_MILLIS).map(v -> integer(BATCH_DURATION_MILLIS, v)).orElse(100)),
+                value(env, KAFKA_BOOTSTRAP_SERVERS).orElse("127.0.0.1:9092"),
+                value(env, S3_ENDPOINT).map(URI::create),
+                value(env, AWS_REGION).orElse("us-east-1"),
+                ImageIntakeConfig.fromEnvironment(env),
+                TopicProvisioner.Settings.fromEnvironment(env),
+                value(env, IMAGE_THREADS).map(v -> integer(IMAGE_THREADS, v)).orElse(4),
+                Duration.ofMillis(value(env, SHUTDOWN_GRACE_MILLIS).map(v -> integer(SHUTDOWN_GRACE_MILLIS, v))
+                        .orElse(30_000)));
+    }
+
+    /** The defaults (as with an empty environment), to change a few fields of, e.g. in tests. */
+    public static Builder builder() {
+        return new Builder(fromEnvironment(Map.of()));
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Copies a config with some fields changed. */
+    public static final class Builder {
+        private Optional<Path> model;
+        private LlavaEngine.Precision precision;
+        private Optional<Path> visionTower;
+        private List<String> consumerGroups;
+        private int maxBatchSize;
+        private Duration batchDuration;
+        private String kafkaBootstrapServers;
+        private Optional<URI> s3Endpoint;
+        private String awsRegion;
+        private ImageIntakeConfig imageIntake;
+        private TopicProvisioner.Settings topics;
+        private int imageThreads;
+        private Duration shutdownGrace;
+
+        private Builder(WorkerConfig c) {
+            model = c.model;
+            precision = c.precision;
+            visionTower = c.visionTower;
+            consumerGroups = c.consumerGroups;
+            maxBatchSize = c.maxBatchSize;
+            batchDuration = c.batchDuration;
+            kafkaBootstrapServers = c.kafkaBootstrapServers;
+            s3Endpoint = c.s3Endpoint;
+            awsRegion = c.awsRegion;
+            imageIntake = c.imageIntake;
+            topics = c.topics;
+            imageThreads = c.imageThreads;
+            shutdownGrace = c.shutdownGrace;
+        }
+
+        public Builder model(Path value) { model = Optional.ofNullable(value); return this; }
+        public Builder precision(LlavaEngine.Precision value) { precision = value; return this; }
+        public Builder visionTower(Path value) { visionTower = Optional.ofNullable(value); return this; }
+        public Builder consumerGroups(String... values) { consumerGroups = List.of(values); return this; }
+        public Builder maxBatchSize(int value) { maxBatchSize = value; return this; }
+        public Builder batchDuration(Duration value) { batchDuration = value; return this; }
+        public Builder kafkaBootstrapServers(String value) { kafkaBootstrapServers = value; return this; }
+        public Builder s3Endpoint(URI value) { s3Endpoint = Optional.ofNullable(value); return this; }
+        public Builder awsRegion(String value) { awsRegion = value; return this; }
+        public Builder imageIntake(ImageIntakeConfig value) { imageIntake = value; return this; }
+        public Builder topics(TopicProvisioner.Settings value) { topics = value; return this; }
+        public Builder imageThreads(int value) { imageThreads = value; return this; }
+        public Builder shutdownGrace(Duration value) { shutdownGrace = value; return this; }
+
+        public WorkerConfig build() {
+            return new WorkerConfig(model, precision, visionTower, consumerGroups, maxBatchSize, batchDuration,
+                    kafkaBootstrapServers, s3Endpoint, awsRegion, imageIntake, topics, imageThreads, shutdownGrace);
+        }
+    }
+
+    private static Optional<String> value(Map<String, String> env, String name) {
+        return Optional.ofNullable(env.get(name)).map(String::strip).filter(v -> !v.isEmpty());
+    }
+
+    private static LlavaEngine.Precision precision(String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "float32" -> LlavaEngine.Precision.FLOAT32;
+            case "float16" -> LlavaEngine.Precision.FLOAT16;
+            default -> throw new IllegalArgumentException(DTYPE + " must be float32 or float16, got '" + value + "'");
+        };
+    }
+
+    private static List<String> groups(String commaSeparated) {
+        return Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(g -> !g.isEmpty()).toList();
+    }
+
+    private static int integer(String name, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'", e);
+        }
+    }
+
+    private static void positive(String name, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be at least 1, got " + value);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package io.kaption.worker.consume;
+
+import io.kaption.engine.LlavaPipeline;
+import io.kaption.schemas.GenerationResult.Failure;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * An accepted request made ready for the engine: one engine request per element of its {@code text} (batch id =
+ * index), image loaded; or the reason it cannot run.
+ *
+ * @param prompts the engine requests in batch-id order; empty when {@code failure} is set
+ * @param failure why the request fails before reaching the engine, or null
+ */
+public record ReadyRequest(AcceptedRequest accepted, List<LlavaPipeline.Request> prompts, Failure failure) {
+
+    public ReadyRequest {
+        Objects.requireNonNull(accepted, "accepted");
+        prompts = List.copyOf(prompts);
+        if ((failure == null) == prompts.isEmpty()) {
+            throw new IllegalArgumentException("a ready request has prompts or a failure");
+        }
+    }
+
+    public static ReadyRequest failed(AcceptedRequest accepted, Failure failure) {
+        return new ReadyRequest(accepted, List.of(), Objects.requireNonNull(failure, "failure"));
+    }
+
+    /** Engine rows the request takes: one per prompt (a failed one takes none, but counts as one for batching). */
+    public int rows() {
+        return Math.max(1, prompts.size());
+    }
+}

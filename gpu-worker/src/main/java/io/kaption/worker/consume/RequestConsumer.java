@@ -1,0 +1,234 @@
+package io.kaption.worker.consume;
+
+import io.kaption.schemas.GenerationRequest;
+import io.kaption.schemas.Topics;
+import io.kaption.schemas.dlq.DeadLetterPublisher;
+import io.kaption.schemas.serde.ContractCodec;
+import io.kaption.schemas.serde.DecodeResult;
+import io.kaption.worker.batching.Handoff;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consumes {@code kaption.requests.<group>} in consumer group {@code kaption-worker-<group>} on its own thread:
+ * decodes each record against the contract, dead-letters the undecodable ones (to {@code <topic>.dlq}, waiting for
+ * the acknowledgement) and goes on, and hands the others to the image pool and then the decode loop. Fetching
+ * pauses while the hand-off is full.
+ *
+ * <p>Offsets are committed by hand, only up to the highest offset whose records are all finished
+ * ({@link OffsetTracker}); on a rebalance what is finished is committed before the partitions go. Requests of
+ * revoked partitions that are in flight still finish and publish, and the new owner processes them again:
+ * delivery is at-least-once, so a result (and token events) may be duplicated after a rebalance or a crash.
+ */
+public final class RequestConsumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RequestConsumer.class);
+    private static final Duration POLL = Duration.ofMillis(100);
+
+    private final String topic;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final OffsetTracker offsets = new OffsetTracker();
+    private final Handoff handoff;
+    private final RequestPreparer preparer;
+    private final ExecutorService imagePool;
+    private final DeadLetterPublisher deadLetters;
+    private final Consumer<Throwable> onFatal;
+    private final Clock clock;
+    private final LongSupplier nanoTime;
+    private final Thread thread;
+
+    private volatile boolean fetching = true;
+    private volatile boolean closing;
+    private boolean commitInFlight;
+
+    /**
+     * @param consumerGroup the worker pool (e.g. {@code primary}): topic {@code kaption.requests.<consumerGroup>},
+     *                      Kafka consumer group {@code kaption-worker-<consumerGroup>}
+     * @param maxPollRecords records fetched per poll
+     */
+    public RequestConsumer(String bootstrapServers, String consumerGroup, int maxPollRecords, Handoff handoff,
+            RequestPreparer preparer, ExecutorService imagePool, DeadLetterPublisher deadLetters,
+            Consumer<Throwable> onFatal, Clock clock, LongSupplier nanoTime) {
+        this.topic = Topics.requests(consumerGroup);
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId(consumerGroup));
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, groupId(consumerGroup));
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // A new pool starts with the requests already waiting, not only with those produced after it joined.
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
+        // Rebalances move only the partitions that change owner: fewer in-flight requests are handed over.
+        config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.handoff = handoff;
+        this.preparer = preparer;
+        this.imagePool = imagePool;
+        this.deadLetters = deadLetters;
+        this.onFatal = onFatal;
+        this.clock = clock;
+        this.nanoTime = nanoTime;
+        this.thread = new Thread(this::run, "kaption-worker-poll-" + consumerGroup);
+    }
+
+    /** The Kafka consumer group of a worker pool. */
+    public static String groupId(String consumerGroup) {
+        return "kaption-worker-" + Topics.requireValidConsumerGroup(consumerGroup);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Stops taking new records; the thread keeps polling (group membership) and committing what finishes. */
+    public void stopFetching() {
+        fetching = false;
+    }
+
+    /** Commits what is finished, leaves the group and ends the thread. */
+    public void close() throws InterruptedException {
+        fetching = false;
+        closing = true;
+        if (thread.isAlive()) {
+            consumer.wakeup();
+        }
+        thread.join();
+    }
+
+    private void run() {
+        boolean failed = false;
+        try {
+            consumer.subscribe(List.of(topic), new Rebalance());
+            LOG.info("consuming {} as {}", topic, consumer.groupMetadata().groupId());
+            while (!closing) {
+                if (fetching && !handoff.isFull()) {
+                    consumer.resume(consumer.paused());
+                } else {
+                    consumer.pause(consumer.assignment());
+                }
+                try {
+                    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+                        dispatch(record);
+                    }
+                } catch (WakeupException e) {
+                    if (!closing) {
+                        throw e;
+                    }
+                }
+                commitFinished();
+            }
+        } catch (RuntimeException e) {
+            failed = true;
+            LOG.error("consumer of {} failed; the worker stops", topic, e);
+            onFatal.accept(e);
+        } finally {
+            try {
+                if (!failed) {
+                    Map<TopicPartition, OffsetAndMetadata> finished = offsets.committable();
+                    if (!finished.isEmpty()) {
+                        consumer.commitSync(finished);
+                        LOG.info("committed {} on shutdown", finished);
+                    }
+                }
+            } catch (KafkaException e) {
+                LOG.warn("final commit of {} failed; unfinished work will be redelivered: {}", topic, e.toString());
+            } finally {
+                consumer.close();
+            }
+        }
+    }
+
+    private void dispatch(ConsumerRecord<byte[], byte[]> record) {
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        DecodeResult<GenerationRequest> decoded = ContractCodec.REQUESTS.tryDecode(record.value());
+        if (decoded instanceof DecodeResult.Invalid<GenerationRequest> invalid) {
+            // Returns once the dead-letter record is acknowledged; throws (stopping the worker) if it cannot be.
+            deadLetters.publish(record, invalid.reason(), invalid.error());
+            offsets.track(partition, record.offset()).done();
+            return;
+        }
+        GenerationRequest request = ((DecodeResult.Valid<GenerationRequest>) decoded).value();
+        AcceptedRequest accepted = new AcceptedRequest(request,
+                record.topic() + "-" + record.partition() + "@" + record.offset(), record.timestamp(), clock.instant(),
+                nanoTime.getAsLong(), offsets.track(partition, record.offset()));
+        handoff.admit();
+        try {
+            imagePool.execute(() -> handoff.ready(preparer.prepare(accepted)));
+        } catch (RejectedExecutionException stopping) {
+            handoff.dropped(); // the worker is stopping: left uncommitted, redelivered later
+        }
+    }
+
+    private void commitFinished() {
+        if (commitInFlight) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> finished = offsets.committable();
+        if (finished.isEmpty()) {
+            return;
+        }
+        commitInFlight = true;
+        consumer.commitAsync(finished, (committed, error) -> {
+            commitInFlight = false;
+            if (error == null) {
+                offsets.committed(committed);
+            } else {
+                LOG.warn("commit of {} failed, retried with the next one: {}", finished, error.toString());
+            }
+        });
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty()) {
+                return;
+            }
+            Map<TopicPartition, OffsetAndMetadata> finished = offsets.revoke(partitions);
+            try {
+                if (!finished.isEmpty()) {
+                    consumer.commitSync(finished);
+                }
+                LOG.info("partitions {} revoked (committed {}); their requests still running are finished here "
+                        + "and may be processed again by the new owner", partitions, finished);
+            } catch (KafkaException e) {
+                LOG.warn("commit on revocation of {} failed; their finished requests will be redelivered: {}",
+                        partitions, e.toString());
+            }
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (!partitions.isEmpty()) {
+                LOG.info("partitions {} assigned", partitions);
+            }
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            offsets.lost(partitions);
+            LOG.warn("partitions {} lost without a commit; their unfinished requests will be redelivered", partitions);
+        }
+    }
+}

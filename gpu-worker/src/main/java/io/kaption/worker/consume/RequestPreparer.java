@@ -1,0 +1,87 @@
+package io.kaption.worker.consume;
+
+import io.kaption.engine.LlavaPipeline;
+import io.kaption.engine.generation.SamplingParams;
+import io.kaption.schemas.GenerationRequest;
+import io.kaption.schemas.GenerationResult.Failure;
+import io.kaption.worker.images.ImageLoadException;
+import io.kaption.worker.images.ImageLoader;
+import io.kaption.worker.publish.ErrorCodes;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns a Takeoff request into engine requests: refuses what the engine cannot do, maps the sampling fields, loads
+ * the image. Runs on the image pool, so a slow image never holds up the decode loop. Thread-safe.
+ */
+public final class RequestPreparer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RequestPreparer.class);
+
+    private final ImageLoader images;
+
+    public RequestPreparer(ImageLoader images) {
+        this.images = images;
+    }
+
+    /** Never throws: a request that cannot run comes back with its failure. */
+    public ReadyRequest prepare(AcceptedRequest accepted) {
+        GenerationRequest request = accepted.request();
+        String unsupported = unsupportedField(request);
+        if (unsupported != null) {
+            return ReadyRequest.failed(accepted, new Failure(ErrorCodes.UNSUPPORTED,
+                    unsupported + " is not supported by this worker (its engine has no constrained decoding or LoRA "
+                            + "adapters yet)"));
+        }
+        List<SamplingParams> params = new ArrayList<>();
+        try {
+            for (int batchId = 0; batchId < request.text().size(); batchId++) {
+                params.add(samplingParams(request, batchId));
+            }
+        } catch (IllegalArgumentException e) {
+            return ReadyRequest.failed(accepted, new Failure(ErrorCodes.INVALID_REQUEST, e.getMessage()));
+        }
+        byte[] image = null;
+        if (request.imageUrl() != null) {
+            try {
+                image = images.load(request.imageUrl());
+            } catch (ImageLoadException e) {
+                LOG.info("request {}: image refused ({}): {}", request.requestId(), e.code(), e.getMessage());
+                return ReadyRequest.failed(accepted, new Failure(e.code(), e.getMessage()));
+            }
+        }
+        List<LlavaPipeline.Request> prompts = new ArrayList<>();
+        for (int batchId = 0; batchId < request.text().size(); batchId++) {
+            prompts.add(new LlavaPipeline.Request(request.text().get(batchId), request.useChatTemplate(), image,
+                    params.get(batchId)));
+        }
+        return new ReadyRequest(accepted, prompts, null);
+    }
+
+    /** The first Takeoff field the engine cannot honour, or null. Silently ignoring them would give wrong answers. */
+    static String unsupportedField(GenerationRequest request) {
+        if (request.regexString() != null) {
+            return "regex_string";
+        }
+        if (request.jsonSchema() != null) {
+            return "json_schema";
+        }
+        if (request.loraId() != null) {
+            return "lora_id";
+        }
+        return null;
+    }
+
+    /**
+     * Takeoff's sampling fields. The seed is derived from the request id and batch id, so that a redelivered
+     * request samples the same text again.
+     */
+    static SamplingParams samplingParams(GenerationRequest request, int batchId) {
+        long seed = 31L * request.requestId().hashCode() + batchId;
+        return new SamplingParams(request.samplingTemperature(), request.samplingTopk(), request.samplingTopp(),
+                request.repetitionPenalty(), request.noRepeatNgramSize(), request.maxNewTokens(),
+                request.minNewTokens(), request.promptMaxTokens() == null ? 0 : request.promptMaxTokens(), seed);
+    }
+}

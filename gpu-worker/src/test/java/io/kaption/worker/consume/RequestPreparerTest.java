@@ -1,0 +1,114 @@
+package io.kaption.worker.consume;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.kaption.engine.generation.SamplingParams;
+import io.kaption.images.ImageIntake;
+import io.kaption.images.ImageIntakeConfig;
+import io.kaption.schemas.GenerationRequest;
+import io.kaption.schemas.GenerationResult.Failure;
+import io.kaption.schemas.Texts;
+import io.kaption.worker.images.ImageLoader;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Takeoff fields to engine requests, without Kafka or S3 (data: URLs need neither). */
+class RequestPreparerTest {
+
+    private final ImageIntake intake = new ImageIntake(ImageIntakeConfig.defaults());
+    private final RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, null));
+
+    @AfterEach
+    void close() throws IOException {
+        intake.close();
+    }
+
+    private static AcceptedRequest accepted(GenerationRequest request) {
+        return new AcceptedRequest(request, "t-0@0", 0, Instant.EPOCH, 0, () -> {});
+    }
+
+    private static String pngDataUrl() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB), "png", out);
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(out.toByteArray());
+    }
+
+    @Test
+    void everyTextOfAListBecomesAnEngineRequestWithTheSameImageAndParameters() throws IOException {
+        GenerationRequest request = GenerationRequest.builder("req-1", Texts.ofList(List.of("What?", "Colour?")),
+                        pngDataUrl())
+                .samplingTemperature(0.7).samplingTopk(40).samplingTopp(0.9).repetitionPenalty(1.2)
+                .noRepeatNgramSize(3).maxNewTokens(64).minNewTokens(2).promptMaxTokens(500).useChatTemplate(false)
+                .build();
+        ReadyRequest ready = preparer.prepare(accepted(request));
+
+        assertThat(ready.failure()).isNull();
+        assertThat(ready.rows()).isEqualTo(2);
+        assertThat(ready.prompts()).extracting(p -> p.text()).containsExactly("What?", "Colour?");
+        assertThat(ready.prompts()).allSatisfy(p -> {
+            assertThat(p.useChatTemplate()).isFalse();
+            assertThat(p.image()).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
+        });
+        SamplingParams first = ready.prompts().get(0).params();
+        assertThat(first).isEqualTo(new SamplingParams(0.7, 40, 0.9, 1.2, 3, 64, 2, 500, first.seed()));
+        assertThat(ready.prompts().get(1).params().seed()).as("each prompt samples its own stream")
+                .isNotEqualTo(first.seed());
+        assertThat(preparer.prepare(accepted(request)).prompts().get(0).params().seed())
+                .as("a redelivered request samples the same").isEqualTo(first.seed());
+    }
+
+    @Test
+    void takeoffDefaultsAreGreedyAndWithoutImageTheRequestIsTextOnly() {
+        ReadyRequest ready = preparer.prepare(accepted(GenerationRequest.builder("req-2", Texts.of("Hi"), null).build()));
+        assertThat(ready.prompts()).singleElement().satisfies(p -> {
+            assertThat(p.image()).isNull();
+            assertThat(p.useChatTemplate()).isTrue();
+            assertThat(p.params().isGreedy()).isTrue();
+            assertThat(p.params().maxNewTokens()).isEqualTo(128);
+            assertThat(p.params().promptMaxTokens()).isZero();
+        });
+    }
+
+    @Test
+    void constrainedDecodingAndLoraAreRefusedNotIgnored() {
+        GenerationRequest base = GenerationRequest.builder("req-3", Texts.of("Hi"), null).build();
+        assertThat(preparer.prepare(accepted(base.toBuilder().regexString("[0-9]+").build())).failure())
+                .extracting(Failure::code, f -> f.message().startsWith("regex_string is not supported"))
+                .containsExactly("unsupported", true);
+        assertThat(preparer.prepare(accepted(base.toBuilder().jsonSchema(JsonNodeFactory.instance.objectNode()).build()))
+                .failure().message()).startsWith("json_schema is not supported");
+        assertThat(preparer.prepare(accepted(base.toBuilder().loraId("adapter-1").build())).failure().message())
+                .startsWith("lora_id is not supported");
+    }
+
+    @Test
+    void inconsistentSamplingFieldsAreAnInvalidRequest() {
+        GenerationRequest request = GenerationRequest.builder("req-4", Texts.of("Hi"), null).maxNewTokens(4)
+                .minNewTokens(10).build();
+        assertThat(preparer.prepare(accepted(request)).failure())
+                .isEqualTo(new Failure("invalid_request", "min_new_tokens must be in [0, max_new_tokens]"));
+    }
+
+    @Test
+    void imageRefusalsCarryTheirCodeAndNeverTheBytes() {
+        GenerationRequest notAnImage = GenerationRequest.builder("req-5", Texts.of("Hi"),
+                "data:image/png;base64," + Base64.getEncoder().encodeToString("secret text".getBytes())).build();
+        Failure failure = preparer.prepare(accepted(notAnImage)).failure();
+        assertThat(failure.code()).isEqualTo("invalid_image");
+        assertThat(failure.message()).startsWith("not_an_image: ").doesNotContain("secret");
+
+        GenerationRequest remote = GenerationRequest.builder("req-6", Texts.of("Hi"), "https://images.example.com/a.png")
+                .build();
+        assertThat(preparer.prepare(accepted(remote)).failure())
+                .extracting(Failure::code, f -> f.message().startsWith("remote_images_disabled: "))
+                .containsExactly("image_unavailable", true);
+    }
+}

@@ -1,0 +1,150 @@
+package io.kaption.ingest;
+
+import io.kaption.events.RequestEventHub;
+import io.kaption.images.ImageIntakeConfig;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Everything the ingest service can be told, read from environment variables (see {@code ingest-service/README.md}).
+ *
+ * @param host                  address the HTTP server binds to
+ * @param port                  HTTP port; 0 picks a free one
+ * @param kafkaBootstrapServers Kafka bootstrap servers
+ * @param s3Endpoint            S3 endpoint override (path-style); empty = the AWS default endpoint of the region
+ * @param awsRegion             AWS region of the S3 client
+ * @param imageBucket           bucket that holds images too large to travel inside a record (claim check)
+ * @param inlineImageMaxBytes   images up to this size travel inside the record as a {@code data:} URL
+ * @param maxBodyBytes          largest HTTP request body accepted
+ * @param publishTimeout        how long Kafka may take to accept a request (metadata wait and delivery each)
+ * @param resultTimeout         how long a blocking request waits for its result, and a stream for its next event
+ * @param events                the request event hub (same bootstrap servers; history window and size)
+ * @param sinkPublicUrl         base URL of the result sink as clients reach it, for the URLs {@code /v1/requests} returns
+ * @param images                image intake settings (remote images, size and pixel caps)
+ */
+public record IngestConfig(
+        String host,
+        int port,
+        String kafkaBootstrapServers,
+        Optional<URI> s3Endpoint,
+        String awsRegion,
+        String imageBucket,
+        int inlineImageMaxBytes,
+        int maxBodyBytes,
+        Duration publishTimeout,
+        Duration resultTimeout,
+        RequestEventHub.Config events,
+        URI sinkPublicUrl,
+        ImageIntakeConfig images) {
+
+    public static final String HOST = "KAPTION_INGEST_HOST";
+    public static final String PORT = "KAPTION_INGEST_PORT";
+    public static final String KAFKA_BOOTSTRAP_SERVERS = "KAPTION_KAFKA_BOOTSTRAP_SERVERS";
+    public static final String S3_ENDPOINT = "KAPTION_S3_ENDPOINT";
+    public static final String AWS_REGION = "AWS_REGION";
+    public static final String IMAGE_BUCKET = "KAPTION_IMAGE_BUCKET";
+    public static final String INLINE_IMAGE_MAX_BYTES = "KAPTION_INLINE_IMAGE_MAX_BYTES";
+    public static final String MAX_BODY_BYTES = "KAPTION_MAX_BODY_BYTES";
+    public static final String PUBLISH_TIMEOUT_MS = "KAPTION_PUBLISH_TIMEOUT_MS";
+    public static final String RESULT_TIMEOUT_SECONDS = "KAPTION_RESULT_TIMEOUT_SECONDS";
+    public static final String SINK_PUBLIC_URL = "KAPTION_SINK_PUBLIC_URL";
+
+    public static final String DEFAULT_HOST = "0.0.0.0";
+    public static final int DEFAULT_PORT = 3000;
+    public static final String DEFAULT_KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:9092";
+    public static final String DEFAULT_AWS_REGION = "us-east-1";
+    public static final String DEFAULT_IMAGE_BUCKET = "kaption-images";
+    public static final int DEFAULT_INLINE_IMAGE_MAX_BYTES = 262_144;
+    // A 20 MiB image (image intake's default cap) as base64 inside JSON is about 27 MiB.
+    public static final int DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+    public static final Duration DEFAULT_PUBLISH_TIMEOUT = Duration.ofMillis(5000);
+    public static final Duration DEFAULT_RESULT_TIMEOUT = Duration.ofSeconds(300);
+    public static final URI DEFAULT_SINK_PUBLIC_URL = URI.create("http://127.0.0.1:3002");
+
+    public IngestConfig {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(PORT + " must be 0 to 65535, got " + port);
+        }
+        requirePositive(INLINE_IMAGE_MAX_BYTES, inlineImageMaxBytes);
+        requirePositive(MAX_BODY_BYTES, maxBodyBytes);
+        requirePositive(PUBLISH_TIMEOUT_MS, publishTimeout.toMillis());
+        requirePositive(RESULT_TIMEOUT_SECONDS, resultTimeout.toMillis());
+        if (imageBucket.isBlank()) {
+            throw new IllegalArgumentException(IMAGE_BUCKET + " must not be empty");
+        }
+    }
+
+    public static IngestConfig fromEnvironment() {
+        return fromEnvironment(System.getenv());
+    }
+
+    /** Reads the variables from {@code env}; a malformed value fails fast with the variable's name. */
+    public static IngestConfig fromEnvironment(Map<String, String> env) {
+        Function<String, Optional<String>> value =
+                name -> Optional.ofNullable(env.get(name)).map(String::strip).filter(v -> !v.isEmpty());
+        return new IngestConfig(
+                value.apply(HOST).orElse(DEFAULT_HOST),
+                value.apply(PORT).map(v -> parseInt(PORT, v)).orElse(DEFAULT_PORT),
+                value.apply(KAFKA_BOOTSTRAP_SERVERS).orElse(DEFAULT_KAFKA_BOOTSTRAP_SERVERS),
+                value.apply(S3_ENDPOINT).map(v -> parseUri(S3_ENDPOINT, v)),
+                value.apply(AWS_REGION).orElse(DEFAULT_AWS_REGION),
+                value.apply(IMAGE_BUCKET).orElse(DEFAULT_IMAGE_BUCKET),
+                value.apply(INLINE_IMAGE_MAX_BYTES).map(v -> parseInt(INLINE_IMAGE_MAX_BYTES, v))
+                        .orElse(DEFAULT_INLINE_IMAGE_MAX_BYTES),
+                value.apply(MAX_BODY_BYTES).map(v -> parseInt(MAX_BODY_BYTES, v)).orElse(DEFAULT_MAX_BODY_BYTES),
+                value.apply(PUBLISH_TIMEOUT_MS).map(v -> Duration.ofMillis(parseLong(PUBLISH_TIMEOUT_MS, v)))
+                        .orElse(DEFAULT_PUBLISH_TIMEOUT),
+                value.apply(RESULT_TIMEOUT_SECONDS).map(v -> Duration.ofSeconds(parseLong(RESULT_TIMEOUT_SECONDS, v)))
+                        .orElse(DEFAULT_RESULT_TIMEOUT),
+                RequestEventHub.Config.fromEnvironment(env),
+                value.apply(SINK_PUBLIC_URL).map(v -> parseUri(SINK_PUBLIC_URL, v)).orElse(DEFAULT_SINK_PUBLIC_URL),
+                ImageIntakeConfig.fromEnvironment(env));
+    }
+
+    /** The same configuration listening on {@code newHost:newPort}. */
+    public IngestConfig withListenAddress(String newHost, int newPort) {
+        return new IngestConfig(newHost, newPort, kafkaBootstrapServers, s3Endpoint, awsRegion, imageBucket,
+                inlineImageMaxBytes, maxBodyBytes, publishTimeout, resultTimeout, events, sinkPublicUrl, images);
+    }
+
+    private static URI parseUri(String name, String value) {
+        try {
+            URI uri = new URI(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
+                throw new IllegalArgumentException(name + " must be an http(s) URL, got '" + value + "'");
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(name + " must be an http(s) URL, got '" + value + "'", e);
+        }
+    }
+
+    private static int parseInt(String name, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'", e);
+        }
+    }
+
+    private static long parseLong(String name, String value) {
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'", e);
+        }
+    }
+
+    private static void requirePositive(String name, long value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(name + " must be positive, got " + value);
+        }
+    }
+}

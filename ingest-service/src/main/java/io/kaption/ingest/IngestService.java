@@ -1,0 +1,202 @@
+package io.kaption.ingest;
+
+import io.kaption.events.RequestEventHub;
+import io.kaption.images.ImageIntake;
+import io.kaption.ingest.generation.Generations;
+import io.kaption.ingest.http.ErrorShape;
+import io.kaption.ingest.http.HealthHandler;
+import io.kaption.ingest.http.IngestRouter;
+import io.kaption.ingest.images.ImageStore;
+import io.kaption.ingest.openai.ChatCompletionsHandler;
+import io.kaption.ingest.publish.ConsumerGroups;
+import io.kaption.ingest.publish.RequestPublisher;
+import io.kaption.ingest.takeoff.TakeoffHandler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The running ingest service: HTTP on the configured port, a Kafka producer for requests and cancellations, an admin
+ * client for consumer-group checks, the request event hub for answers, S3 for large images.
+ *
+ * <pre>{@code
+ * try (IngestService ingest = IngestService.start(IngestConfig.fromEnvironment())) {
+ *     int port = ingest.port();
+ * }
+ * }</pre>
+ */
+public final class IngestService implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
+    private final Deque<AutoCloseable> resources;
+    private final int port;
+
+    private IngestService(Deque<AutoCloseable> resources, int port) {
+        this.resources = resources;
+        this.port = port;
+    }
+
+    public static IngestService start(IngestConfig config) {
+        // Closed in reverse order of creation, also when a later step of the start fails.
+        Deque<AutoCloseable> resources = new ArrayDeque<>();
+        try {
+            Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(config), new StringSerializer(),
+                    new ByteArraySerializer());
+            resources.push(() -> producer.close(CLOSE_TIMEOUT));
+            Admin admin = Admin.create(adminConfig(config));
+            resources.push(() -> admin.close(CLOSE_TIMEOUT));
+            RequestEventHub hub = RequestEventHub.start(config.events());
+            resources.push(hub);
+            S3Client s3 = s3Client(config);
+            resources.push(s3);
+            ImageIntake intake = new ImageIntake(config.images());
+            resources.push(intake);
+            ImageStore images = new ImageStore(intake, s3, config.imageBucket(), config.inlineImageMaxBytes());
+            images.ensureBucket();
+
+            Vertx vertx = Vertx.vertx();
+            resources.push(() -> await(vertx.close()));
+            RequestPublisher publisher = new RequestPublisher(producer, admin, config.publishTimeout());
+            Generations generations = new Generations(vertx, images,
+                    new ConsumerGroups(admin, config.publishTimeout(), Clock.systemUTC()), publisher, hub,
+                    config.resultTimeout());
+            IngestRouter router = router(config, vertx, generations, publisher, hub);
+
+            HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router).listen());
+            resources.push(() -> await(server.close()));
+            LOG.info("ingest service listening on {}:{} (Kafka {}, image bucket {})", config.host(),
+                    server.actualPort(), config.kafkaBootstrapServers(), config.imageBucket());
+            return new IngestService(resources, server.actualPort());
+        } catch (RuntimeException e) {
+            closeAll(resources);
+            throw e;
+        }
+    }
+
+    /** The port the HTTP server listens on (the chosen one when configured with 0). */
+    public int port() {
+        return port;
+    }
+
+    /** Stops taking requests, then closes Kafka, S3 and the event hub. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (resources) {
+            if (!resources.isEmpty()) {
+                LOG.info("ingest service stopping");
+                closeAll(resources);
+            }
+        }
+    }
+
+    private static IngestRouter router(IngestConfig config, Vertx vertx, Generations generations,
+                                       RequestPublisher publisher, RequestEventHub hub) {
+        TakeoffHandler takeoff = new TakeoffHandler(generations, config.images(), config.maxBodyBytes(),
+                config.sinkPublicUrl());
+        ChatCompletionsHandler chat = new ChatCompletionsHandler(generations, config.maxBodyBytes(),
+                Clock.systemUTC());
+        HealthHandler health = new HealthHandler(vertx, publisher, hub);
+        ErrorShape kaption = ErrorShape.KAPTION;
+        return new IngestRouter()
+                .route(HttpMethod.POST, "/generate", kaption, exchange -> takeoff.generate(exchange, false))
+                .route(HttpMethod.POST, "/generate_stream", kaption, exchange -> takeoff.generateStream(exchange, false))
+                .route(HttpMethod.POST, "/image_generate", kaption, exchange -> takeoff.generate(exchange, true))
+                .route(HttpMethod.POST, "/image_generate_stream", kaption,
+                        exchange -> takeoff.generateStream(exchange, true))
+                .route(HttpMethod.POST, "/v1/chat/completions", ErrorShape.OPENAI, chat::handle)
+                .route(HttpMethod.POST, "/v1/requests", kaption, takeoff::submit)
+                .route(HttpMethod.GET, "/healthz", kaption, health::live)
+                .route(HttpMethod.GET, "/readyz", kaption, health::ready);
+    }
+
+    static HttpServerOptions serverOptions(IngestConfig config) {
+        return new HttpServerOptions()
+                .setHost(config.host())
+                .setPort(config.port())
+                // A json_data form field may be as large as the body (long prompts, a data: image_url).
+                .setMaxFormAttributeSize(config.maxBodyBytes())
+                .setMaxFormBufferedBytes(config.maxBodyBytes());
+    }
+
+    static Map<String, Object> producerConfig(IngestConfig config) {
+        int timeoutMs = Math.toIntExact(config.publishTimeout().toMillis());
+        return Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
+                ProducerConfig.CLIENT_ID_CONFIG, "kaption-ingest",
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                // A request is either on Kafka within the publish timeout or the client hears 503: the wait for topic
+                // metadata and the delivery (retries included) are each bounded by it.
+                ProducerConfig.LINGER_MS_CONFIG, 0,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, timeoutMs,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeoutMs);
+    }
+
+    static Map<String, Object> adminConfig(IngestConfig config) {
+        int timeoutMs = Math.toIntExact(config.publishTimeout().toMillis());
+        return Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
+                AdminClientConfig.CLIENT_ID_CONFIG, "kaption-ingest-admin",
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
+    }
+
+    private static S3Client s3Client(IngestConfig config) {
+        S3ClientBuilder builder = S3Client.builder()
+                .region(Region.of(config.awsRegion()))
+                .forcePathStyle(true)
+                .httpClientBuilder(UrlConnectionHttpClient.builder());
+        config.s3Endpoint().ifPresent(builder::endpointOverride);
+        return builder.build();
+    }
+
+    private static <T> T await(io.vertx.core.Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Vert.x did not answer within " + START_TIMEOUT, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static void closeAll(Deque<AutoCloseable> resources) {
+        while (!resources.isEmpty()) {
+            try {
+                resources.pop().close();
+            } catch (Exception e) {
+                LOG.warn("closing failed: {}", e.toString());
+            }
+        }
+    }
+}

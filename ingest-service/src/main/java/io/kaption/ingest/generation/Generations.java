@@ -1,0 +1,229 @@
+package io.kaption.ingest.generation;
+
+import io.kaption.events.RequestEventHub;
+import io.kaption.events.RequestEventListener;
+import io.kaption.events.Subscription;
+import io.kaption.ingest.http.ApiException;
+import io.kaption.ingest.http.HttpExchange;
+import io.kaption.ingest.images.ImageSource;
+import io.kaption.ingest.images.ImageStore;
+import io.kaption.ingest.publish.ConsumerGroups;
+import io.kaption.ingest.publish.RequestPublisher;
+import io.kaption.schemas.FinishReason;
+import io.kaption.schemas.GenerationRequest;
+import io.kaption.schemas.GenerationResult;
+import io.kaption.schemas.TokenEvent;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The life of a request after its HTTP body was understood: checking its consumer group, admitting and placing its
+ * image, publishing it, and following its tokens and result from the event hub back onto the HTTP response. A client
+ * that goes away, or a request whose next event does not come within the result timeout, is cancelled on Kafka.
+ */
+public final class Generations {
+
+    public static final String CLIENT_DISCONNECTED = "client_disconnected";
+    public static final String RESULT_TIMEOUT = "result_timeout";
+
+    private final Vertx vertx;
+    private final ImageStore images;
+    private final ConsumerGroups groups;
+    private final RequestPublisher publisher;
+    private final RequestEventHub hub;
+    private final Duration resultTimeout;
+
+    public Generations(Vertx vertx, ImageStore images, ConsumerGroups groups, RequestPublisher publisher,
+                       RequestEventHub hub, Duration resultTimeout) {
+        this.vertx = vertx;
+        this.images = images;
+        this.groups = groups;
+        this.publisher = publisher;
+        this.hub = hub;
+        this.resultTimeout = resultTimeout;
+    }
+
+    /** Whether {@code group} has a request topic (blocking lookup, cached, on a worker thread). */
+    public Future<Boolean> groupExists(String group) {
+        return vertx.executeBlocking(() -> groups.exists(group), false);
+    }
+
+    /**
+     * The request as it will be published: its consumer group checked (404 {@code unknown_consumer_group}), its image
+     * admitted and turned into a {@code data:} or {@code s3://} URL. Runs on a worker thread.
+     */
+    public Future<GenerationRequest> prepare(GenerationRequest draft, Optional<ImageSource> image) {
+        return vertx.executeBlocking(() -> {
+            groups.requireExisting(draft.consumerGroup());
+            String imageUrl = image.map(source -> images.store(draft.requestId(), source)).orElse(null);
+            return Drafts.withImage(draft, imageUrl);
+        }, false);
+    }
+
+    /** Publishes {@code request} without following it (asynchronous API). */
+    public Future<Void> submit(HttpExchange exchange, GenerationRequest request) {
+        return publish(exchange.context(), request);
+    }
+
+    /**
+     * Publishes {@code request} and waits for its result: a successful result, or the failure it stands for
+     * ({@link ResultFailures}), 504 {@code result_timeout}, 503 {@code kafka_unavailable}.
+     */
+    public Future<GenerationResult> call(HttpExchange exchange, GenerationRequest request) {
+        Promise<GenerationResult> outcome = Promise.promise();
+        stream(exchange, request, new StreamListener() {
+            @Override
+            public void start() {
+            }
+
+            @Override
+            public void token(TokenEvent event) {
+            }
+
+            @Override
+            public void result(GenerationResult result) {
+                outcome.tryComplete(result);
+            }
+
+            @Override
+            public void timeout() {
+                outcome.tryFail(new ApiException(504, RESULT_TIMEOUT, "no result within "
+                        + resultTimeout.toSeconds() + " s; the request was cancelled"));
+            }
+        }).onFailure(outcome::tryFail);
+        return outcome.future().compose(result -> result.finishReason() == FinishReason.ERROR
+                ? Future.failedFuture(ResultFailures.toApiException(result.error()))
+                : Future.succeededFuture(result));
+    }
+
+    /**
+     * Subscribes to {@code request}'s events, publishes it, and relays its events to {@code listener} on the exchange's
+     * event loop. The returned future fails when publishing fails (nothing was sent to the client yet); once it
+     * succeeds the listener owns the response.
+     */
+    public Future<Void> stream(HttpExchange exchange, GenerationRequest request, StreamListener listener) {
+        Relay relay = new Relay(exchange, request.requestId(), listener);
+        // Subscribed before publishing, so that no event of the request can be missed.
+        relay.subscription = hub.subscribe(request.requestId(), -1, relay);
+        exchange.onClientGone(relay::clientGone);
+        return publish(exchange.context(), request)
+                .onFailure(error -> relay.finish())
+                .onSuccess(published -> relay.begin());
+    }
+
+    private Future<Void> publish(Context context, GenerationRequest request) {
+        return vertx.<CompletableFuture<Void>>executeBlocking(() -> publisher.publish(request), false)
+                .compose(acknowledged -> Future.fromCompletionStage(acknowledged, context));
+    }
+
+    /**
+     * Hands one request's events from the hub's thread to the exchange's event loop, holding them until the request
+     * is published and the listener has started, and ends the exchange's interest in them exactly once.
+     */
+    private final class Relay implements RequestEventListener {
+
+        private final HttpExchange exchange;
+        private final String requestId;
+        private final StreamListener listener;
+        private final List<Object> early = new ArrayList<>();
+        private Subscription subscription;
+        private boolean started;
+        private boolean finished;
+        private boolean published;
+        private boolean clientLeft;
+        private long timer = -1;
+
+        Relay(HttpExchange exchange, String requestId, StreamListener listener) {
+            this.exchange = exchange;
+            this.requestId = requestId;
+            this.listener = listener;
+        }
+
+        @Override
+        public void onToken(long offset, TokenEvent event) {
+            exchange.context().runOnContext(v -> deliver(event));
+        }
+
+        @Override
+        public void onResult(GenerationResult result) {
+            exchange.context().runOnContext(v -> deliver(result));
+        }
+
+        void begin() {
+            published = true;
+            if (clientLeft || exchange.isDone()) { // the client left while the request was being published
+                finish();
+                publisher.cancel(requestId, CLIENT_DISCONNECTED);
+                return;
+            }
+            if (finished) {
+                return;
+            }
+            started = true;
+            listener.start();
+            armTimer();
+            List<Object> held = List.copyOf(early);
+            early.clear();
+            held.forEach(this::deliver);
+        }
+
+        void clientGone() {
+            if (finished) {
+                return;
+            }
+            clientLeft = true;
+            finish();
+            if (published) {
+                publisher.cancel(requestId, CLIENT_DISCONNECTED);
+            }
+        }
+
+        void finish() {
+            finished = true;
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
+            if (subscription != null) {
+                subscription.close();
+            }
+        }
+
+        private void deliver(Object event) {
+            if (finished) {
+                return;
+            }
+            if (!started) {
+                early.add(event);
+                return;
+            }
+            if (event instanceof TokenEvent token) {
+                armTimer();
+                listener.token(token);
+            } else {
+                finish();
+                listener.result((GenerationResult) event);
+            }
+        }
+
+        private void armTimer() {
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
+            timer = vertx.setTimer(resultTimeout.toMillis(), id -> {
+                if (!finished) {
+                    finish();
+                    publisher.cancel(requestId, RESULT_TIMEOUT);
+                    listener.timeout();
+                }
+            });
+        }
+    }
+}

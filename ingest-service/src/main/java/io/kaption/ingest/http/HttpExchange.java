@@ -1,0 +1,146 @@
+package io.kaption.ingest.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kaption.images.ImageIntakeException;
+import io.vertx.core.Context;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One HTTP request and its response, with its request id and the Vert.x context (event loop) everything about it runs
+ * on. Writes JSON bodies, JSON errors and the head of an SSE stream; logs one line when the response is done.
+ */
+public final class HttpExchange {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpExchange.class);
+
+    private final HttpServerRequest request;
+    private final String requestId;
+    private final Context context;
+    private final long startNanos = System.nanoTime();
+    private ErrorShape errorShape = ErrorShape.KAPTION;
+    private boolean closeConnectionAfterResponse;
+    private final List<Runnable> clientGoneCallbacks = new ArrayList<>();
+
+    public HttpExchange(HttpServerRequest request, String requestId, Context context) {
+        this.request = request;
+        this.requestId = requestId;
+        this.context = context;
+        HttpServerResponse response = request.response();
+        response.putHeader(RequestIds.HEADER, requestId);
+        response.endHandler(v -> {
+            LOG.info("{} {} -> {} request_id={} {} ms", request.method(), request.path(), response.getStatusCode(),
+                    requestId, elapsedMillis());
+            if (closeConnectionAfterResponse) {
+                request.connection().close();
+            }
+        });
+        response.closeHandler(v -> {
+            if (!response.ended()) {
+                LOG.info("{} {} -> client went away after {} ms request_id={}", request.method(), request.path(),
+                        elapsedMillis(), requestId);
+                clientGoneCallbacks.forEach(Runnable::run);
+            }
+        });
+    }
+
+    public HttpServerRequest request() {
+        return request;
+    }
+
+    public HttpServerResponse response() {
+        return request.response();
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    /** The event loop context of this request: callbacks from other threads are handed over to it. */
+    public Context context() {
+        return context;
+    }
+
+    /** Runs {@code callback} on this exchange's event loop if the client disconnects before the response is done. */
+    public void onClientGone(Runnable callback) {
+        clientGoneCallbacks.add(callback);
+    }
+
+    public void errorShape(ErrorShape shape) {
+        this.errorShape = shape;
+    }
+
+    public ErrorShape errorShape() {
+        return errorShape;
+    }
+
+    /** True once the response is finished or the client is gone: nothing more can be written. */
+    public boolean isDone() {
+        return response().ended() || response().closed();
+    }
+
+    public void json(int status, JsonNode body) {
+        if (isDone()) {
+            return;
+        }
+        closeIfBodyUnread();
+        response().setStatusCode(status)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end(Json.write(body));
+    }
+
+    /** Answers with the error {@code failure} stands for, unless the head of the response is already out. */
+    public void fail(Throwable failure) {
+        ApiException error = toApiException(failure);
+        if (error.status() >= 500 && !(failure instanceof ApiException)) {
+            LOG.error("request_id={} failed", requestId, failure);
+        }
+        if (isDone()) {
+            return;
+        }
+        if (response().headWritten()) {
+            LOG.warn("request_id={} failed after the response started: {}", requestId, error.getMessage());
+            response().end();
+            return;
+        }
+        json(error.status(), errorShape.body(error.status(), error.code(), error.getMessage()));
+    }
+
+    /** Sends the head of a 200 server-sent event stream. */
+    public void startEventStream() {
+        response().setStatusCode(200)
+                .setChunked(true)
+                .putHeader(HttpHeaders.CONTENT_TYPE, Sse.CONTENT_TYPE)
+                .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+                .putHeader("X-Accel-Buffering", "no");
+    }
+
+    public static ApiException toApiException(Throwable failure) {
+        if (failure instanceof ApiException api) {
+            return api;
+        }
+        if (failure instanceof ImageIntakeException image) {
+            return ApiException.of(image);
+        }
+        return new ApiException(500, "internal_error", "internal error; the logs have the details", failure);
+    }
+
+    // An early answer (e.g. 413 while the body still streams in) leaves unread bytes on the connection: close it
+    // after the response instead of trying to read the next request out of the rest of this body.
+    private void closeIfBodyUnread() {
+        if (!request.isEnded()) {
+            response().putHeader(HttpHeaders.CONNECTION, "close");
+            closeConnectionAfterResponse = true;
+        }
+    }
+
+    private long elapsedMillis() {
+        return (System.nanoTime() - startNanos) / 1_000_000;
+    }
+}

@@ -1,0 +1,25 @@
+package io.kaption.ingest.http;
+
+import java.util.List;
+import java.util.Map;
+
+/** A request body read in full: JSON (or any non-form body), or the fields and files of a form. */
+public sealed interface RequestBody {
+
+    /** A body that is not a form; its bytes are parsed by whoever knows what they should be. */
+    record Raw(byte[] bytes) implements RequestBody {
+    }
+
+    /**
+     * A {@code multipart/form-data} or {@code application/x-www-form-urlencoded} body.
+     *
+     * @param fields plain form fields by name, in arrival order
+     * @param files  file parts by name, in arrival order
+     */
+    record Form(Map<String, List<String>> fields, Map<String, List<byte[]>> files) implements RequestBody {
+        public Form {
+            fields = Map.copyOf(fields);
+            files = Map.copyOf(files);
+        }
+    }
+}

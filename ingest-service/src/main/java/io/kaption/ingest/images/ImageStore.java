@@ -1,0 +1,111 @@
+package io.kaption.ingest.images;
+
+import io.kaption.images.AdmittedImage;
+import io.kaption.images.ImageIntake;
+import io.kaption.images.inspect.ImageFormat;
+import io.kaption.ingest.http.ApiException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.HexFormat;
+
+/**
+ * Turns a request's image into the {@code image_url} of its Kafka record. Every image is admitted by image intake first
+ * (remote images fetched under its SSRF rules). Small images travel inside the record as a {@code data:} URL; larger ones
+ * are stored in S3 under {@code requests/<request_id>/<sha256>.<ext>} and the record carries the {@code s3://} URL
+ * (claim check), which keeps records far below Kafka's message size limit.
+ *
+ * <p>Blocking (fetching, S3): call from a worker thread. Thread-safe.
+ */
+public final class ImageStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ImageStore.class);
+
+    private final ImageIntake intake;
+    private final S3Client s3;
+    private final String bucket;
+    private final int inlineMaxBytes;
+    private volatile boolean bucketReady;
+
+    public ImageStore(ImageIntake intake, S3Client s3, String bucket, int inlineMaxBytes) {
+        this.intake = intake;
+        this.s3 = s3;
+        this.bucket = bucket;
+        this.inlineMaxBytes = inlineMaxBytes;
+    }
+
+    /**
+     * Creates the bucket if it is missing. Called at start; a failure there is logged and retried before the first
+     * claim check, so that S3 being down does not stop requests that never need it.
+     */
+    public boolean ensureBucket() {
+        if (bucketReady) {
+            return true;
+        }
+        try {
+            try {
+                s3.headBucket(b -> b.bucket(bucket));
+            } catch (NoSuchBucketException e) {
+                s3.createBucket(b -> b.bucket(bucket));
+                LOG.info("created image bucket {}", bucket);
+            }
+            bucketReady = true;
+        } catch (SdkException e) {
+            LOG.warn("image bucket {} is not usable yet: {}", bucket, e.getMessage());
+        }
+        return bucketReady;
+    }
+
+    /** Admits the image and returns the URL the record carries: {@code data:image/...} or {@code s3://...}. */
+    public String store(String requestId, ImageSource source) {
+        AdmittedImage image = source instanceof ImageSource.Upload upload
+                ? intake.admit(upload.bytes())
+                : intake.loadUrl(((ImageSource.Url) source).url());
+        if (image.bytes().length <= inlineMaxBytes) {
+            return "data:" + image.format().mediaType() + ";base64," + Base64.getEncoder().encodeToString(image.bytes());
+        }
+        String key = "requests/" + requestId + "/" + sha256(image.bytes()) + "." + extension(image.format());
+        if (!ensureBucket()) {
+            throw new ApiException(503, "image_store_unavailable",
+                    "the image is too large to send inline and the image store (S3) is not reachable");
+        }
+        try {
+            s3.putObject(b -> b.bucket(bucket).key(key).contentType(image.format().mediaType()),
+                    RequestBody.fromBytes(image.bytes()));
+        } catch (S3Exception e) {
+            throw new ApiException(503, "image_store_unavailable", "storing the image in S3 failed: "
+                    + e.awsErrorDetails().errorCode(), e);
+        } catch (SdkException e) {
+            throw new ApiException(503, "image_store_unavailable", "storing the image in S3 failed", e);
+        }
+        LOG.info("request_id={} image of {} bytes stored as s3://{}/{}", requestId, image.bytes().length, bucket, key);
+        return "s3://" + bucket + "/" + key;
+    }
+
+    /** The file name extension of the claim-check object. */
+    static String extension(ImageFormat format) {
+        return switch (format) {
+            case PNG -> "png";
+            case JPEG -> "jpg";
+            case GIF -> "gif";
+            case BMP -> "bmp";
+            case WEBP -> "webp";
+        };
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.kaption.ingest.publish;
+
+import io.kaption.ingest.http.ApiException;
+import io.kaption.schemas.Topics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Which consumer groups exist: a group exists when its topic {@code kaption.requests.<group>} does (its workers create
+ * it). Answers are cached briefly, so a busy ingest asks the cluster about each group only every few seconds; a missing
+ * group is remembered for a shorter time, so that a pool that just started is found soon.
+ *
+ * <p>Blocking: call from a worker thread. Thread-safe.
+ */
+public final class ConsumerGroups {
+
+    static final Duration EXISTING_TTL = Duration.ofSeconds(30);
+    static final Duration MISSING_TTL = Duration.ofSeconds(2);
+
+    private final Admin admin;
+    private final Duration timeout;
+    private final Clock clock;
+    private final Map<String, Verdict> cache = new ConcurrentHashMap<>();
+
+    public ConsumerGroups(Admin admin, Duration timeout, Clock clock) {
+        this.admin = admin;
+        this.timeout = timeout;
+        this.clock = clock;
+    }
+
+    /** Whether {@code group}'s request topic exists; 503 {@code kafka_unavailable} when Kafka does not answer in time. */
+    public boolean exists(String group) {
+        Instant now = clock.instant();
+        Verdict cached = cache.get(group);
+        if (cached != null && now.isBefore(cached.expires())) {
+            return cached.exists();
+        }
+        boolean exists = lookUp(Topics.requests(group));
+        cache.put(group, new Verdict(exists, now.plus(exists ? EXISTING_TTL : MISSING_TTL)));
+        return exists;
+    }
+
+    /** 404 {@code unknown_consumer_group} unless {@code group} exists. */
+    public void requireExisting(String group) {
+        if (!exists(group)) {
+            throw new ApiException(404, "unknown_consumer_group", "consumer group '" + group + "' does not exist (no "
+                    + "topic " + Topics.requests(group) + "; its workers create it when they start)");
+        }
+    }
+
+    private boolean lookUp(String topic) {
+        try {
+            admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                return false;
+            }
+            throw RequestPublisher.kafkaUnavailable(e.getCause());
+        } catch (TimeoutException e) {
+            throw RequestPublisher.kafkaUnavailable(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw RequestPublisher.kafkaUnavailable(e);
+        }
+    }
+
+    private record Verdict(boolean exists, Instant expires) {
+    }
+}

@@ -1,0 +1,96 @@
+package io.kaption.ingest.publish;
+
+import io.kaption.ingest.http.ApiException;
+import io.kaption.schemas.Cancellation;
+import io.kaption.schemas.GenerationRequest;
+import io.kaption.schemas.Topics;
+import io.kaption.schemas.serde.ContractCodec;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Writes requests to {@code kaption.requests.<group>} and cancellations to {@code kaption.cancellations}, keyed by
+ * request id, validated against the contract on the way out.
+ */
+public final class RequestPublisher {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RequestPublisher.class);
+
+    private final Producer<String, byte[]> producer;
+    private final Admin admin;
+    private final Duration timeout;
+
+    /**
+     * @param producer a producer whose {@code max.block.ms} and {@code delivery.timeout.ms} are the publish timeout, so
+     *                 that a request Kafka does not take in time fails instead of waiting
+     */
+    public RequestPublisher(Producer<String, byte[]> producer, Admin admin, Duration timeout) {
+        this.producer = producer;
+        this.admin = admin;
+        this.timeout = timeout;
+    }
+
+    /**
+     * Sends {@code request}; the future completes once Kafka acknowledged it, or fails with 503 {@code kafka_unavailable}.
+     * May block up to the publish timeout for topic metadata: call from a worker thread.
+     */
+    public CompletableFuture<Void> publish(GenerationRequest request) {
+        byte[] value = ContractCodec.REQUESTS.encode(request);
+        CompletableFuture<Void> acknowledged = new CompletableFuture<>();
+        try {
+            producer.send(new ProducerRecord<>(request.topic(), request.requestId(), value), (metadata, error) -> {
+                if (error != null) {
+                    acknowledged.completeExceptionally(kafkaUnavailable(error));
+                } else {
+                    LOG.info("request_id={} published to {}-{}@{}", request.requestId(), metadata.topic(),
+                            metadata.partition(), metadata.offset());
+                    acknowledged.complete(null);
+                }
+            });
+        } catch (RuntimeException e) {
+            acknowledged.completeExceptionally(kafkaUnavailable(e));
+        }
+        return acknowledged;
+    }
+
+    /** Asks the workers to stop {@code requestId}; best effort, failures are logged. */
+    public void cancel(String requestId, String reason) {
+        byte[] value = ContractCodec.CANCELLATIONS.encode(new Cancellation(requestId, reason));
+        try {
+            producer.send(new ProducerRecord<>(Topics.CANCELLATIONS, requestId, value), (metadata, error) -> {
+                if (error != null) {
+                    LOG.warn("request_id={} cancellation ({}) not published: {}", requestId, reason, error.toString());
+                } else {
+                    LOG.info("request_id={} cancellation published ({})", requestId, reason);
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("request_id={} cancellation ({}) not published: {}", requestId, reason, e.toString());
+        }
+    }
+
+    /** Whether the cluster answers within the publish timeout. Blocking. */
+    public boolean kafkaReachable() {
+        try {
+            admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            return false;
+        }
+    }
+
+    static ApiException kafkaUnavailable(Throwable cause) {
+        return new ApiException(503, "kafka_unavailable", "Kafka did not take the request in time: "
+                + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
+    }
+}

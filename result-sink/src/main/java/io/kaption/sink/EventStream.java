@@ -1,0 +1,122 @@
+package io.kaption.sink;
+
+import io.kaption.events.RequestEventHub;
+import io.kaption.events.RequestEventListener;
+import io.kaption.events.Subscription;
+import io.kaption.schemas.GenerationResult;
+import io.kaption.schemas.TokenEvent;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@code GET /v1/requests/{id}/events} response: the request's token events as SSE (replayed after the client's
+ * {@code Last-Event-ID}, then live), then its result, then the end of the response. The hub calls in on its own
+ * threads; everything touching the response runs on the connection's Vert.x context, in the order the hub called.
+ */
+final class EventStream implements RequestEventListener {
+
+    private static final Logger log = LoggerFactory.getLogger(EventStream.class);
+
+    private final Vertx vertx;
+    private final Context context;
+    private final HttpServerResponse response;
+    private final String requestId;
+    private final Duration eventWait;
+    private final AtomicInteger openStreams;
+    private final RequestEventHub hub;
+
+    // Touched on the context only.
+    private Subscription subscription;
+    private long heartbeatTimer;
+    private long waitTimer;
+    private boolean ended;
+
+    private EventStream(Vertx vertx, HttpServerResponse response, String requestId, Duration eventWait,
+                        AtomicInteger openStreams, RequestEventHub hub) {
+        this.vertx = vertx;
+        this.context = vertx.getOrCreateContext();
+        this.response = response;
+        this.requestId = requestId;
+        this.eventWait = eventWait;
+        this.openStreams = openStreams;
+        this.hub = hub;
+    }
+
+    /** Starts streaming on the calling (request's) context; the response is ended by the result or a timeout. */
+    static void open(Vertx vertx, HttpServerResponse response, RequestEventHub hub, String requestId,
+                     long afterTokenOffset, ResultSinkConfig config, AtomicInteger openStreams) {
+        new EventStream(vertx, response, requestId, config.eventWait(), openStreams, hub)
+                .start(afterTokenOffset, config.heartbeat());
+    }
+
+    private void start(long afterTokenOffset, Duration heartbeat) {
+        response.setChunked(true)
+                .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+                .putHeader("Cache-Control", "no-cache")
+                .putHeader("X-Accel-Buffering", "no"); // nginx: pass events on at once
+        response.closeHandler(closed -> finish("client disconnected"));
+        response.writeHead();
+        int open = openStreams.incrementAndGet();
+        heartbeatTimer = vertx.setPeriodic(heartbeat.toMillis(), id -> write(SseFormat.HEARTBEAT));
+        waitTimer = vertx.setTimer(eventWait.toMillis(), id -> timeOut());
+        subscription = hub.subscribe(requestId, afterTokenOffset, this);
+        log.info("request {}: event stream opened after offset {} ({} streams open)", requestId, afterTokenOffset,
+                open);
+    }
+
+    @Override
+    public void onToken(long offset, TokenEvent event) {
+        context.runOnContext(ignored -> {
+            if (write(SseFormat.token(offset, event))) {
+                vertx.cancelTimer(waitTimer);
+                waitTimer = vertx.setTimer(eventWait.toMillis(), id -> timeOut());
+            }
+        });
+    }
+
+    @Override
+    public void onResult(GenerationResult result) {
+        context.runOnContext(ignored -> {
+            if (write(SseFormat.result(result))) {
+                finish("result " + result.finishReason().name().toLowerCase(Locale.ROOT));
+                response.end();
+            }
+        });
+    }
+
+    private void timeOut() {
+        String message = "no events for request " + requestId + " within " + eventWait.toSeconds() + " s";
+        if (write(SseFormat.error("timeout", message))) {
+            finish("timed out");
+            response.end();
+        }
+    }
+
+    /** Writes unless the stream is over; says whether it wrote. */
+    private boolean write(String text) {
+        if (ended || response.closed()) {
+            return false;
+        }
+        response.write(text);
+        return true;
+    }
+
+    private void finish(String why) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        vertx.cancelTimer(heartbeatTimer);
+        vertx.cancelTimer(waitTimer);
+        subscription.close();
+        int open = openStreams.decrementAndGet();
+        log.info("request {}: event stream ended: {} ({} streams open, {} hub subscriptions)", requestId, why, open,
+                hub.subscriptionCount());
+    }
+}

@@ -1,0 +1,180 @@
+package io.kaption.sink;
+
+import io.kaption.events.RequestEventHub;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The result sink: HTTP access to requests' token streams and results, read from Kafka by a
+ * {@link RequestEventHub}.
+ *
+ * <ul>
+ *   <li>{@code GET /v1/requests/{id}/events} — SSE: token events ({@code id:} = their {@code kaption.tokens} offset),
+ *       then the result; resumes after {@code Last-Event-ID} (or {@code ?last_event_id=}).</li>
+ *   <li>{@code GET /v1/requests/{id}?wait=<seconds>} — the result, or {@code 202} while pending.</li>
+ *   <li>{@code GET /healthz}, {@code GET /readyz}.</li>
+ * </ul>
+ */
+public final class ResultSink implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ResultSink.class);
+
+    static final int DEFAULT_WAIT_SECONDS = 30;
+    static final int MAX_WAIT_SECONDS = 300;
+
+    private final ResultSinkConfig config;
+    private final Vertx vertx;
+    private final RequestEventHub hub;
+    private final AtomicInteger openStreams = new AtomicInteger();
+    private HttpServer server;
+
+    private ResultSink(ResultSinkConfig config, Vertx vertx, RequestEventHub hub) {
+        this.config = config;
+        this.vertx = vertx;
+        this.hub = hub;
+    }
+
+    /** Starts the event hub and the HTTP server; returns once the server listens. */
+    public static ResultSink start(ResultSinkConfig config) {
+        RequestEventHub hub = RequestEventHub.start(config.events());
+        Vertx vertx = Vertx.vertx();
+        ResultSink sink = new ResultSink(config, vertx, hub);
+        try {
+            sink.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+                    .requestHandler(sink::handle)
+                    .listen()
+                    .await();
+        } catch (Exception e) {
+            sink.close();
+            throw e;
+        }
+        log.info("result sink listening on {}:{}", config.host(), sink.port());
+        return sink;
+    }
+
+    /** The port the HTTP server listens on. */
+    public int port() {
+        return server.actualPort();
+    }
+
+    /** SSE streams currently open. */
+    public int openStreams() {
+        return openStreams.get();
+    }
+
+    /** Hub subscriptions waiting for a result: open streams and pending result look-ups. */
+    public int subscriptionCount() {
+        return hub.subscriptionCount();
+    }
+
+    private void handle(HttpServerRequest request) {
+        HttpServerResponse response = request.response();
+        String path = request.path();
+        RequestPath requestPath;
+        try {
+            requestPath = RequestPath.parse(path);
+        } catch (IllegalArgumentException e) {
+            HttpErrors.send(response, 400, "invalid_request_id", e.getMessage());
+            return;
+        }
+        boolean known = requestPath != null || path.equals("/healthz") || path.equals("/readyz");
+        if (!known) {
+            HttpErrors.send(response, 404, "not_found", "no such resource: " + path);
+            return;
+        }
+        if (request.method() != HttpMethod.GET) {
+            response.putHeader("Allow", "GET");
+            HttpErrors.send(response, 405, "method_not_allowed", request.method() + " is not allowed on " + path);
+            return;
+        }
+        if (path.equals("/healthz")) {
+            Json.send(response, 200, new JsonObject().put("status", "ok"));
+        } else if (path.equals("/readyz")) {
+            if (hub.isReady()) {
+                Json.send(response, 200, new JsonObject().put("status", "ready"));
+            } else {
+                HttpErrors.send(response, 503, "not_ready", "not yet reading " + config.events().tokensTopic()
+                        + " and " + config.events().resultsTopic());
+            }
+        } else if (requestPath.events()) {
+            streamEvents(request, requestPath.requestId());
+        } else {
+            lookUpResult(request, requestPath.requestId());
+        }
+    }
+
+    private void streamEvents(HttpServerRequest request, String requestId) {
+        long afterTokenOffset;
+        try {
+            afterTokenOffset = lastEventId(request);
+        } catch (IllegalArgumentException e) {
+            HttpErrors.send(request.response(), 400, "invalid_last_event_id", e.getMessage());
+            return;
+        }
+        EventStream.open(vertx, request.response(), hub, requestId, afterTokenOffset, config, openStreams);
+    }
+
+    private void lookUpResult(HttpServerRequest request, String requestId) {
+        String wait = request.getParam("wait");
+        int waitSeconds = DEFAULT_WAIT_SECONDS;
+        if (wait != null) {
+            try {
+                waitSeconds = Integer.parseInt(wait.trim());
+            } catch (NumberFormatException e) {
+                waitSeconds = -1;
+            }
+            if (waitSeconds < 0 || waitSeconds > MAX_WAIT_SECONDS) {
+                HttpErrors.send(request.response(), 400, "invalid_wait",
+                        "wait must be a whole number of seconds from 0 to " + MAX_WAIT_SECONDS + ", got '" + wait + "'");
+                return;
+            }
+        }
+        ResultLookup.respond(vertx, request.response(), hub, requestId, waitSeconds);
+    }
+
+    /**
+     * The offset the client has seen last: the {@code Last-Event-ID} header (what EventSource sends when it
+     * reconnects), else the {@code last_event_id} query parameter; -1 (from the start) without either.
+     */
+    static long lastEventId(HttpServerRequest request) {
+        String value = request.getHeader("Last-Event-ID");
+        if (value == null || value.isBlank()) {
+            value = request.getParam("last_event_id");
+        }
+        if (value == null || value.isBlank()) {
+            return -1;
+        }
+        try {
+            long offset = Long.parseLong(value.trim());
+            if (offset >= -1) {
+                return offset;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("the last event id must be an event id this stream sent (an integer), got '"
+                + value + "'");
+    }
+
+    /** Stops the HTTP server (open streams are cut), the hub and Vert.x. */
+    @Override
+    public void close() {
+        try {
+            if (server != null) {
+                server.close().await();
+            }
+        } finally {
+            hub.close();
+            vertx.close().await();
+        }
+        log.info("result sink stopped");
+    }
+}

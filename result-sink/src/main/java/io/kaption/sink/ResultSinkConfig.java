@@ -1,0 +1,104 @@
+package io.kaption.sink;
+
+import io.kaption.events.RequestEventHub;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Settings of the result sink.
+ *
+ * @param host         interface the HTTP server binds to
+ * @param port         HTTP port; 0 picks a free one
+ * @param eventWait    how long an SSE stream waits without any event of its request before it ends with a timeout
+ *                     (the request may still be queued)
+ * @param heartbeat    interval of the {@code : keep-alive} comments that keep idle streams open through proxies
+ * @param events       how the request event hub reads Kafka
+ */
+public record ResultSinkConfig(String host, int port, Duration eventWait, Duration heartbeat,
+                               RequestEventHub.Config events) {
+
+    public static final String DEFAULT_HOST = "0.0.0.0";
+    public static final int DEFAULT_PORT = 3002;
+    public static final Duration DEFAULT_EVENT_WAIT = Duration.ofSeconds(300);
+    public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(15);
+
+    public ResultSinkConfig {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(events, "events");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0 to 65535, got " + port);
+        }
+        requirePositive("eventWait", eventWait);
+        requirePositive("heartbeat", heartbeat);
+    }
+
+    /** Port 3002 on every interface, the default waits, and the hub's defaults for {@code bootstrapServers}. */
+    public static ResultSinkConfig defaults(String bootstrapServers) {
+        return new ResultSinkConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_EVENT_WAIT, DEFAULT_HEARTBEAT,
+                RequestEventHub.Config.defaults(bootstrapServers));
+    }
+
+    public static ResultSinkConfig fromEnvironment() {
+        return fromEnvironment(System.getenv());
+    }
+
+    /**
+     * {@code KAPTION_SINK_HOST}, {@code KAPTION_SINK_PORT}, {@code KAPTION_SINK_WAIT_SECONDS},
+     * {@code KAPTION_SINK_HEARTBEAT_SECONDS}, and the hub's variables (see {@link RequestEventHub.Config}).
+     */
+    public static ResultSinkConfig fromEnvironment(Map<String, String> env) {
+        String host = env.getOrDefault("KAPTION_SINK_HOST", DEFAULT_HOST).trim();
+        return new ResultSinkConfig(
+                host.isEmpty() ? DEFAULT_HOST : host,
+                (int) integer(env, "KAPTION_SINK_PORT", DEFAULT_PORT, 0, 65535),
+                Duration.ofSeconds(integer(env, "KAPTION_SINK_WAIT_SECONDS", DEFAULT_EVENT_WAIT.toSeconds(), 1,
+                        Integer.MAX_VALUE)),
+                Duration.ofSeconds(integer(env, "KAPTION_SINK_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT.toSeconds(), 1,
+                        Integer.MAX_VALUE)),
+                RequestEventHub.Config.fromEnvironment(env));
+    }
+
+    public ResultSinkConfig withHost(String newHost) {
+        return new ResultSinkConfig(newHost, port, eventWait, heartbeat, events);
+    }
+
+    public ResultSinkConfig withPort(int newPort) {
+        return new ResultSinkConfig(host, newPort, eventWait, heartbeat, events);
+    }
+
+    public ResultSinkConfig withEventWait(Duration wait) {
+        return new ResultSinkConfig(host, port, wait, heartbeat, events);
+    }
+
+    public ResultSinkConfig withHeartbeat(Duration interval) {
+        return new ResultSinkConfig(host, port, eventWait, interval, events);
+    }
+
+    public ResultSinkConfig withEvents(RequestEventHub.Config hubConfig) {
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, hubConfig);
+    }
+
+    private static void requirePositive(String name, Duration value) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, got " + value);
+        }
+    }
+
+    private static long integer(Map<String, String> env, String name, long fallback, long min, long max) {
+        String value = env.get(name);
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            long parsed = Long.parseLong(value.trim());
+            if (parsed >= min && parsed <= max) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(name + " must be an integer from " + min + " to " + max + ", got '"
+                + value + "'");
+    }
+}

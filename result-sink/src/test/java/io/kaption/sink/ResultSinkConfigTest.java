@@ -1,0 +1,49 @@
+package io.kaption.sink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.kaption.events.RequestEventHub;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ResultSinkConfigTest {
+
+    @Test
+    void defaultsWithoutEnvironment() {
+        ResultSinkConfig config = ResultSinkConfig.fromEnvironment(Map.of());
+
+        assertThat(config).isEqualTo(new ResultSinkConfig("0.0.0.0", 3002, Duration.ofSeconds(300),
+                Duration.ofSeconds(15), RequestEventHub.Config.defaults("127.0.0.1:9092")));
+        assertThat(ResultSinkConfig.defaults("127.0.0.1:9092")).isEqualTo(config);
+    }
+
+    @Test
+    void readsTheEnvironmentIncludingTheHubs() {
+        ResultSinkConfig config = ResultSinkConfig.fromEnvironment(Map.of(
+                "KAPTION_SINK_HOST", "127.0.0.1",
+                "KAPTION_SINK_PORT", "0",
+                "KAPTION_SINK_WAIT_SECONDS", "5",
+                "KAPTION_SINK_HEARTBEAT_SECONDS", "1",
+                "KAPTION_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092",
+                "KAPTION_EVENT_HISTORY_SECONDS", "60"));
+
+        assertThat(config).isEqualTo(new ResultSinkConfig("127.0.0.1", 0, Duration.ofSeconds(5),
+                Duration.ofSeconds(1), RequestEventHub.Config.defaults("kafka:9092")
+                        .withHistoryWindow(Duration.ofSeconds(60))));
+    }
+
+    @Test
+    void rejectsBadValues() {
+        assertThatThrownBy(() -> ResultSinkConfig.fromEnvironment(Map.of("KAPTION_SINK_PORT", "70000")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("KAPTION_SINK_PORT must be an integer from 0 to 65535, got '70000'");
+        assertThatThrownBy(() -> ResultSinkConfig.fromEnvironment(Map.of("KAPTION_SINK_WAIT_SECONDS", "0")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("KAPTION_SINK_WAIT_SECONDS must be an integer from 1 to 2147483647, got '0'");
+        assertThatThrownBy(() -> ResultSinkConfig.defaults("k:1").withHeartbeat(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("heartbeat must be positive, got PT0S");
+    }
+}
