@@ -6,7 +6,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code bin/kaption local}: Kafka on 127.0.0.1:9092 and S3 on 127.0.0.1:9000 until Ctrl-C.
+ * {@code bin/kaption infra}: Kafka on 127.0.0.1:9092 and S3 on 127.0.0.1:9000 until Ctrl-C, for services started
+ * on their own ({@code bin/kaption local} runs the services as well).
  *
  * <p>Environment: {@code KAPTION_KAFKA_PORT}, {@code KAPTION_S3_PORT}, {@code KAPTION_DATA_DIR} (default
  * {@code .kaption} in the current directory).
@@ -20,53 +21,62 @@ public final class LocalStackMain {
   private LocalStackMain() {}
 
   public static void main(String[] args) throws InterruptedException {
-    Settings settings;
-    try {
-      settings = Settings.from(System.getenv());
-    } catch (IllegalArgumentException e) {
-      System.err.println("kaption local: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
-
-    LocalStack stack;
-    try {
-      stack = LocalStack.start(settings.kafkaPort(), settings.s3Port(), settings.dataDir());
-    } catch (RuntimeException e) {
-      System.err.println("kaption local: " + e.getMessage()
-          + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")")
-          + System.lineSeparator() + "  ports and data directory: KAPTION_KAFKA_PORT, KAPTION_S3_PORT, KAPTION_DATA_DIR");
-      System.exit(1);
-      return;
-    }
+    Started started = startOrExit("kaption infra", System.getenv());
     CountDownLatch stopped = new CountDownLatch(1);
     // Ctrl-C (SIGINT) runs shutdown hooks: stop the broker child and S3 before the JVM goes.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      System.out.println("kaption local: stopping");
-      stack.close();
+      System.out.println("kaption infra: stopping");
+      started.stack().close();
       stopped.countDown();
     }, "local-stack-shutdown"));
 
-    System.out.println(describe(stack, settings));
+    System.out.println(describe(started.stack(), started.settings()) + System.lineSeparator()
+        + "  Ctrl-C stops everything.");
     stopped.await();
   }
 
-  static String describe(LocalStack stack, Settings settings) {
+  /** A running stack and the settings it was started with. */
+  public record Started(LocalStack stack, Settings settings) {}
+
+  /**
+   * Starts the stack the environment asks for; on a malformed setting or a failed start, prints why (naming the
+   * variables to change) and exits.
+   */
+  public static Started startOrExit(String command, Map<String, String> env) {
+    Settings settings;
+    try {
+      settings = Settings.from(env);
+    } catch (IllegalArgumentException e) {
+      System.err.println(command + ": " + e.getMessage());
+      System.exit(2);
+      throw e;
+    }
+    try {
+      return new Started(LocalStack.start(settings.kafkaPort(), settings.s3Port(), settings.dataDir()), settings);
+    } catch (RuntimeException e) {
+      System.err.println(command + ": " + e.getMessage()
+          + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")")
+          + System.lineSeparator() + "  ports and data directory: KAPTION_KAFKA_PORT, KAPTION_S3_PORT, KAPTION_DATA_DIR");
+      System.exit(1);
+      throw e;
+    }
+  }
+
+  public static String describe(LocalStack stack, Settings settings) {
     return String.join(System.lineSeparator(),
-        "kaption local: data in " + settings.dataDir().toAbsolutePath(),
+        "  Data   " + settings.dataDir().toAbsolutePath(),
         "  Kafka  " + stack.kafkaBootstrapServers()
             + "   try: kcat -L -b " + stack.kafkaBootstrapServers(),
         "  S3     " + stack.s3Endpoint()
             + "   try: AWS_ACCESS_KEY_ID=" + EmbeddedS3.DUMMY_ACCESS_KEY
             + " AWS_SECRET_ACCESS_KEY=" + EmbeddedS3.DUMMY_SECRET_KEY
-            + " aws --region " + EmbeddedS3.REGION.id() + " --endpoint-url " + stack.s3Endpoint() + " s3 ls",
-        "  Ctrl-C stops everything.");
+            + " aws --region " + EmbeddedS3.REGION.id() + " --endpoint-url " + stack.s3Endpoint() + " s3 ls");
   }
 
   /** What the environment asks for; a malformed value is an error, not a silent default. */
-  record Settings(int kafkaPort, int s3Port, Path dataDir) {
+  public record Settings(int kafkaPort, int s3Port, Path dataDir) {
 
-    static Settings from(Map<String, String> env) {
+    public static Settings from(Map<String, String> env) {
       return new Settings(
           port(env, "KAPTION_KAFKA_PORT", DEFAULT_KAFKA_PORT),
           port(env, "KAPTION_S3_PORT", DEFAULT_S3_PORT),

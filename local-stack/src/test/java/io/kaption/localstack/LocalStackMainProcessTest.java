@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** {@code bin/kaption local} as a separate JVM: what it prints, what it serves, and that it leaves nothing behind. */
+/** {@code bin/kaption infra} as a separate JVM: what it prints, what it serves, and that it leaves nothing behind. */
 class LocalStackMainProcessTest {
 
   private static final Pattern KAFKA_LINE = Pattern.compile("^  Kafka\\s+(\\S+)", Pattern.MULTILINE);
@@ -59,7 +59,7 @@ class LocalStackMainProcessTest {
 
     assertThat(main.waitFor(60, TimeUnit.SECONDS)).as("main exited").isTrue();
     assertThat(broker.isAlive()).as("broker exited with main").isFalse();
-    assertThat(Files.readString(output, StandardCharsets.UTF_8)).contains("kaption local: stopping");
+    assertThat(Files.readString(output, StandardCharsets.UTF_8)).contains("kaption infra: stopping");
   }
 
   @Test

@@ -1,0 +1,55 @@
+package io.kaption.local;
+
+import io.kaption.localstack.LocalStack;
+import io.kaption.localstack.LocalStackMain;
+import io.kaption.worker.WorkerConfig;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code bin/kaption local}: Kafka and S3 (as {@code bin/kaption infra}), then a worker, the result sink and the
+ * ingest service in this JVM, until Ctrl-C. Without {@code KAPTION_MODEL} the worker serves the demo model, whose
+ * answers are noise.
+ */
+public final class LocalPipelineMain {
+
+    private LocalPipelineMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> env = System.getenv();
+        LocalStackMain.Started started = LocalStackMain.startOrExit("kaption local", env);
+        LocalStack stack = started.stack();
+        LocalPipeline pipeline;
+        try {
+            pipeline = LocalPipeline.start(env, stack);
+        } catch (Exception e) {
+            stack.close();
+            System.err.println("kaption local: the pipeline did not start: " + e);
+            System.exit(1);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("kaption local: stopping");
+            try {
+                pipeline.close();
+            } finally {
+                stack.close();
+                stopped.countDown();
+            }
+        }, "local-pipeline-shutdown"));
+
+        String ingest = "http://127.0.0.1:" + pipeline.ingestPort();
+        System.out.println(String.join(System.lineSeparator(),
+                "kaption local: the pipeline runs",
+                LocalStackMain.describe(stack, started.settings()),
+                "  Ingest " + ingest + "   try: curl " + ingest
+                        + "/generate -H 'Content-Type: application/json' -d '{\"text\": \"Hello\"}'",
+                "  Sink   http://127.0.0.1:" + pipeline.sinkPort() + "   (SSE: /v1/requests/<id>/events)",
+                "  Model  " + env.getOrDefault(WorkerConfig.MODEL,
+                        "the built-in DEMO model with random weights: its answers are noise (set KAPTION_MODEL)"),
+                "  Ctrl-C stops everything."));
+        stopped.await();
+    }
+}
