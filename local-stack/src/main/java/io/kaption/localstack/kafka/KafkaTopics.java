@@ -11,6 +11,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /** Explicit topic creation: the local broker does not auto-create topics, so partition counts are always chosen. */
 public final class KafkaTopics {
@@ -31,6 +32,7 @@ public final class KafkaTopics {
 
   /**
    * Creates {@code name} with {@code partitions} partitions; does nothing if it already exists with that count.
+   * Returns once every partition has a leader, so the caller can produce to it at once.
    *
    * @throws IllegalStateException if the topic exists with a different partition count
    */
@@ -45,10 +47,39 @@ public final class KafkaTopics {
       await(admin.createTopics(List.of(new NewTopic(name, Optional.of(partitions), Optional.of(REPLICATION_FACTOR))))
           .all());
     } catch (TopicExistsException exists) {
-      int existing = partitionCount(admin, name);
-      if (existing != partitions) {
-        throw new IllegalStateException(
-            "topic " + name + " already exists with " + existing + " partitions, not " + partitions);
+      // Checked below, once the topic's metadata has reached the broker.
+    }
+    int existing = awaitLeaders(admin, name);
+    if (existing != partitions) {
+      throw new IllegalStateException(
+          "topic " + name + " already exists with " + existing + " partitions, not " + partitions);
+    }
+  }
+
+  /**
+   * The topic's partition count once every partition has a leader. A topic the controller has just created (or
+   * that another client is creating) can be unknown to the broker's metadata for a moment: describe until it is not.
+   */
+  private static int awaitLeaders(Admin admin, String name) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(ADMIN_TIMEOUT_SECONDS);
+    while (true) {
+      try {
+        TopicDescription description = await(admin.describeTopics(List.of(name)).topicNameValues().get(name));
+        if (description.partitions().stream().allMatch(partition -> partition.leader() != null)) {
+          return description.partitions().size();
+        }
+      } catch (UnknownTopicOrPartitionException notYetKnown) {
+        // Retried below.
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("topic " + name + " has no leader for every partition after "
+            + ADMIN_TIMEOUT_SECONDS + " s");
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for topic " + name, e);
       }
     }
   }
