@@ -195,6 +195,12 @@ public final class DecodeLoop {
                 Failure failure = new Failure(ErrorCodes.of(e.kind()), e.getMessage());
                 end(request, batchId, PromptOutcome.failed(failure));
                 request.stopCause = failure;
+            } catch (RuntimeException e) {
+                LOG.error("request {}: preparing prompt {} failed", request.id(), batchId, e);
+                Failure failure = new Failure(ErrorCodes.INFERENCE_FAILED, "the engine could not prepare prompt "
+                        + batchId + ": " + e);
+                end(request, batchId, PromptOutcome.failed(failure));
+                request.stopCause = failure;
             }
         }
         if (request.stopCause != null) {

@@ -1,11 +1,13 @@
 package io.kaption.worker.consume;
 
 import io.kaption.schemas.GenerationRequest;
+import io.kaption.schemas.GenerationResult.Failure;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.dlq.DeadLetterPublisher;
 import io.kaption.schemas.serde.ContractCodec;
 import io.kaption.schemas.serde.DecodeResult;
 import io.kaption.worker.batching.Handoff;
+import io.kaption.worker.publish.ErrorCodes;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
@@ -173,9 +175,20 @@ public final class RequestConsumer {
                 nanoTime.getAsLong(), offsets.track(partition, record.offset()));
         handoff.admit();
         try {
-            imagePool.execute(() -> handoff.ready(preparer.prepare(accepted)));
+            imagePool.execute(() -> handoff.ready(prepare(accepted)));
         } catch (RejectedExecutionException stopping) {
             handoff.dropped(); // the worker is stopping: left uncommitted, redelivered later
+        }
+    }
+
+    /** Never throws: a request must reach the decode loop (and get its result), or its offset blocks commits. */
+    private ReadyRequest prepare(AcceptedRequest accepted) {
+        try {
+            return preparer.prepare(accepted);
+        } catch (RuntimeException e) {
+            LOG.error("request {}: preparing it failed", accepted.requestId(), e);
+            return ReadyRequest.failed(accepted, new Failure(ErrorCodes.INFERENCE_FAILED,
+                    "the worker could not prepare the request: " + e));
         }
     }
 
@@ -210,8 +223,12 @@ public final class RequestConsumer {
                 if (!finished.isEmpty()) {
                     consumer.commitSync(finished);
                 }
-                LOG.info("partitions {} revoked (committed {}); their requests still running are finished here "
-                        + "and may be processed again by the new owner", partitions, finished);
+                if (closing) {
+                    LOG.info("partitions {} released", partitions);
+                } else {
+                    LOG.info("partitions {} revoked (committed {}); their requests still running are finished here "
+                            + "and may be processed again by the new owner", partitions, finished);
+                }
             } catch (KafkaException e) {
                 LOG.warn("commit on revocation of {} failed; their finished requests will be redelivered: {}",
                         partitions, e.toString());

@@ -1,9 +1,11 @@
 package io.kaption.worker.publish;
 
+import io.kaption.schemas.FinishReason;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.serde.ContractCodec;
+import io.kaption.schemas.serde.InvalidRecordException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -57,7 +59,7 @@ public final class EventPublisher implements AutoCloseable {
      * normally, and runs {@code onAcknowledged} when Kafka acknowledged the result.
      */
     public void result(GenerationResult result, CompletableFuture<Void> after, Runnable onAcknowledged) {
-        byte[] value = ContractCodec.RESULTS.encode(result);
+        byte[] value = encode(result);
         unacknowledgedResults.incrementAndGet();
         after.thenComposeAsync(ignored -> send(Topics.RESULTS, result.requestId(), value), resultSender)
                 .whenComplete((ignored, error) -> {
@@ -66,6 +68,19 @@ public final class EventPublisher implements AutoCloseable {
                         onAcknowledged.run();
                     }
                 });
+    }
+
+    private static byte[] encode(GenerationResult result) {
+        try {
+            return ContractCodec.RESULTS.encode(result);
+        } catch (InvalidRecordException e) {
+            // Still exactly one result: say that the worker failed, rather than leaving the request unanswered.
+            LOG.error("the result of request {} violates the contract: {}", result.requestId(), e.getMessage());
+            return ContractCodec.RESULTS.encode(new GenerationResult(result.requestId(), null, FinishReason.ERROR,
+                    null, new GenerationResult.Failure(ErrorCodes.INFERENCE_FAILED, "the worker produced an invalid "
+                            + "result: " + e.getMessage()), result.jobId(), result.recordId(), result.queuedMs(),
+                    result.inferenceMs()));
+        }
     }
 
     /** Waits until every result handed over so far was acknowledged (or failed); false on timeout. */
