@@ -1,0 +1,168 @@
+package io.kaption.local.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kaption.local.LocalPipeline;
+import io.kaption.localstack.LocalStack;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bin/kaption bench pipeline}: what the pipeline adds to the model's own time. Starts Kafka, S3 and the whole
+ * streaming path on free loopback ports, sends {@code /generate} requests at a steady rate (open loop: a request
+ * leaves on schedule whether or not the earlier ones were answered), and reports, per request, the client's
+ * end-to-end latency, the worker's {@code inference_ms} (image loading, prefill and decode, as the result reports
+ * it) and their difference, the pipeline's overhead: HTTP, validation, Kafka both ways, queueing and batching.
+ */
+@Command(name = "kaption bench pipeline", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "End-to-end latency minus model time at a steady request rate, on the local pipeline.")
+public final class PipelineOverheadBenchmark implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Option(names = "--rate", defaultValue = "4", paramLabel = "R", description = "requests per second (default ${DEFAULT-VALUE})")
+    double rate;
+    @Option(names = "--seconds", defaultValue = "60", paramLabel = "S", description = "measured duration (default ${DEFAULT-VALUE})")
+    int seconds;
+    @Option(names = "--warmup-seconds", defaultValue = "10", paramLabel = "S", description = "unmeasured start (default ${DEFAULT-VALUE})")
+    int warmupSeconds;
+    @Option(names = "--max-new-tokens", defaultValue = "16", paramLabel = "N", description = "per request (default ${DEFAULT-VALUE})")
+    int maxNewTokens;
+    @Option(names = "--model", paramLabel = "DIR", description = "checkpoint directory (default: the demo model)")
+    Path model;
+
+    /** One answered request: what the client saw and what the worker reported. */
+    record Sample(double endToEndMs, double inferenceMs, double queuedMs) {
+        double overheadMs() {
+            return endToEndMs - inferenceMs;
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new PipelineOverheadBenchmark()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path dataDir = Files.createTempDirectory("kaption-bench");
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("KAPTION_INGEST_PORT", "0");
+        env.put("KAPTION_SINK_PORT", "0");
+        if (model != null) {
+            env.put("KAPTION_MODEL", model.toString());
+        } else {
+            env.remove("KAPTION_MODEL");
+        }
+        try (LocalStack stack = LocalStack.start(0, 0, dataDir);
+             LocalPipeline pipeline = LocalPipeline.start(env, stack)) {
+            HttpClient http = HttpClient.newHttpClient();
+            URI generate = URI.create("http://127.0.0.1:" + pipeline.ingestPort() + "/generate");
+            URI results = URI.create("http://127.0.0.1:" + pipeline.sinkPort() + "/v1/requests/");
+            run(http, generate, results, warmupSeconds);
+            List<Sample> samples = run(http, generate, results, seconds);
+            print(samples, new PrintWriter(System.out, true));
+        }
+        return 0;
+    }
+
+    private List<Sample> run(HttpClient http, URI generate, URI results, int durationSeconds) throws Exception {
+        long intervalNanos = (long) (TimeUnit.SECONDS.toNanos(1) / rate);
+        int count = (int) Math.round(durationSeconds * rate);
+        List<CompletableFuture<Sample>> pending = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            long due = start + i * intervalNanos;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            pending.add(send(http, generate, results, i));
+        }
+        List<Sample> samples = new ArrayList<>();
+        for (CompletableFuture<Sample> sample : pending) {
+            samples.add(sample.get(5, TimeUnit.MINUTES));
+        }
+        return samples;
+    }
+
+    private CompletableFuture<Sample> send(HttpClient http, URI generate, URI results, int index) {
+        String requestId = "bench-" + UUID.randomUUID();
+        String body = "{\"text\": \"Describe request " + index + ".\", \"max_new_tokens\": " + maxNewTokens
+                + ", \"min_new_tokens\": " + maxNewTokens + "}";
+        long sent = System.nanoTime();
+        return http.sendAsync(HttpRequest.newBuilder(generate)
+                        .header("Content-Type", "application/json")
+                        .header("X-Request-Id", requestId)
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .thenApply(response -> {
+                    double endToEndMs = (System.nanoTime() - sent) / 1e6;
+                    if (response.statusCode() != 200) {
+                        throw new IllegalStateException("request " + requestId + ": HTTP " + response.statusCode()
+                                + " " + response.body());
+                    }
+                    return endToEndMs;
+                })
+                .thenCompose(endToEndMs -> http.sendAsync(HttpRequest.newBuilder(
+                                results.resolve(requestId + "?wait=30")).GET().build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .thenApply(response -> sample(requestId, endToEndMs, response)));
+    }
+
+    private static Sample sample(String requestId, double endToEndMs, HttpResponse<String> response) {
+        try {
+            JsonNode result = JSON.readTree(response.body());
+            if (response.statusCode() != 200 || !result.has("inference_ms")) {
+                throw new IllegalStateException("result of " + requestId + ": HTTP " + response.statusCode() + " "
+                        + response.body());
+            }
+            return new Sample(endToEndMs, result.get("inference_ms").asDouble(), result.path("queued_ms").asDouble());
+        } catch (IOException e) {
+            throw new IllegalStateException("result of " + requestId + " is not JSON", e);
+        }
+    }
+
+    void print(List<Sample> samples, PrintWriter out) {
+        out.printf("%d requests at %.1f/s over %d s, %d new tokens each%n", samples.size(), rate, seconds,
+                maxNewTokens);
+        out.println("| ms | p50 | p99 |");
+        out.println("|---|---|---|");
+        row(out, "end to end (client)", samples.stream().mapToDouble(Sample::endToEndMs).toArray());
+        row(out, "inference_ms (worker)", samples.stream().mapToDouble(Sample::inferenceMs).toArray());
+        row(out, "queued_ms (worker)", samples.stream().mapToDouble(Sample::queuedMs).toArray());
+        row(out, "overhead = end to end - inference", samples.stream().mapToDouble(Sample::overheadMs).toArray());
+    }
+
+    private static void row(PrintWriter out, String name, double[] values) {
+        out.printf("| %s | %.1f | %.1f |%n", name, percentile(values, 50), percentile(values, 99));
+    }
+
+    /** Nearest-rank percentile. */
+    static double percentile(double[] values, double percent) {
+        if (values.length == 0) {
+            throw new IllegalArgumentException("no samples");
+        }
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int rank = (int) Math.ceil(percent / 100.0 * sorted.length);
+        return sorted[Math.max(0, rank - 1)];
+    }
+}
