@@ -81,13 +81,14 @@ public final class GpuWorker implements AutoCloseable {
         try {
             worker.open();
         } catch (IOException | RuntimeException e) {
-            worker.closeResources();
+            worker.close();
             throw e;
         }
         return worker;
     }
 
-    private void open() throws IOException {
+    // Holds the lock that close() takes, so that a fatal error during start waits for start to end.
+    private synchronized void open() throws IOException {
         Path modelDir = config.model().isPresent() ? config.model().get() : writeDemoModel();
         LlavaPipeline pipeline = LlavaPipeline.load(modelDir, new LlavaPipeline.Options(config.precision(),
                 config.visionTower().orElse(null), config.maxBatchSize(), null));
