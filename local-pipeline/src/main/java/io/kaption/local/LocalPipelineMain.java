@@ -30,6 +30,9 @@ public final class LocalPipelineMain {
             return;
         }
         CountDownLatch stopped = new CountDownLatch(1);
+        // One hook, in order: the services close their Kafka clients (the worker leaves its consumer group) while
+        // the broker still runs; otherwise the next start waits for the group's session timeout.
+        stack.leaveShutdownToOwner();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("kaption local: stopping");
             try {

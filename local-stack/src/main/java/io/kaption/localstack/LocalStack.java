@@ -47,6 +47,11 @@ public final class LocalStack implements AutoCloseable {
     return s3.endpoint();
   }
 
+  /** See {@link EmbeddedKafka#leaveShutdownToOwner()}: the caller's shutdown hook closes this stack. */
+  public void leaveShutdownToOwner() {
+    kafka.leaveShutdownToOwner();
+  }
+
   @Override
   public void close() {
     try {

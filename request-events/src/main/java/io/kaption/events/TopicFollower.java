@@ -15,7 +15,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -23,6 +29,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -52,6 +59,12 @@ final class TopicFollower implements AutoCloseable {
     private final String resultsTopic;
     private final List<String> topics;
     private final Consumer<byte[], byte[]> consumer;
+    /**
+     * Looks up where kaption.tokens ends. Not the consumer: a broker answers one connection's requests in order, so a
+     * look-up sent behind the consumer's waiting fetch would wait out {@code fetch.max.wait.ms} (500 ms) on every
+     * result of a non-streaming request.
+     */
+    private final Admin admin;
     private final RequestHistory history;
     private final long historyStartMs;
     private final Thread thread;
@@ -83,6 +96,9 @@ final class TopicFollower implements AutoCloseable {
         properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         this.consumer = new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+                AdminClientConfig.CLIENT_ID_CONFIG, "kaption-request-events-admin-" + UUID.randomUUID()));
         this.thread = new Thread(this::run, "kaption-request-events");
         this.thread.setDaemon(true);
     }
@@ -116,6 +132,7 @@ final class TopicFollower implements AutoCloseable {
             }
         } finally {
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+            admin.close(Duration.ofSeconds(5));
         }
     }
 
@@ -242,11 +259,19 @@ final class TopicFollower implements AutoCloseable {
         if (tokenPartitions.isEmpty()) {
             return Map.of();
         }
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        tokenPartitions.forEach(partition -> latest.put(partition, OffsetSpec.latest()));
         try {
-            return consumer.endOffsets(tokenPartitions, BROKER_CALL_TIMEOUT);
-        } catch (WakeupException e) {
-            throw e;
-        } catch (RuntimeException e) {
+            Map<TopicPartition, Long> ends = new HashMap<>();
+            admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()
+                    .get(BROKER_CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .forEach((partition, info) -> ends.put(partition, info.offset()));
+            return ends;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+            return null;
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
             log.warn("cannot look up the end of {}: {}", tokensTopic, e.toString());
             return null;
         }

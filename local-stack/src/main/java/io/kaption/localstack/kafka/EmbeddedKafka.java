@@ -272,6 +272,15 @@ public final class EmbeddedKafka implements AutoCloseable {
     KafkaTopics.create(admin, name, partitions);
   }
 
+  /**
+   * For an owner whose own shutdown hook closes this broker after the clients that use it: drops the broker's safety
+   * hook, which the JVM would run concurrently with the owner's (it starts all hooks at once) and so stop the broker
+   * under its clients. If the owning JVM dies without closing, the child still stops on its own (stdin EOF).
+   */
+  public void leaveShutdownToOwner() {
+    Runtime.getRuntime().removeShutdownHook(shutdownHook);
+  }
+
   /** Stops the broker (controlled shutdown, forced after a bound) and waits until its process is gone. */
   @Override
   public void close() {

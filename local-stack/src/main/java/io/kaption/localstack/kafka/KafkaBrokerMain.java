@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * Main of the child JVM that runs the broker: formats the KRaft storage (once), then runs {@code kafka.Kafka}.
@@ -28,6 +30,7 @@ public final class KafkaBrokerMain {
     String serverProperties = args[0];
     String clusterId = args[1];
     exitWhenParentDies();
+    ignoreTerminalInterrupt();
 
     // --ignore-formatted: a persistent data directory keeps its cluster id across restarts.
     int formatted = kafka.tools.StorageTool.execute(
@@ -38,6 +41,15 @@ public final class KafkaBrokerMain {
       System.exit(formatted);
     }
     kafka.Kafka.main(new String[] {serverProperties});
+  }
+
+  /**
+   * Ctrl-C in a terminal interrupts the whole process group, this child included. The parent stops the broker itself
+   * (SIGTERM, after the clients that use it have closed: a worker leaving its consumer group needs the broker), so the
+   * broker must not go down on the same keystroke.
+   */
+  private static void ignoreTerminalInterrupt() {
+    Signal.handle(new Signal("INT"), SignalHandler.SIG_IGN);
   }
 
   private static void exitWhenParentDies() {
