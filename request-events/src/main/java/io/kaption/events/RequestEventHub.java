@@ -57,8 +57,9 @@ public final class RequestEventHub implements AutoCloseable {
     }
 
     /**
-     * The request's result, once known. Cancelling the future (or completing it some other way, e.g. with
-     * {@code orTimeout}) unsubscribes; closing the hub fails it.
+     * The request's result, once known (when a subscriber would get it). Cancelling the future (or completing it
+     * some other way, e.g. with {@code orTimeout}) unsubscribes; closing the hub fails it. It may complete on the
+     * hub's poll thread: chain slow work with the {@code …Async} methods.
      */
     public CompletableFuture<GenerationResult> result(String requestId) {
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
