@@ -107,12 +107,6 @@ public record IngestConfig(
                 ImageIntakeConfig.fromEnvironment(env));
     }
 
-    /** The same configuration listening on {@code newHost:newPort}. */
-    public IngestConfig withListenAddress(String newHost, int newPort) {
-        return new IngestConfig(newHost, newPort, kafkaBootstrapServers, s3Endpoint, awsRegion, imageBucket,
-                inlineImageMaxBytes, maxBodyBytes, publishTimeout, resultTimeout, events, sinkPublicUrl, images);
-    }
-
     private static URI parseUri(String name, String value) {
         try {
             URI uri = new URI(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);

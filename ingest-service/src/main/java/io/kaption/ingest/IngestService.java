@@ -11,6 +11,7 @@ import io.kaption.ingest.openai.ChatCompletionsHandler;
 import io.kaption.ingest.publish.ConsumerGroups;
 import io.kaption.ingest.publish.RequestPublisher;
 import io.kaption.ingest.takeoff.TakeoffHandler;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -135,7 +136,7 @@ public final class IngestService implements AutoCloseable {
                 .route(HttpMethod.GET, "/readyz", kaption, health::ready);
     }
 
-    static HttpServerOptions serverOptions(IngestConfig config) {
+    private static HttpServerOptions serverOptions(IngestConfig config) {
         return new HttpServerOptions()
                 .setHost(config.host())
                 .setPort(config.port())
@@ -144,7 +145,7 @@ public final class IngestService implements AutoCloseable {
                 .setMaxFormBufferedBytes(config.maxBodyBytes());
     }
 
-    static Map<String, Object> producerConfig(IngestConfig config) {
+    private static Map<String, Object> producerConfig(IngestConfig config) {
         int timeoutMs = Math.toIntExact(config.publishTimeout().toMillis());
         return Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
@@ -159,7 +160,7 @@ public final class IngestService implements AutoCloseable {
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeoutMs);
     }
 
-    static Map<String, Object> adminConfig(IngestConfig config) {
+    private static Map<String, Object> adminConfig(IngestConfig config) {
         int timeoutMs = Math.toIntExact(config.publishTimeout().toMillis());
         return Map.of(
                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
@@ -177,7 +178,7 @@ public final class IngestService implements AutoCloseable {
         return builder.build();
     }
 
-    private static <T> T await(io.vertx.core.Future<T> future) {
+    private static <T> T await(Future<T> future) {
         try {
             return future.toCompletionStage().toCompletableFuture().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {

@@ -1,6 +1,5 @@
 package io.kaption.ingest.http;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kaption.events.RequestEventHub;
 import io.kaption.ingest.publish.RequestPublisher;
 import io.vertx.core.Vertx;
@@ -29,12 +28,12 @@ public final class HealthHandler {
         vertx.executeBlocking(publisher::kafkaReachable, false).onComplete(reachable -> {
             boolean kafka = reachable.succeeded() && reachable.result();
             boolean events = hub.isReady();
-            ObjectNode body = Json.MAPPER.createObjectNode();
-            body.put("status", kafka && events ? "ready" : "not_ready");
-            ObjectNode checks = body.putObject("checks");
-            checks.put("kafka", kafka ? "ok" : "unreachable");
-            checks.put("events", events ? "ok" : "not_assigned");
-            exchange.json(kafka && events ? 200 : 503, body);
+            if (kafka && events) {
+                exchange.json(200, Json.MAPPER.createObjectNode().put("status", "ready"));
+                return;
+            }
+            exchange.fail(new ApiException(503, "not_ready", "kafka: " + (kafka ? "ok" : "unreachable")
+                    + "; events: " + (events ? "ok" : "partitions of kaption.tokens and kaption.results not assigned yet")));
         });
     }
 }

@@ -70,6 +70,8 @@ public final class ImageStore {
                 ? intake.admit(upload.bytes())
                 : intake.loadUrl(((ImageSource.Url) source).url());
         if (image.bytes().length <= inlineMaxBytes) {
+            LOG.info("request_id={} image ({}) admitted: {} {}x{}, {} bytes, sent inline", requestId,
+                    source.describe(), image.format().mediaType(), image.width(), image.height(), image.bytes().length);
             return "data:" + image.format().mediaType() + ";base64," + Base64.getEncoder().encodeToString(image.bytes());
         }
         String key = "requests/" + requestId + "/" + sha256(image.bytes()) + "." + extension(image.format());
@@ -86,7 +88,9 @@ public final class ImageStore {
         } catch (SdkException e) {
             throw new ApiException(503, "image_store_unavailable", "storing the image in S3 failed", e);
         }
-        LOG.info("request_id={} image of {} bytes stored as s3://{}/{}", requestId, image.bytes().length, bucket, key);
+        LOG.info("request_id={} image ({}) admitted: {} {}x{}, {} bytes, stored as s3://{}/{}", requestId,
+                source.describe(), image.format().mediaType(), image.width(), image.height(), image.bytes().length,
+                bucket, key);
         return "s3://" + bucket + "/" + key;
     }
 

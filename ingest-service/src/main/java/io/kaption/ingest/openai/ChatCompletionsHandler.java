@@ -68,7 +68,7 @@ public final class ChatCompletionsHandler {
         }
         return generations.groupExists(requested).map(exists -> {
             if (!exists) {
-                LOG.info("request_id={} model '{}' is no consumer group; using {}", exchange.requestId(), requested,
+                LOG.debug("request_id={} model '{}' is no consumer group; using {}", exchange.requestId(), requested,
                         Topics.DEFAULT_CONSUMER_GROUP);
             }
             return exists ? requested : Topics.DEFAULT_CONSUMER_GROUP;

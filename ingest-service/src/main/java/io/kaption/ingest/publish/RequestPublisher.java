@@ -8,6 +8,7 @@ import io.kaption.schemas.serde.ContractCodec;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +48,7 @@ public final class RequestPublisher {
         try {
             producer.send(new ProducerRecord<>(request.topic(), request.requestId(), value), (metadata, error) -> {
                 if (error != null) {
-                    acknowledged.completeExceptionally(kafkaUnavailable(error));
+                    acknowledged.completeExceptionally(publishFailure(error));
                 } else {
                     LOG.info("request_id={} published to {}-{}@{}", request.requestId(), metadata.topic(),
                             metadata.partition(), metadata.offset());
@@ -55,7 +56,7 @@ public final class RequestPublisher {
                 }
             });
         } catch (RuntimeException e) {
-            acknowledged.completeExceptionally(kafkaUnavailable(e));
+            acknowledged.completeExceptionally(publishFailure(e));
         }
         return acknowledged;
     }
@@ -87,6 +88,15 @@ public final class RequestPublisher {
             }
             return false;
         }
+    }
+
+    private static ApiException publishFailure(Throwable error) {
+        if (error instanceof RecordTooLargeException) {
+            return new ApiException(413, "request_too_large", "the request is larger than Kafka accepts ("
+                    + error.getMessage() + "); send a smaller prompt, or lower KAPTION_INLINE_IMAGE_MAX_BYTES so that "
+                    + "images go through S3", error);
+        }
+        return kafkaUnavailable(error);
     }
 
     static ApiException kafkaUnavailable(Throwable cause) {

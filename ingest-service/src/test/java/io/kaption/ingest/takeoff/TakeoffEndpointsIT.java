@@ -175,6 +175,31 @@ class TakeoffEndpointsIT {
     }
 
     @Test
+    void aJsonDataFieldFarLargerThanVertxsDefaultFormLimitIsAccepted() {
+        String prompt = "Describe it. ".repeat(20_000) + "Briefly.";
+        String id = newRequestId();
+        Multipart form = new Multipart()
+                .field("json_data", "{\"text\":\"" + prompt + "\",\"consumer_group\":\"" + group + "\"}")
+                .file("image_data", "img.png", TestImages.smallPng(8, 8));
+        ingest.sendAsync(ingest.multipartRequest("/image_generate", id, form));
+
+        String published = ingest.awaitRequest(id).get("text").textValue();
+        assertThat(published.length()).isEqualTo(prompt.length());
+        assertThat(published.equals(prompt)).as("the published prompt is the one sent").isTrue();
+    }
+
+    @Test
+    void aRequestLargerThanKafkaTakesIs413AndNothingIsPublished() {
+        String id = newRequestId();
+        HttpResponse<String> answer = ingest.send(ingest.jsonRequest("/generate", id,
+                "{\"text\":\"" + "x".repeat(1_200_000) + "\",\"consumer_group\":\"" + group + "\"}"));
+
+        assertThat(answer.statusCode()).isEqualTo(413);
+        assertThat(json(answer.body()).path("error").path("code").textValue()).isEqualTo("request_too_large");
+        ingest.assertNothingPublished(id);
+    }
+
+    @Test
     void aFailedResultIsAnHttpErrorWithTheResultsCode() {
         String id = newRequestId();
         CompletableFuture<HttpResponse<String>> response = ingest.sendAsync(ingest.jsonRequest("/generate", id,
@@ -233,6 +258,24 @@ class TakeoffEndpointsIT {
             ingest.token(id, 0, 0, "Hel");
             assertThat(readUntil(socket.getInputStream(), "{\"text\":\"Hel\",\"batch_id\":0}"))
                     .startsWith("HTTP/1.1 200 OK");
+        }
+
+        assertThat(IngestFixture.awaitRecord(Topics.CANCELLATIONS, id))
+                .isEqualTo(json("{\"request_id\":\"" + id + "\",\"reason\":\"client_disconnected\"}"));
+    }
+
+    @Test
+    void aClientThatStopsWaitingForABlockingAnswerGetsItsRequestCancelledToo() throws Exception {
+        String id = newRequestId();
+        byte[] body = ("{\"text\":\"Describe it.\",\"consumer_group\":\"" + group + "\"}").getBytes(StandardCharsets.UTF_8);
+        try (Socket socket = new Socket("127.0.0.1", ingest.uri("/").getPort())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "X-Request-Id: " + id + "\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            ingest.awaitRequest(id);
         }
 
         assertThat(IngestFixture.awaitRecord(Topics.CANCELLATIONS, id))
