@@ -62,15 +62,16 @@ class ApicurioRegistryIT {
         Optional<Path> java = java21OrNewer();
         assumeTrue(java.isPresent(), "no Java 21+ found to run Apicurio Registry (set KAPTION_JAVA21_HOME)");
 
-        int port;
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = probe.getLocalPort();
-        }
+        int port = freeLoopbackPort();
+        // The distribution is built with its management interface on (a build-time setting): move it off its
+        // default 0.0.0.0:9000, which is the local S3's port, onto loopback.
+        int managementPort = freeLoopbackPort();
         baseUrl = "http://127.0.0.1:" + port;
         Path log = Path.of("target", "apicurio-registry-it.log");
         registry = new ProcessBuilder(java.get().toString(), "-Xmx256m", "-XX:+UseSerialGC",
                 "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + port,
-                "-Dquarkus.management.enabled=false", "-jar", runJar.toString())
+                "-Dquarkus.management.host=127.0.0.1", "-Dquarkus.management.port=" + managementPort,
+                "-jar", runJar.toString())
                 .directory(home.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
@@ -173,6 +174,12 @@ class ApicurioRegistryIT {
                     .findFirst().orElse(0);
         } catch (IOException | NumberFormatException unreadable) {
             return 0;
+        }
+    }
+
+    private static int freeLoopbackPort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
         }
     }
 }
