@@ -11,6 +11,7 @@ import io.kaption.schemas.TokenEvent;
 import io.kaption.schemas.Texts;
 import io.kaption.schemas.serde.ContractCodec;
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -255,6 +256,18 @@ class ResultSinkIT {
     }
 
     @Test
+    void aMalformedQueryStringGetsAJsonError() throws IOException {
+        // Sent as raw bytes: the JDK client refuses to send an invalid URI.
+        String error = "{\"error\":{\"code\":\"invalid_query\","
+                + "\"message\":\"the query string is not valid percent-encoding\"}}";
+        String expected = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+                + "connection: close\r\ncontent-length: " + error.length() + "\r\n\r\n" + error;
+
+        assertThat(rawGet(sink, "/v1/requests/r1?wait=%zz")).isEqualTo(expected);
+        assertThat(rawGet(sink, "/v1/requests/r1/events?last_event_id=%zz")).isEqualTo(expected);
+    }
+
+    @Test
     void healthAndReadiness() {
         HttpResponse<String> health = get(sink, "/healthz");
         HttpResponse<String> ready = get(sink, "/readyz");
@@ -303,7 +316,18 @@ class ResultSinkIT {
     }
 
     private static HttpResponse<String> get(ResultSink target, String path) {
-        return send(HttpRequest.newBuilder(URI.create(base(target) + path)).GET().build());
+        // A request the server never answers fails the test instead of hanging it.
+        return send(HttpRequest.newBuilder(URI.create(base(target) + path)).timeout(WAIT).GET().build());
+    }
+
+    /** The whole response to a GET sent as raw HTTP/1.1 bytes (the server closes the connection after it). */
+    private static String rawGet(ResultSink target, String rawPath) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", target.port())) {
+            socket.setSoTimeout((int) WAIT.toMillis()); // an unanswered request fails the test instead of hanging it
+            socket.getOutputStream().write(("GET " + rawPath + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     private static CompletableFuture<HttpResponse<String>> getAsync(ResultSink target, String path) {
