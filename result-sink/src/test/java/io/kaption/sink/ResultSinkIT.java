@@ -90,6 +90,7 @@ class ResultSinkIT {
             assertThat(live.response.statusCode()).isEqualTo(200);
             assertThat(live.response.headers().firstValue("Content-Type")).hasValue("text/event-stream; charset=utf-8");
             assertThat(live.response.headers().firstValue("Cache-Control")).hasValue("no-cache");
+            assertThat(live.response.headers().firstValue("X-Accel-Buffering")).hasValue("no");
             await().atMost(WAIT).until(() -> sink.subscriptionCount() == 1);
 
             long first = send(TokenEvent.chunk(id, 0, 0, "A \"cat\"\n"));
