@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -103,7 +104,7 @@ class StreamingPathIT {
     @Test
     void imageGenerateStreamSendsTheEnginesTokens() throws Exception {
         String prompt = "What is in this picture?";
-        HttpResponse<String> response = http.send(multipart("/image_generate_stream",
+        HttpResponse<String> response = send(multipart("/image_generate_stream",
                 "{\"text\": \"" + prompt + "\", \"max_new_tokens\": 12}"), HttpResponse.BodyHandlers.ofString());
 
         assertThat(response.statusCode()).isEqualTo(200);
@@ -120,7 +121,7 @@ class StreamingPathIT {
     @Test
     void imageGenerateAnswersWithTheEnginesText() throws Exception {
         String prompt = "Describe the image.";
-        HttpResponse<String> response = http.send(multipart("/image_generate",
+        HttpResponse<String> response = send(multipart("/image_generate",
                 "{\"text\": \"" + prompt + "\", \"max_new_tokens\": 10}"), HttpResponse.BodyHandlers.ofString());
 
         assertThat(response.statusCode()).isEqualTo(200);
@@ -131,7 +132,7 @@ class StreamingPathIT {
     @Test
     void aTextListStreamsEachPromptUnderItsBatchId() throws Exception {
         List<String> prompts = List.of("Name a colour.", "Count to three.");
-        HttpResponse<String> response = http.send(json("/generate_stream",
+        HttpResponse<String> response = send(json("/generate_stream",
                 "{\"text\": [\"" + prompts.get(0) + "\", \"" + prompts.get(1) + "\"], \"max_new_tokens\": 8}"),
                 HttpResponse.BodyHandlers.ofString());
 
@@ -146,7 +147,7 @@ class StreamingPathIT {
     @Test
     void openAiChatCompletionWithABase64Image() throws Exception {
         String prompt = "What colour dominates?";
-        HttpResponse<String> response = http.send(json("/v1/chat/completions", chatBody(prompt, false)),
+        HttpResponse<String> response = send(json("/v1/chat/completions", chatBody(prompt, false)),
                 HttpResponse.BodyHandlers.ofString());
 
         assertThat(response.statusCode()).isEqualTo(200);
@@ -172,7 +173,7 @@ class StreamingPathIT {
     @Test
     void openAiStreamingChunksThenDone() throws Exception {
         String prompt = "What colour dominates?";
-        HttpResponse<String> response = http.send(json("/v1/chat/completions", chatBody(prompt, true)),
+        HttpResponse<String> response = send(json("/v1/chat/completions", chatBody(prompt, true)),
                 HttpResponse.BodyHandlers.ofString());
 
         assertThat(response.statusCode()).isEqualTo(200);
@@ -204,7 +205,7 @@ class StreamingPathIT {
     @Test
     void theSinkResumesAfterLastEventIdWithoutLosingOrRepeatingTokens() throws Exception {
         String prompt = "Tell a long story.";
-        HttpResponse<String> submitted = http.send(json("/v1/requests",
+        HttpResponse<String> submitted = send(json("/v1/requests",
                 "{\"text\": \"" + prompt + "\", \"max_new_tokens\": 24, \"min_new_tokens\": 24}"),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(submitted.statusCode()).isEqualTo(202);
@@ -215,7 +216,7 @@ class StreamingPathIT {
 
         // Read a few token events, then drop the connection as a flaky network would.
         List<SseEvent> firstPart = new ArrayList<>();
-        HttpResponse<InputStream> stream = http.send(HttpRequest.newBuilder(eventsUrl).GET().build(),
+        HttpResponse<InputStream> stream = send(HttpRequest.newBuilder(eventsUrl).GET().build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream.body(), UTF_8))) {
             while (firstPart.size() < 5) {
@@ -227,7 +228,7 @@ class StreamingPathIT {
         }
         String lastEventId = firstPart.get(firstPart.size() - 1).id();
 
-        HttpResponse<String> resumed = http.send(HttpRequest.newBuilder(eventsUrl)
+        HttpResponse<String> resumed = send(HttpRequest.newBuilder(eventsUrl)
                 .header("Last-Event-ID", lastEventId).GET().build(), HttpResponse.BodyHandlers.ofString());
         List<SseEvent> rest = SseEvent.readAll(resumed.body());
         List<SseEvent> tokens = new ArrayList<>(firstPart);
@@ -245,7 +246,7 @@ class StreamingPathIT {
         JsonNode result = JSON.readTree(rest.get(rest.size() - 1).data());
         assertThat(result.get("text").asText()).isEqualTo(expected);
 
-        HttpResponse<String> lookedUp = http.send(HttpRequest.newBuilder(URI.create(accepted.get("result_url").asText()
+        HttpResponse<String> lookedUp = send(HttpRequest.newBuilder(URI.create(accepted.get("result_url").asText()
                 + "?wait=30")).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(lookedUp.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(lookedUp.body()).get("text").asText()).isEqualTo(expected);
@@ -256,7 +257,7 @@ class StreamingPathIT {
         String requestId = "e2e-cancel-" + UUID.randomUUID();
         try (KafkaConsumer<String, byte[]> results = tailOf(Topics.RESULTS);
              KafkaConsumer<String, byte[]> cancellations = tailOf(Topics.CANCELLATIONS)) {
-            HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(ingest("/generate_stream"))
+            HttpResponse<InputStream> response = send(HttpRequest.newBuilder(ingest("/generate_stream"))
                     .header("Content-Type", "application/json")
                     .header("X-Request-Id", requestId)
                     .POST(HttpRequest.BodyPublishers.ofString(
@@ -291,7 +292,7 @@ class StreamingPathIT {
             assertThat(new String(parked.value(), UTF_8)).isEqualTo("{\"request_id\": \"e2e-poison\"");
             assertThat(parked.headers().lastHeader(DeadLetterHeaders.REASON)).isNotNull();
 
-            HttpResponse<String> result = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            HttpResponse<String> result = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                     + pipeline.sinkPort() + "/v1/requests/" + requestId + "?wait=60")).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(result.statusCode()).isEqualTo(200);
@@ -325,6 +326,11 @@ class StreamingPathIT {
     }
 
     // --- HTTP ---------------------------------------------------------------------------------------------------
+
+    /** Sends and waits for the response at most {@link #WAIT}: a pipeline that never answers fails the test. */
+    private static <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body) throws Exception {
+        return http.sendAsync(request, body).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
 
     private static URI ingest(String path) {
         return URI.create("http://127.0.0.1:" + pipeline.ingestPort() + path);

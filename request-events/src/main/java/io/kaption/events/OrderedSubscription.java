@@ -77,8 +77,11 @@ final class OrderedSubscription implements Subscription {
             } else {
                 listener.onResult((GenerationResult) event);
             }
-        } catch (RuntimeException e) {
-            // A listener's bug must not stop the poll thread or the other subscribers.
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable e) {
+            // A listener's bug (also an AssertionError, a linkage error or a sneaky checked exception) must not
+            // stop the poll thread or the other subscribers.
             log.warn("request {}: event listener failed: {}", requestId, e.toString(), e);
         }
     }

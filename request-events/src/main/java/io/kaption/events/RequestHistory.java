@@ -4,14 +4,15 @@ import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,7 +71,7 @@ final class RequestHistory {
             request.tokens.add(token);
             request.lastEventMs = Math.max(request.lastEventMs, timestampMs);
             if (event.isFinal()) {
-                request.finalBatches.set(event.batchId());
+                request.finalBatches.add(event.batchId());
             }
             touched = new ArrayList<>(request.subscribers);
             touched.forEach(subscription -> subscription.offerToken(token));
@@ -254,7 +255,8 @@ final class RequestHistory {
     private static final class TrackedRequest {
         final String requestId;
         final List<OffsetToken> tokens = new ArrayList<>();
-        final BitSet finalBatches = new BitSet();
+        /** A set, not a BitSet: batch_id is unbounded, and one bad record must not cost 2^31 bits. */
+        final Set<Integer> finalBatches = new HashSet<>();
         final List<OrderedSubscription> subscribers = new ArrayList<>(1);
         GenerationResult result;
         long resultTimestampMs;
@@ -267,7 +269,15 @@ final class RequestHistory {
 
         /** Whether every prompt has its final event; known only when the result's text says how many prompts. */
         boolean tokensComplete() {
-            return result.text() != null && finalBatches.nextClearBit(0) >= result.text().size();
+            if (result.text() == null) {
+                return false;
+            }
+            for (int batchId = 0; batchId < result.text().size(); batchId++) {
+                if (!finalBatches.contains(batchId)) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 }

@@ -233,6 +233,36 @@ class RequestEventHubIT {
     }
 
     @Test
+    void aListenerThrowingAnErrorDoesNotStopThePollThread() {
+        createTopics(1, 1);
+        RequestEventHub hub = startHub();
+        String broken = "req-" + UUID.randomUUID();
+        String requestId = "req-" + UUID.randomUUID();
+        hub.subscribe(broken, -1, new RequestEventListener() {
+            @Override
+            public void onToken(long offset, TokenEvent event) {
+                throw new AssertionError("a listener's bug");
+            }
+
+            @Override
+            public void onResult(GenerationResult result) {
+                throw new AssertionError("a listener's bug");
+            }
+        });
+        RecordingListener listener = new RecordingListener();
+        hub.subscribe(requestId, -1, listener);
+
+        sendToken(chunk(broken, 0, 0));
+        long token = sendToken(last(requestId, 0, 0));
+        GenerationResult result = completed(requestId, "t0.0");
+        sendResult(result);
+
+        await().atMost(WAIT).until(() -> listener.results.size() == 1);
+        assertThat(listener.offsets).containsExactly(token);
+        assertThat(listener.results).containsExactly(result);
+    }
+
+    @Test
     void closingTheHubFailsPendingResultLookupsAndRefusesNewSubscriptions() {
         createTopics(1, 1);
         RequestEventHub hub = startHub();

@@ -6,8 +6,10 @@ import static io.kaption.events.Events.failed;
 import static io.kaption.events.Events.last;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kaption.schemas.FinishReason;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +43,23 @@ class RequestHistoryTest {
         assertThat(subscription.requestId()).isEqualTo("r");
         assertThat(history.subscriptionCount()).isZero();
         assertThat(listener.violations).isEmpty();
+    }
+
+    @Test
+    void aFinalEventWithAHugeBatchIdTakesNoMoreMemoryThanAnyOther() {
+        // batch_id has no upper bound in the contract, so one bad record may carry 2^31 - 1.
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assertThat(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled()).isTrue();
+        long before = threads.getCurrentThreadAllocatedBytes();
+
+        history.addToken(10, TokenEvent.last("r", Integer.MAX_VALUE, 0, "", FinishReason.STOP), T0);
+
+        assertThat(threads.getCurrentThreadAllocatedBytes() - before).isLessThan(1 << 20);
+        RecordingListener listener = new RecordingListener();
+        history.subscribe("r", -1, listener);
+        history.addToken(11, last("r", 0, 0), T0);
+        assertThat(history.addResult(completed("r", "x"), T0, T0)).isFalse();
+        assertThat(listener.calls).containsExactly("token 10", "token 11", "result");
     }
 
     @Test

@@ -18,8 +18,13 @@ import org.slf4j.LoggerFactory;
  * One {@code GET /v1/requests/{id}/events} response: the request's token events as SSE (replayed after the client's
  * {@code Last-Event-ID}, then live), then its result, then the end of the response. The hub calls in on its own
  * threads; everything touching the response runs on the connection's Vert.x context, in the order the hub called.
+ *
+ * <p>A client that reads slower than the events come does not make the sink buffer them: once the response's write
+ * queue is full the stream unsubscribes, and when the queue has drained it subscribes again after the last event it
+ * wrote (the hub keeps the request's history). A client that does not read at all within the event wait is
+ * disconnected; it can resume with {@code Last-Event-ID}.
  */
-final class EventStream implements RequestEventListener {
+final class EventStream {
 
     private static final Logger log = LoggerFactory.getLogger(EventStream.class);
 
@@ -33,6 +38,11 @@ final class EventStream implements RequestEventListener {
 
     // Touched on the context only.
     private Subscription subscription;
+    /** Which subscription is current: callbacks of an earlier one, still queued on the context, are dropped. */
+    private int generation;
+    /** The offset of the last token event written (or the client's resume point). */
+    private long lastOffset;
+    private boolean paused;
     private long heartbeatTimer;
     private long waitTimer;
     private boolean ended;
@@ -61,33 +71,85 @@ final class EventStream implements RequestEventListener {
                 .putHeader("Cache-Control", "no-cache")
                 .putHeader("X-Accel-Buffering", "no"); // nginx: pass events on at once
         response.closeHandler(closed -> finish("client disconnected"));
+        response.drainHandler(drained -> resume());
         response.writeHead();
         int open = openStreams.incrementAndGet();
-        heartbeatTimer = vertx.setPeriodic(heartbeat.toMillis(), id -> write(SseFormat.HEARTBEAT));
+        heartbeatTimer = vertx.setPeriodic(heartbeat.toMillis(), id -> {
+            if (!paused) {
+                write(SseFormat.HEARTBEAT);
+            }
+        });
         waitTimer = vertx.setTimer(eventWait.toMillis(), id -> timeOut());
-        subscription = hub.subscribe(requestId, afterTokenOffset, this);
+        lastOffset = afterTokenOffset;
+        subscribe();
         log.info("request {}: event stream opened after offset {} ({} streams open)", requestId, afterTokenOffset,
                 open);
     }
 
-    @Override
-    public void onToken(long offset, TokenEvent event) {
-        context.runOnContext(ignored -> {
-            if (write(SseFormat.token(offset, event))) {
-                vertx.cancelTimer(waitTimer);
-                waitTimer = vertx.setTimer(eventWait.toMillis(), id -> timeOut());
+    private void subscribe() {
+        int current = ++generation;
+        subscription = hub.subscribe(requestId, lastOffset, new RequestEventListener() {
+            @Override
+            public void onToken(long offset, TokenEvent event) {
+                context.runOnContext(ignored -> {
+                    if (current == generation) {
+                        token(offset, event);
+                    }
+                });
+            }
+
+            @Override
+            public void onResult(GenerationResult result) {
+                context.runOnContext(ignored -> {
+                    if (current == generation) {
+                        result(result);
+                    }
+                });
             }
         });
     }
 
-    @Override
-    public void onResult(GenerationResult result) {
-        context.runOnContext(ignored -> {
-            if (write(SseFormat.result(result))) {
-                finish("result " + result.finishReason().name().toLowerCase(Locale.ROOT));
-                response.end();
+    private void token(long offset, TokenEvent event) {
+        if (!write(SseFormat.token(offset, event))) {
+            return;
+        }
+        lastOffset = offset;
+        vertx.cancelTimer(waitTimer);
+        if (response.writeQueueFull()) {
+            pause();
+        } else {
+            waitTimer = vertx.setTimer(eventWait.toMillis(), id -> timeOut());
+        }
+    }
+
+    private void result(GenerationResult result) {
+        if (write(SseFormat.result(result))) {
+            finish("result " + result.finishReason().name().toLowerCase(Locale.ROOT));
+            response.end();
+        }
+    }
+
+    /** The client is behind: stop taking events until it has read what is queued (see the class comment). */
+    private void pause() {
+        paused = true;
+        generation++;
+        subscription.close();
+        waitTimer = vertx.setTimer(eventWait.toMillis(), id -> {
+            if (!ended) {
+                finish("client not reading");
+                response.reset();
             }
         });
+    }
+
+    private void resume() {
+        if (ended || !paused) {
+            return;
+        }
+        paused = false;
+        vertx.cancelTimer(waitTimer);
+        waitTimer = vertx.setTimer(eventWait.toMillis(), id -> timeOut());
+        subscribe();
     }
 
     private void timeOut() {

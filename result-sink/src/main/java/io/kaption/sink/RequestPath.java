@@ -32,7 +32,8 @@ record RequestPath(String requestId, boolean events) {
         }
         // URLDecoder decodes forms, where '+' is a space; in a path it is a plus.
         String requestId = URLDecoder.decode(rawId.replace("+", "%2B"), StandardCharsets.UTF_8);
-        if (requestId.length() > MAX_REQUEST_ID_LENGTH) {
+        // JSON Schema's maxLength counts code points, not UTF-16 units.
+        if (requestId.codePointCount(0, requestId.length()) > MAX_REQUEST_ID_LENGTH) {
             throw new IllegalArgumentException("a request id has at most " + MAX_REQUEST_ID_LENGTH + " characters");
         }
         return new RequestPath(requestId, events);

@@ -95,6 +95,12 @@ public final class ResultSink implements AutoCloseable {
             HttpErrors.send(response, 405, "method_not_allowed", request.method() + " is not allowed on " + path);
             return;
         }
+        try {
+            request.params(); // decodes the query now: a bad escape would throw later, leaving the request unanswered
+        } catch (IllegalArgumentException e) {
+            HttpErrors.send(response, 400, "invalid_query", "the query string is not valid percent-encoding");
+            return;
+        }
         if (path.equals("/healthz")) {
             Json.send(response, 200, new JsonObject().put("status", "ok"));
         } else if (path.equals("/readyz")) {

@@ -37,4 +37,14 @@ class RequestPathTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("a request id has at most 256 characters");
     }
+
+    @Test
+    void countsCharactersAsTheContractDoesInCodePoints() {
+        String emoji = "\uD83D\uDE00"; // one character, two UTF-16 units; %F0%9F%98%80 in a URL
+        assertThat(RequestPath.parse("/v1/requests/" + "%F0%9F%98%80".repeat(256)))
+                .isEqualTo(new RequestPath(emoji.repeat(256), false));
+        assertThatThrownBy(() -> RequestPath.parse("/v1/requests/" + "%F0%9F%98%80".repeat(257)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a request id has at most 256 characters");
+    }
 }

@@ -1,6 +1,7 @@
 package io.kaption.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.kaption.events.RequestEventHub;
@@ -10,7 +11,11 @@ import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
 import io.kaption.schemas.Texts;
 import io.kaption.schemas.serde.ContractCodec;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -23,10 +28,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -83,6 +90,7 @@ class ResultSinkIT {
             assertThat(live.response.statusCode()).isEqualTo(200);
             assertThat(live.response.headers().firstValue("Content-Type")).hasValue("text/event-stream; charset=utf-8");
             assertThat(live.response.headers().firstValue("Cache-Control")).hasValue("no-cache");
+            assertThat(live.response.headers().firstValue("X-Accel-Buffering")).hasValue("no");
             await().atMost(WAIT).until(() -> sink.subscriptionCount() == 1);
 
             long first = send(TokenEvent.chunk(id, 0, 0, "A \"cat\"\n"));
@@ -174,6 +182,72 @@ class ResultSinkIT {
     }
 
     @Test
+    void aClientThatStopsReadingIsUnsubscribedUntilItCatchesUpAndLosesNothing() throws Exception {
+        String id = "req-" + UUID.randomUUID();
+        // About 8 MB of events: more than the kernel's socket buffers take, so the server's write queue fills.
+        String text = "x".repeat(1000);
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        for (int index = 0; index < 8000; index++) {
+            TokenEvent event = TokenEvent.chunk(id, 0, index, text);
+            sent.add(producer.send(new ProducerRecord<>(TOKENS, id, ContractCodec.TOKENS.encode(event))));
+        }
+        List<Long> offsets = new ArrayList<>();
+        for (Future<RecordMetadata> metadata : sent) {
+            offsets.add(metadata.get(WAIT.toSeconds(), TimeUnit.SECONDS).offset());
+        }
+
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(4096); // before connecting: no window scaling beyond it
+            socket.connect(new InetSocketAddress("127.0.0.1", sink.port()));
+            socket.setSoTimeout((int) WAIT.toMillis());
+            socket.getOutputStream().write(("GET /v1/requests/" + id + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+
+            // Not reading: the sink stops following the request rather than buffering its events.
+            await().atMost(WAIT).until(() -> sink.openStreams() == 1 && sink.subscriptionCount() == 0);
+
+            offsets.add(send(TokenEvent.last(id, 0, 8000, "", FinishReason.STOP)));
+            GenerationResult result = new GenerationResult(id, Texts.of("the whole text"), FinishReason.STOP, null,
+                    null, null, null, null, null);
+            send(result);
+            List<String> blocks = sseBlocks(chunkedBody(socket.getInputStream()));
+
+            assertThat(blocks).last().isEqualTo("event: result\ndata: "
+                    + new String(ContractCodec.RESULTS.encode(result), StandardCharsets.UTF_8));
+            assertThat(ids(blocks)).isEqualTo(offsets);
+            assertThat(blocks).filteredOn(block -> block.startsWith("id: ")).hasSize(offsets.size());
+        }
+        await().atMost(WAIT).until(() -> sink.openStreams() == 0 && sink.subscriptionCount() == 0);
+    }
+
+    @Test
+    void aClientThatReadsNothingForTheEventWaitIsDisconnected() throws Exception {
+        String id = "req-" + UUID.randomUUID();
+        String text = "x".repeat(1000);
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        for (int index = 0; index < 8000; index++) { // more than the socket buffers take, as above
+            TokenEvent event = TokenEvent.chunk(id, 0, index, text);
+            sent.add(producer.send(new ProducerRecord<>(TOKENS, id, ContractCodec.TOKENS.encode(event))));
+        }
+        for (Future<RecordMetadata> metadata : sent) {
+            metadata.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+        try (ResultSink shortWait = ResultSink.start(config(TOKENS, RESULTS).withEventWait(Duration.ofSeconds(2)));
+             Socket socket = new Socket()) {
+            await().atMost(WAIT).until(() -> get(shortWait, "/readyz").statusCode() == 200);
+            socket.setReceiveBufferSize(4096);
+            socket.connect(new InetSocketAddress("127.0.0.1", shortWait.port()));
+            socket.setSoTimeout((int) WAIT.toMillis());
+            socket.getOutputStream().write(("GET /v1/requests/" + id + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            await().atMost(WAIT).until(() -> shortWait.openStreams() == 1);
+
+            await().atMost(WAIT).until(() -> shortWait.openStreams() == 0 && shortWait.subscriptionCount() == 0);
+            assertThatThrownBy(() -> chunkedBody(socket.getInputStream())).isInstanceOf(IOException.class);
+        }
+    }
+
+    @Test
     void anUnknownRequestTimesOutWithAnErrorEventAfterHeartbeats() {
         // Topics that do not exist: the hub waits for them, so nothing is ever heard of the request.
         ResultSinkConfig shortWait = config("kaption.tokens.absent-" + UUID.randomUUID(),
@@ -255,6 +329,18 @@ class ResultSinkIT {
     }
 
     @Test
+    void aMalformedQueryStringGetsAJsonError() throws IOException {
+        // Sent as raw bytes: the JDK client refuses to send an invalid URI.
+        String error = "{\"error\":{\"code\":\"invalid_query\","
+                + "\"message\":\"the query string is not valid percent-encoding\"}}";
+        String expected = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+                + "connection: close\r\ncontent-length: " + error.length() + "\r\n\r\n" + error;
+
+        assertThat(rawGet(sink, "/v1/requests/r1?wait=%zz")).isEqualTo(expected);
+        assertThat(rawGet(sink, "/v1/requests/r1/events?last_event_id=%zz")).isEqualTo(expected);
+    }
+
+    @Test
     void healthAndReadiness() {
         HttpResponse<String> health = get(sink, "/healthz");
         HttpResponse<String> ready = get(sink, "/readyz");
@@ -269,6 +355,39 @@ class ResultSinkIT {
         assertThat(response.statusCode()).isEqualTo(status);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
         assertThat(response.body()).isEqualTo("{\"error\":{\"code\":\"" + code + "\",\"message\":\"" + message + "\"}}");
+    }
+
+    /** The body of a chunked HTTP/1.1 response, read to its last chunk (the head is skipped). */
+    private static String chunkedBody(InputStream in) throws IOException {
+        while (!line(in).isEmpty()) {
+            // the status line and the headers
+        }
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        for (int size = Integer.parseInt(line(in), 16); size > 0; size = Integer.parseInt(line(in), 16)) {
+            body.write(in.readNBytes(size));
+            line(in); // the CRLF after the chunk
+        }
+        return body.toString(StandardCharsets.UTF_8);
+    }
+
+    private static String line(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int next = in.read(); next != '\n'; next = in.read()) {
+            if (next < 0) {
+                throw new IOException("the response ended early");
+            }
+            if (next != '\r') {
+                line.append((char) next);
+            }
+        }
+        return line.toString();
+    }
+
+    /** The SSE blocks of a body, heartbeats left out. */
+    private static List<String> sseBlocks(String body) {
+        List<String> blocks = new ArrayList<>(List.of(body.split("\n\n")));
+        blocks.removeIf(": keep-alive"::equals);
+        return blocks;
     }
 
     private static List<Long> ids(List<String> blocks) {
@@ -303,7 +422,18 @@ class ResultSinkIT {
     }
 
     private static HttpResponse<String> get(ResultSink target, String path) {
-        return send(HttpRequest.newBuilder(URI.create(base(target) + path)).GET().build());
+        // A request the server never answers fails the test instead of hanging it.
+        return send(HttpRequest.newBuilder(URI.create(base(target) + path)).timeout(WAIT).GET().build());
+    }
+
+    /** The whole response to a GET sent as raw HTTP/1.1 bytes (the server closes the connection after it). */
+    private static String rawGet(ResultSink target, String rawPath) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", target.port())) {
+            socket.setSoTimeout((int) WAIT.toMillis()); // an unanswered request fails the test instead of hanging it
+            socket.getOutputStream().write(("GET " + rawPath + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     private static CompletableFuture<HttpResponse<String>> getAsync(ResultSink target, String path) {
