@@ -131,6 +131,9 @@ final class TopicFollower implements AutoCloseable {
                 }
             }
         } finally {
+            // Whatever ended the loop (close, or an Error such as OutOfMemoryError), nothing is read any more:
+            // readiness probes must say so, so that an orchestrator restarts the process.
+            ready = false;
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
             admin.close(Duration.ofSeconds(5));
         }
