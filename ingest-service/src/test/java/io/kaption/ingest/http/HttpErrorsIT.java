@@ -81,6 +81,18 @@ class HttpErrorsIT {
     }
 
     @Test
+    void aNumberBeyondTheRangeOfADoubleIs400AndNothingIsPublished() {
+        String id = newRequestId();
+        HttpResponse<String> response = post("/v1/requests", id, "{\"text\":\"Describe it.\",\"consumer_group\":\""
+                + group + "\",\"sampling_temperature\":1e400}");
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).isEqualTo("{\"error\":{\"code\":\"invalid_json\",\"message\":"
+                + "\"the request body holds a number beyond the range of a double at $.sampling_temperature\"}}");
+        ingest.assertNothingPublished(id);
+    }
+
+    @Test
     void fieldsTheServiceSetsCannotComeFromTheClient() {
         String id = newRequestId();
         HttpResponse<String> response = post("/generate", id, "{\"text\":\"Describe it.\",\"consumer_group\":\""
