@@ -169,6 +169,23 @@ class HttpErrorsIT {
     }
 
     @Test
+    void aDeclaredBodyOverTheLimitThatWaitsFor100ContinueIsAnswered413WithoutIt() throws Exception {
+        String id = newRequestId();
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", ingest.uri("/").getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /generate HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nX-Request-Id: " + id + "\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: " + (MAX_BODY + 1) + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+            assertThat(answer).startsWith("HTTP/1.1 413 Request Entity Too Large\r\n")
+                    .endsWith("\r\n\r\n{\"error\":{\"code\":\"body_too_large\",\"message\":\"the request body is larger than "
+                            + MAX_BODY + " bytes\"}}");
+        }
+    }
+
+    @Test
     void aChunkedBodyOverTheLimitIs413Too() {
         String id = newRequestId();
         byte[] body = ("{\"text\":\"" + "y".repeat(MAX_BODY) + "\"}").getBytes();
