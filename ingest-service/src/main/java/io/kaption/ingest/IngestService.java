@@ -91,7 +91,8 @@ public final class IngestService implements AutoCloseable {
                     config.resultTimeout());
             IngestRouter router = router(config, vertx, generations, publisher, hub);
 
-            HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router).listen());
+            HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router)
+                    .invalidRequestHandler(router::invalid).listen());
             resources.push(() -> await(server.close()));
             LOG.info("ingest service listening on {}:{} (Kafka {}, image bucket {})", config.host(),
                     server.actualPort(), config.kafkaBootstrapServers(), config.imageBucket());

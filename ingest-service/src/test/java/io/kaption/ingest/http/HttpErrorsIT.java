@@ -250,6 +250,37 @@ class HttpErrorsIT {
     }
 
     @Test
+    void requestsTheHttpParserRefusesGetJsonErrorsToo() throws Exception {
+        String badLength = rawExchange("POST /generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: abc\r\n\r\n");
+        assertThat(badLength).startsWith("HTTP/1.1 400 Bad Request\r\n");
+        assertThat(json(badLength.substring(badLength.indexOf("\r\n\r\n") + 4)).path("error").path("code").textValue())
+                .isEqualTo("invalid_http");
+
+        String hugeHeader = rawExchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + "p".repeat(9000)
+                + "\r\n\r\n");
+        assertThat(hugeHeader).startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n")
+                .endsWith("\r\n\r\n{\"error\":{\"code\":\"headers_too_large\",\"message\":\"the request headers are "
+                        + "larger than 8192 bytes\"}}");
+
+        String longLine = rawExchange("GET /healthz?" + "q".repeat(5000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        // The version is past the part of the line that was read: the decoder answers as HTTP/1.0.
+        assertThat(longLine).startsWith("HTTP/1.0 414 Request-URI Too Long\r\n")
+                .endsWith("\r\n\r\n{\"error\":{\"code\":\"uri_too_long\",\"message\":\"the request line is longer "
+                        + "than 4096 bytes\"}}");
+    }
+
+    // Writes the bytes of one request and reads the answer until the server closes the connection.
+    private static String rawExchange(String request) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", ingest.uri("/").getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
     void unknownPathsAre404AndWrongMethods405() {
         HttpResponse<String> missing = ingest.get("/nothing-here");
         assertThat(missing.statusCode()).isEqualTo(404);
