@@ -81,15 +81,18 @@ public final class IngestService implements AutoCloseable {
             ImageStore images = new ImageStore(intake, s3, config.imageBucket(), config.inlineImageMaxBytes());
             images.ensureBucket();
 
+            // Closed after Vert.x (clients cut off at shutdown still get their requests cancelled), before the producer.
+            RequestPublisher publisher = new RequestPublisher(producer, admin, config.publishTimeout());
+            resources.push(publisher);
             Vertx vertx = Vertx.vertx();
             resources.push(() -> await(vertx.close()));
-            RequestPublisher publisher = new RequestPublisher(producer, admin, config.publishTimeout());
             Generations generations = new Generations(vertx, images,
                     new ConsumerGroups(admin, config.publishTimeout(), Clock.systemUTC()), publisher, hub,
                     config.resultTimeout());
             IngestRouter router = router(config, vertx, generations, publisher, hub);
 
-            HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router).listen());
+            HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router)
+                    .invalidRequestHandler(router::invalid).listen());
             resources.push(() -> await(server.close()));
             LOG.info("ingest service listening on {}:{} (Kafka {}, image bucket {})", config.host(),
                     server.actualPort(), config.kafkaBootstrapServers(), config.imageBucket());

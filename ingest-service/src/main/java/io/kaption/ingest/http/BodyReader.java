@@ -6,6 +6,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerFileUpload;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,6 +32,12 @@ public final class BodyReader {
             }
         } catch (ApiException e) {
             return Future.failedFuture(e);
+        }
+        // The server does not answer Expect: 100-continue by itself (it would before the length check above);
+        // curl and Java's HttpClient hold the body back until they hear it.
+        if (request.version() != HttpVersion.HTTP_1_0
+                && "100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
+            request.response().writeContinue();
         }
         String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
         String mediaType = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT).strip();

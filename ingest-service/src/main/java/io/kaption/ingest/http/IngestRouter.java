@@ -5,7 +5,10 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -61,6 +64,30 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
                 exchange.fail(e);
             }
         }
+    }
+
+    /**
+     * Requests the HTTP decoder refused (a malformed {@code Content-Length}, an over-long request line or header
+     * block): Vert.x's default answers them with an empty body; this answers with the same statuses as JSON errors,
+     * then closes the connection, whose framing can no longer be trusted.
+     */
+    public void invalid(HttpServerRequest request) {
+        Throwable cause = request.decoderResult().cause();
+        ApiException error;
+        if (cause instanceof TooLongHttpLineException) {
+            error = new ApiException(414, "uri_too_long", "the request line is longer than "
+                    + HttpServerOptions.DEFAULT_MAX_INITIAL_LINE_LENGTH + " bytes");
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            error = new ApiException(431, "headers_too_large", "the request headers are larger than "
+                    + HttpServerOptions.DEFAULT_MAX_HEADER_SIZE + " bytes");
+        } else {
+            error = ApiException.badRequest("invalid_http", "the request is not valid HTTP"
+                    + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage()));
+        }
+        HttpExchange exchange = new HttpExchange(request, UUID.randomUUID().toString(), Vertx.currentContext());
+        request.response().putHeader(HttpHeaders.CONNECTION, "close");
+        exchange.fail(error);
+        request.connection().close();
     }
 
     private static void shape(HttpExchange exchange, Route route) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.ErrorReportConfiguration;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,6 +13,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.Optional;
 
 /** JSON of the HTTP API: strict reading, compact writing (one SSE {@code data:} line per value). */
 public final class Json {
@@ -22,6 +25,9 @@ public final class Json {
                             .maxErrorTokenLength(32)
                             .maxRawContentLength(0)
                             .build())
+                    // The body cap bounds every string; Jackson's own default (20 M characters) would refuse a
+                    // data: URL of an image over 15 MB, which the image cap admits.
+                    .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
                     .build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -46,7 +52,35 @@ public final class Json {
         if (!tree.isObject()) {
             throw ApiException.badRequest("invalid_json", what + " must be a JSON object, got " + kind(tree));
         }
+        // 1e400 is read as Infinity, which JSON cannot carry: the published record would hold the string
+        // "Infinity", which the contract refuses, and the request would never be answered.
+        nonFinite(tree, "$").ifPresent(path -> {
+            throw ApiException.badRequest("invalid_json", what + " holds a number beyond the range of a double at "
+                    + path);
+        });
         return (ObjectNode) tree;
+    }
+
+    private static Optional<String> nonFinite(JsonNode node, String path) {
+        if (node.isFloatingPointNumber()) {
+            return Double.isFinite(node.doubleValue()) ? Optional.empty() : Optional.of(path);
+        }
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                Optional<String> found = nonFinite(node.get(i), path + "[" + i + "]");
+                if (found.isPresent()) {
+                    return found;
+                }
+            }
+        } else if (node.isObject()) {
+            for (Map.Entry<String, JsonNode> field : node.properties()) {
+                Optional<String> found = nonFinite(field.getValue(), path + "." + field.getKey());
+                if (found.isPresent()) {
+                    return found;
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     public static String write(JsonNode node) {

@@ -27,6 +27,10 @@ public final class RequestIds {
             throw ApiException.badRequest("invalid_request_id", HEADER + " must be 1 to " + MAX_LENGTH
                     + " characters of [A-Za-z0-9._:-]");
         }
+        // Dot segments: a URL client resolves the sink's .../v1/requests/../events to /v1/events.
+        if (id.equals(".") || id.equals("..")) {
+            throw ApiException.badRequest("invalid_request_id", HEADER + " must not be '.' or '..'");
+        }
         return id;
     }
 }

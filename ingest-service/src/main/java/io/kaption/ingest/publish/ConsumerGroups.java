@@ -46,8 +46,16 @@ public final class ConsumerGroups {
             return cached.exists();
         }
         boolean exists = lookUp(Topics.requests(group));
+        // Clients name groups (and chat models) at will: expired answers go, so names asked once do not stay forever.
+        // A miss costs a round trip to Kafka anyway; the sweep is cheap next to it.
+        cache.values().removeIf(verdict -> !now.isBefore(verdict.expires()));
         cache.put(group, new Verdict(exists, now.plus(exists ? EXISTING_TTL : MISSING_TTL)));
         return exists;
+    }
+
+    /** How many answers are cached (expired ones included until the next look-up). */
+    int cachedAnswers() {
+        return cache.size();
     }
 
     /** 404 {@code unknown_consumer_group} unless {@code group} exists. */

@@ -14,19 +14,27 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Writes requests to {@code kaption.requests.<group>} and cancellations to {@code kaption.cancellations}, keyed by
  * request id, validated against the contract on the way out.
  */
-public final class RequestPublisher {
+public final class RequestPublisher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestPublisher.class);
 
     private final Producer<String, byte[]> producer;
     private final Admin admin;
     private final Duration timeout;
+    private final ExecutorService cancellations = Executors.newSingleThreadExecutor(task -> {
+        Thread thread = new Thread(task, "kaption-ingest-cancellations");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     /**
      * @param producer a producer whose {@code max.block.ms} and {@code delivery.timeout.ms} are the publish timeout, so
@@ -61,19 +69,37 @@ public final class RequestPublisher {
         return acknowledged;
     }
 
-    /** Asks the workers to stop {@code requestId}; best effort, failures are logged. */
-    public void cancel(String requestId, String reason) {
+    /**
+     * Asks the workers to stop {@code requestId}; best effort, failures are logged. The future completes once Kafka
+     * acknowledged the cancellation and fails if it did not take it.
+     */
+    public CompletableFuture<Void> cancel(String requestId, String reason) {
         byte[] value = ContractCodec.CANCELLATIONS.encode(new Cancellation(requestId, reason));
+        CompletableFuture<Void> acknowledged = new CompletableFuture<>();
+        try {
+            // send() may wait up to max.block.ms for metadata; callers are on the event loop.
+            cancellations.execute(() -> send(requestId, reason, value, acknowledged));
+        } catch (RejectedExecutionException e) {
+            LOG.warn("request_id={} cancellation ({}) not published: the service is stopping", requestId, reason);
+            acknowledged.completeExceptionally(e);
+        }
+        return acknowledged;
+    }
+
+    private void send(String requestId, String reason, byte[] value, CompletableFuture<Void> acknowledged) {
         try {
             producer.send(new ProducerRecord<>(Topics.CANCELLATIONS, requestId, value), (metadata, error) -> {
                 if (error != null) {
                     LOG.warn("request_id={} cancellation ({}) not published: {}", requestId, reason, error.toString());
+                    acknowledged.completeExceptionally(error);
                 } else {
                     LOG.info("request_id={} cancellation published ({})", requestId, reason);
+                    acknowledged.complete(null);
                 }
             });
         } catch (RuntimeException e) {
             LOG.warn("request_id={} cancellation ({}) not published: {}", requestId, reason, e.toString());
+            acknowledged.completeExceptionally(e);
         }
     }
 
@@ -102,5 +128,20 @@ public final class RequestPublisher {
     static ApiException kafkaUnavailable(Throwable cause) {
         return new ApiException(503, "kafka_unavailable", "Kafka did not take the request in time: "
                 + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
+    }
+
+    /** Hands the cancellations still queued to the producer (which is closed after this, and sends them). */
+    @Override
+    public void close() {
+        cancellations.shutdown();
+        try {
+            if (!cancellations.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("cancellations still queued at shutdown were dropped");
+                cancellations.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            cancellations.shutdownNow();
+        }
     }
 }

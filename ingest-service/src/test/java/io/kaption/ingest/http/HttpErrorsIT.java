@@ -81,6 +81,18 @@ class HttpErrorsIT {
     }
 
     @Test
+    void aNumberBeyondTheRangeOfADoubleIs400AndNothingIsPublished() {
+        String id = newRequestId();
+        HttpResponse<String> response = post("/v1/requests", id, "{\"text\":\"Describe it.\",\"consumer_group\":\""
+                + group + "\",\"sampling_temperature\":1e400}");
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).isEqualTo("{\"error\":{\"code\":\"invalid_json\",\"message\":"
+                + "\"the request body holds a number beyond the range of a double at $.sampling_temperature\"}}");
+        ingest.assertNothingPublished(id);
+    }
+
+    @Test
     void fieldsTheServiceSetsCannotComeFromTheClient() {
         String id = newRequestId();
         HttpResponse<String> response = post("/generate", id, "{\"text\":\"Describe it.\",\"consumer_group\":\""
@@ -157,6 +169,23 @@ class HttpErrorsIT {
     }
 
     @Test
+    void aDeclaredBodyOverTheLimitThatWaitsFor100ContinueIsAnswered413WithoutIt() throws Exception {
+        String id = newRequestId();
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", ingest.uri("/").getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /generate HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nX-Request-Id: " + id + "\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: " + (MAX_BODY + 1) + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+            assertThat(answer).startsWith("HTTP/1.1 413 Request Entity Too Large\r\n")
+                    .endsWith("\r\n\r\n{\"error\":{\"code\":\"body_too_large\",\"message\":\"the request body is larger than "
+                            + MAX_BODY + " bytes\"}}");
+        }
+    }
+
+    @Test
     void aChunkedBodyOverTheLimitIs413Too() {
         String id = newRequestId();
         byte[] body = ("{\"text\":\"" + "y".repeat(MAX_BODY) + "\"}").getBytes();
@@ -218,6 +247,37 @@ class HttpErrorsIT {
                 + "\"X-Request-Id must be 1 to 128 characters of [A-Za-z0-9._:-]\"}}");
         assertThat(response.headers().firstValue("X-Request-Id")).get().asString()
                 .matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    }
+
+    @Test
+    void requestsTheHttpParserRefusesGetJsonErrorsToo() throws Exception {
+        String badLength = rawExchange("POST /generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: abc\r\n\r\n");
+        assertThat(badLength).startsWith("HTTP/1.1 400 Bad Request\r\n");
+        assertThat(json(badLength.substring(badLength.indexOf("\r\n\r\n") + 4)).path("error").path("code").textValue())
+                .isEqualTo("invalid_http");
+
+        String hugeHeader = rawExchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + "p".repeat(9000)
+                + "\r\n\r\n");
+        assertThat(hugeHeader).startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n")
+                .endsWith("\r\n\r\n{\"error\":{\"code\":\"headers_too_large\",\"message\":\"the request headers are "
+                        + "larger than 8192 bytes\"}}");
+
+        String longLine = rawExchange("GET /healthz?" + "q".repeat(5000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        // The version is past the part of the line that was read: the decoder answers as HTTP/1.0.
+        assertThat(longLine).startsWith("HTTP/1.0 414 Request-URI Too Long\r\n")
+                .endsWith("\r\n\r\n{\"error\":{\"code\":\"uri_too_long\",\"message\":\"the request line is longer "
+                        + "than 4096 bytes\"}}");
+    }
+
+    // Writes the bytes of one request and reads the answer until the server closes the connection.
+    private static String rawExchange(String request) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", ingest.uri("/").getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
     }
 
     @Test

@@ -13,6 +13,7 @@ class RequestIdsTest {
     void aUsableClientIdIsKept() {
         assertThat(RequestIds.fromHeader(Optional.of(" job-7:rec_42.a "))).isEqualTo("job-7:rec_42.a");
         assertThat(RequestIds.fromHeader(Optional.of("x".repeat(128)))).hasSize(128);
+        assertThat(RequestIds.fromHeader(Optional.of("..."))).isEqualTo("...");
     }
 
     @Test
@@ -24,7 +25,8 @@ class RequestIdsTest {
 
     @Test
     void idsThatCannotBeKeysOrPathsAreRefused() {
-        for (String bad : new String[] {"", "a/b", "a b", "../x", "x".repeat(129), "ü"}) {
+        // "." and ".." are dot segments: clients resolve the sink's .../v1/requests/../events to /v1/events.
+        for (String bad : new String[] {"", "a/b", "a b", "../x", "x".repeat(129), "ü", ".", ".."}) {
             assertThatThrownBy(() -> RequestIds.fromHeader(Optional.of(bad)))
                     .isInstanceOfSatisfying(ApiException.class, e -> {
                         assertThat(e.status()).isEqualTo(400);
