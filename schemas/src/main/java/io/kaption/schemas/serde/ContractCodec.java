@@ -26,6 +26,7 @@ import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -130,11 +131,26 @@ public final class ContractCodec<T> {
             throw invalid("$: the value is null; a " + name + " value is a JSON object");
         }
         JsonNode tree = MAPPER.valueToTree(value);
-        List<String> violations = violations(tree);
+        List<String> violations = new ArrayList<>(violations(tree));
+        // JSON has no NaN or Infinity: Jackson would write them as strings, which no reader accepts as numbers.
+        addNonFiniteNumbers(tree, "$", violations);
         if (!violations.isEmpty()) {
             throw new InvalidRecordException(name, violations, null);
         }
         return tree;
+    }
+
+    private static void addNonFiniteNumbers(JsonNode node, String path, List<String> violations) {
+        if (node.isFloatingPointNumber() && !Double.isFinite(node.doubleValue())) {
+            violations.add(path + ": must be a finite number, got " + node.doubleValue());
+        } else if (node.isObject()) {
+            node.properties().forEach(field ->
+                    addNonFiniteNumbers(field.getValue(), path + "." + field.getKey(), violations));
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                addNonFiniteNumbers(node.get(i), path + "[" + i + "]", violations);
+            }
+        }
     }
 
     /**

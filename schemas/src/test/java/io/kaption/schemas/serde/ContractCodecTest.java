@@ -156,6 +156,15 @@ class ContractCodecTest {
         }
 
         @Test
+        void nonFiniteNumbersAreRefusedOnEncode() {
+            GenerationRequest request = GenerationRequest.builder("r", Texts.of("hi"), null)
+                    .samplingTemperature(Double.POSITIVE_INFINITY).build();
+            assertThatThrownBy(() -> ContractCodec.REQUESTS.encode(request))
+                    .isInstanceOf(InvalidRecordException.class)
+                    .hasMessageContaining("$.sampling_temperature: must be a finite number");
+        }
+
+        @Test
         void cancellations() {
             Cancellation cancellation = new Cancellation("req-1", "client_disconnected");
             assertThat(new String(ContractCodec.CANCELLATIONS.encode(cancellation), UTF_8))
