@@ -122,6 +122,17 @@ final class RequestHistory {
         touched.forEach(OrderedSubscription::drain);
     }
 
+    /**
+     * These results wait for the caller's catch-up barrier (it knows where kaption.tokens ended when they arrived),
+     * not for the grace period: while a restarted hub reads a long backlog, the grace period would run out before
+     * the request's token events are read and deliver the result ahead of them.
+     */
+    void leaveToCatchUp(Collection<String> requestIds) {
+        synchronized (lock) {
+            requestIds.forEach(awaitingTokens::remove);
+        }
+    }
+
     /** Settles the results whose token events did not complete within the grace period. */
     void settleOverdue(long nowMs) {
         List<OrderedSubscription> touched = new ArrayList<>();

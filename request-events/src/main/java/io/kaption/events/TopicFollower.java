@@ -156,6 +156,7 @@ final class TopicFollower implements AutoCloseable {
             Map<TopicPartition, Long> tokenEnds = tokenEndOffsets();
             if (tokenEnds != null) {
                 barriers.add(new TokenBarrier(tokenEnds, awaitingTokens));
+                history.leaveToCatchUp(awaitingTokens);
             } // else the grace period settles them
         }
         while (!barriers.isEmpty() && passed(barriers.peek())) {

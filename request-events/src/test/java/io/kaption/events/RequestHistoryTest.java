@@ -176,6 +176,21 @@ class RequestHistoryTest {
     }
 
     @Test
+    void aResultLeftToTheCatchUpBarrierIgnoresTheGracePeriod() {
+        RecordingListener listener = new RecordingListener();
+        history.subscribe("r", -1, listener);
+        history.addResult(completed("r", "t0.0"), T0, T0);
+        history.leaveToCatchUp(List.of("r"));
+
+        history.settleOverdue(T0 + GRACE.toMillis() * 10);
+        assertThat(listener.results).isEmpty();
+        history.addToken(7, chunk("r", 0, 0), T0);
+        history.settle(List.of("r"));
+
+        assertThat(listener.calls).containsExactly("token 7", "result");
+    }
+
+    @Test
     void theResultIsDeliveredExactlyOnce() {
         RecordingListener listener = new RecordingListener();
         history.subscribe("r", -1, listener);
