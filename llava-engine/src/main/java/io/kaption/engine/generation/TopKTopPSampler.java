@@ -27,6 +27,10 @@ final class TopKTopPSampler implements Sampler {
             kept++;
         }
         double max = logits[order[0]] / temperature;
+        if (!Double.isFinite(max)) {
+            // The temperature is so small (0 as a float) that the scaled logits overflow: that is greedy decoding.
+            return order[0];
+        }
         double[] weights = new double[kept];
         double total = 0;
         for (int i = 0; i < kept; i++) {
