@@ -69,6 +69,16 @@ class SamplerTest {
     }
 
     @Test
+    void anInfiniteTemperatureStillNeverDrawsABannedToken() {
+        // 1e39 is infinite as a float: a banned (-inf) logit scaled to NaN and poisoned the whole distribution.
+        Sampler sampler = Sampler.of(SamplingParams.DEFAULTS.withSampling(1e39, 0, 1.0, 11));
+        int[] counts = draw(sampler, new float[] {1.0f, Float.NEGATIVE_INFINITY, 2.0f}, 3_000);
+        assertThat(counts[1]).isZero();
+        assertThat(counts[0]).as("uniform over the allowed tokens").isPositive();
+        assertThat(counts[2]).isPositive();
+    }
+
+    @Test
     void topKKeepsOnlyTheKMostLikely() {
         int[] counts = draw(new TopKTopPSampler(1f, 2, 1.0, new SplittableRandom(3)), LOGITS, 5_000);
         // ids 1 and 3 tie at the top; 2 (third best) must never be drawn
