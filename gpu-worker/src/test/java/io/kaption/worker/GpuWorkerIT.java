@@ -307,6 +307,25 @@ class GpuWorkerIT {
     }
 
     @Test
+    void aTemperatureTooSmallForFloatsDecodesGreedilyAndSpoilsNothingElse() throws Exception {
+        // 1e-50 is 0 as a float: the sampler's softmax became NaN and threw, failing every row of the batch.
+        String tiny = newId("tiny-temperature");
+        String neighbour = newId("neighbour");
+        requests.send(new ProducerRecord<>(TOPIC, tiny, GenerationRequest.builder(tiny, Texts.of("Say hi."), null)
+                .samplingTemperature(1e-50).samplingTopk(40).maxNewTokens(6).build()));
+        requests.send(new ProducerRecord<>(TOPIC, neighbour, GenerationRequest.builder(neighbour,
+                Texts.of("What is this?"), TestImages.dataUrl(PNG)).maxNewTokens(6).build()));
+        requests.flush();
+
+        GenerationResult tinyResult = events.awaitResult(tiny).value();
+        GenerationResult neighbourResult = events.awaitResult(neighbour).value();
+        assertThat(tinyResult.error()).isNull();
+        assertThat(tinyResult.text().get(0)).isEqualTo(direct(List.of("Say hi."), null, 6).get(0).text());
+        assertThat(neighbourResult.error()).isNull();
+        assertThat(neighbourResult.text().get(0)).isEqualTo(direct(List.of("What is this?"), PNG, 6).get(0).text());
+    }
+
+    @Test
     void aCancellationStopsALongGenerationAndItsOffsetIsCommittedOnlyAfterItsResult() throws Exception {
         String id = newId("long");
         int maxNewTokens = 4000;

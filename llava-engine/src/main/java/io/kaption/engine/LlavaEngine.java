@@ -182,7 +182,7 @@ public final class LlavaEngine implements AutoCloseable {
                     + " tokens (image included), more than prompt_max_tokens " + promptMax);
         }
         int maxPositions = config.text().maxPositions();
-        if (expanded.length + request.params().maxNewTokens() > maxPositions) {
+        if ((long) expanded.length + request.params().maxNewTokens() > maxPositions) { // no int overflow
             throw new RequestRejectedException(FailureKind.PROMPT_TOO_LONG, "prompt (" + expanded.length
                     + " tokens) plus max_new_tokens (" + request.params().maxNewTokens() + ") exceeds the model's "
                     + maxPositions + " positions");

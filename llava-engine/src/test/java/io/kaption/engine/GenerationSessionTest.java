@@ -144,6 +144,10 @@ class GenerationSessionTest {
             assertThatThrownBy(() -> session.submit(1, request("square", 4090)))
                     .isInstanceOfSatisfying(RequestRejectedException.class,
                             e -> assertThat(e.kind()).isEqualTo(FailureKind.PROMPT_TOO_LONG));
+            // prompt + max_new_tokens overflowed an int and passed the check, then failed allocating the row
+            assertThatThrownBy(() -> session.submit(2, request("square", Integer.MAX_VALUE)))
+                    .isInstanceOfSatisfying(RequestRejectedException.class,
+                            e -> assertThat(e.kind()).isEqualTo(FailureKind.PROMPT_TOO_LONG));
             assertThat(session.isIdle()).isTrue();
         }
         assertThat(recorder.results).isEmpty();

@@ -1,13 +1,11 @@
 package io.kaption.worker.consume;
 
 import io.kaption.schemas.GenerationRequest;
-import io.kaption.schemas.GenerationResult.Failure;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.dlq.DeadLetterPublisher;
 import io.kaption.schemas.serde.ContractCodec;
 import io.kaption.schemas.serde.DecodeResult;
 import io.kaption.worker.batching.Handoff;
-import io.kaption.worker.publish.ErrorCodes;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
@@ -175,20 +173,9 @@ public final class RequestConsumer {
                 nanoTime.getAsLong(), offsets.track(partition, record.offset()));
         handoff.admit();
         try {
-            imagePool.execute(() -> handoff.ready(prepare(accepted)));
+            imagePool.execute(() -> handoff.ready(preparer.prepare(accepted)));
         } catch (RejectedExecutionException stopping) {
             handoff.dropped(); // the worker is stopping: left uncommitted, redelivered later
-        }
-    }
-
-    /** Never throws: a request must reach the decode loop (and get its result), or its offset blocks commits. */
-    private ReadyRequest prepare(AcceptedRequest accepted) {
-        try {
-            return preparer.prepare(accepted);
-        } catch (RuntimeException e) {
-            LOG.error("request {}: preparing it failed", accepted.requestId(), e);
-            return ReadyRequest.failed(accepted, new Failure(ErrorCodes.INFERENCE_FAILED,
-                    "the worker could not prepare the request: " + e));
         }
     }
 

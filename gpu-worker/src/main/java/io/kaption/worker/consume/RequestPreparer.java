@@ -26,8 +26,22 @@ public final class RequestPreparer {
         this.images = images;
     }
 
-    /** Never throws: a request that cannot run comes back with its failure. */
+    /**
+     * Never throws: a request that cannot run comes back with its failure. It must reach the decode loop and get its
+     * result whatever happened here, or its offset blocks every later commit of its partition and the hand-off keeps
+     * counting it; so even an {@link Error} (memory running out on a huge image) fails only this request.
+     */
     public ReadyRequest prepare(AcceptedRequest accepted) {
+        try {
+            return prepareOrThrow(accepted);
+        } catch (RuntimeException | Error e) {
+            LOG.error("request {}: preparing it failed", accepted.requestId(), e);
+            return ReadyRequest.failed(accepted, new Failure(ErrorCodes.INFERENCE_FAILED,
+                    "the worker could not prepare the request: " + e));
+        }
+    }
+
+    private ReadyRequest prepareOrThrow(AcceptedRequest accepted) {
         GenerationRequest request = accepted.request();
         String unsupported = unsupportedField(request);
         if (unsupported != null) {

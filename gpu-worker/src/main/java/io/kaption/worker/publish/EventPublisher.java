@@ -33,6 +33,14 @@ public final class EventPublisher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EventPublisher.class);
 
+    /**
+     * The largest result value sent as it is: below Kafka's default {@code max.request.size} (1 MiB) and the broker's
+     * {@code max.message.bytes}, with room for the key and the record overhead. A longer result (a long {@code text}
+     * list times {@code max_new_tokens}) would be refused, which is fatal, again for every worker the request is
+     * redelivered to; it is answered with a failure instead.
+     */
+    public static final int MAX_RESULT_BYTES = 1_000_000;
+
     private final Producer<byte[], byte[]> producer;
     private final Consumer<Throwable> onFatal;
     /** Sends results off the producer's I/O thread, where the token acknowledgements complete. */
@@ -70,17 +78,28 @@ public final class EventPublisher implements AutoCloseable {
                 });
     }
 
+    /** Still exactly one result when the real one cannot be sent: one saying that the worker failed. */
     private static byte[] encode(GenerationResult result) {
+        byte[] value;
         try {
-            return ContractCodec.RESULTS.encode(result);
+            value = ContractCodec.RESULTS.encode(result);
         } catch (InvalidRecordException e) {
-            // Still exactly one result: say that the worker failed, rather than leaving the request unanswered.
             LOG.error("the result of request {} violates the contract: {}", result.requestId(), e.getMessage());
-            return ContractCodec.RESULTS.encode(new GenerationResult(result.requestId(), null, FinishReason.ERROR,
-                    null, new GenerationResult.Failure(ErrorCodes.INFERENCE_FAILED, "the worker produced an invalid "
-                            + "result: " + e.getMessage()), result.jobId(), result.recordId(), result.queuedMs(),
-                    result.inferenceMs()));
+            return encodeFailure(result, "the worker produced an invalid result: " + e.getMessage());
         }
+        if (value.length > MAX_RESULT_BYTES) {
+            LOG.error("the result of request {} has {} bytes, too many for a Kafka record", result.requestId(),
+                    value.length);
+            return encodeFailure(result, "the result of " + value.length + " bytes is larger than a Kafka record may "
+                    + "be (" + MAX_RESULT_BYTES + " bytes)");
+        }
+        return value;
+    }
+
+    private static byte[] encodeFailure(GenerationResult result, String message) {
+        return ContractCodec.RESULTS.encode(new GenerationResult(result.requestId(), null, FinishReason.ERROR, null,
+                new GenerationResult.Failure(ErrorCodes.INFERENCE_FAILED, message), result.jobId(),
+                result.recordId(), result.queuedMs(), result.inferenceMs()));
     }
 
     /** Waits until every result handed over so far was acknowledged (or failed); false on timeout. */

@@ -17,6 +17,10 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import javax.imageio.ImageIO;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -110,5 +114,35 @@ class RequestPreparerTest {
         assertThat(preparer.prepare(accepted(remote)).failure())
                 .extracting(Failure::code, f -> f.message().startsWith("remote_images_disabled: "))
                 .containsExactly("image_unavailable", true);
+    }
+
+    @Test
+    void anErrorWhileLoadingTheImageStillAnswersTheRequest() {
+        // An Error (here: memory running out on a huge image) used to escape prepare() and kill the pool task
+        // silently: the request got no result, its offset blocked every later commit of the partition, and the
+        // hand-off kept counting it, so a few of them paused the consumers for good.
+        S3Client outOfMemory = new S3Client() {
+            @Override
+            public ResponseInputStream<GetObjectResponse> getObject(GetObjectRequest request) {
+                throw new OutOfMemoryError("Java heap space");
+            }
+
+            @Override
+            public String serviceName() {
+                return "s3";
+            }
+
+            @Override
+            public void close() {}
+        };
+        RequestPreparer failing = new RequestPreparer(new ImageLoader(intake, outOfMemory));
+        GenerationRequest request = GenerationRequest.builder("req-7", Texts.of("Hi"), "s3://bucket-1/huge.png")
+                .build();
+
+        ReadyRequest ready = failing.prepare(accepted(request));
+
+        assertThat(ready.prompts()).isEmpty();
+        assertThat(ready.failure()).isEqualTo(new Failure("inference_failed",
+                "the worker could not prepare the request: java.lang.OutOfMemoryError: Java heap space"));
     }
 }

@@ -27,10 +27,16 @@ final class TopKTopPSampler implements Sampler {
             kept++;
         }
         double max = logits[order[0]] / temperature;
+        if (!Double.isFinite(max)) {
+            // The temperature is so small (0 as a float) that the scaled logits overflow: that is greedy decoding.
+            return order[0];
+        }
         double[] weights = new double[kept];
         double total = 0;
         for (int i = 0; i < kept; i++) {
-            weights[i] = Math.exp(logits[order[i]] / temperature - max);
+            // A banned token stays banned even where an infinite temperature would scale its -inf to NaN.
+            float logit = logits[order[i]];
+            weights[i] = logit == Float.NEGATIVE_INFINITY ? 0 : Math.exp(logit / temperature - max);
             total += weights[i];
         }
         // Nucleus: the most likely tokens whose mass before them is still below top_p.

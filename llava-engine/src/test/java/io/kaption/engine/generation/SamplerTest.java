@@ -57,6 +57,28 @@ class SamplerTest {
     }
 
     @Test
+    void aTemperatureTooSmallForFloatsActsGreedilyInsteadOfFailingTheBatch() {
+        // The contract allows any temperature > 0. 1e-50 is 0 as a float and 1e-40 overflows the scaled logits:
+        // the softmax became NaN and the draw indexed order[-1], an exception that failed every row of the batch.
+        for (double temperature : new double[] {1e-50, 1e-40}) {
+            Sampler sampler = Sampler.of(SamplingParams.DEFAULTS.withSampling(temperature, 40, 0.9, 7));
+            assertThat(sampler.sample(LOGITS.clone())).as("temperature %s", temperature).isEqualTo(1);
+            float[] negative = {-3.0f, -1.0f, -2.0f};
+            assertThat(sampler.sample(negative)).as("temperature %s, negative logits", temperature).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anInfiniteTemperatureStillNeverDrawsABannedToken() {
+        // 1e39 is infinite as a float: a banned (-inf) logit scaled to NaN and poisoned the whole distribution.
+        Sampler sampler = Sampler.of(SamplingParams.DEFAULTS.withSampling(1e39, 0, 1.0, 11));
+        int[] counts = draw(sampler, new float[] {1.0f, Float.NEGATIVE_INFINITY, 2.0f}, 3_000);
+        assertThat(counts[1]).isZero();
+        assertThat(counts[0]).as("uniform over the allowed tokens").isPositive();
+        assertThat(counts[2]).isPositive();
+    }
+
+    @Test
     void topKKeepsOnlyTheKMostLikely() {
         int[] counts = draw(new TopKTopPSampler(1f, 2, 1.0, new SplittableRandom(3)), LOGITS, 5_000);
         // ids 1 and 3 tie at the top; 2 (third best) must never be drawn
