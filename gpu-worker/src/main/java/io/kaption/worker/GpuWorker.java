@@ -108,7 +108,10 @@ public final class GpuWorker implements AutoCloseable {
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
                 ProducerConfig.CLIENT_ID_CONFIG, "kaption-worker",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
+                ProducerConfig.ACKS_CONFIG, "all",
+                // Dead-lettered copies carry a whole request record plus the reason headers.
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicProvisioner.DEAD_LETTER_MAX_MESSAGE_BYTES),
+                new ByteArraySerializer(), new ByteArraySerializer());
         resources.push(producer);
         ImageIntake intake = new ImageIntake(config.imageIntake());
         resources.push(intake);

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.KafkaFuture;
@@ -79,6 +80,14 @@ public final class TopicProvisioner {
         }
     }
 
+    /**
+     * {@code max.message.bytes} of the {@code .dlq} topics this class creates, and the {@code max.request.size} a
+     * producer that dead-letters needs: a record the source topic accepted (up to the broker's 1 MiB default) plus
+     * the reason headers must fit, or a poison record near the limit could not be parked and would stop every
+     * consumer it is redelivered to.
+     */
+    public static final int DEAD_LETTER_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+
     private final Admin admin;
     private final Settings settings;
 
@@ -112,8 +121,13 @@ public final class TopicProvisioner {
             if (existing.contains(topic)) {
                 present.add(topic);
             } else {
-                missing.put(topic, new NewTopic(topic, Optional.of(settings.partitions()),
-                        Optional.of(settings.replicationFactor())));
+                NewTopic newTopic = new NewTopic(topic, Optional.of(settings.partitions()),
+                        Optional.of(settings.replicationFactor()));
+                if (topic.endsWith(Topics.DLQ_SUFFIX)) {
+                    newTopic.configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                            Integer.toString(DEAD_LETTER_MAX_MESSAGE_BYTES)));
+                }
+                missing.put(topic, newTopic);
             }
         }
         Set<String> created = new LinkedHashSet<>();
