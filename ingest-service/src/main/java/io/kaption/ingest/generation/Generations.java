@@ -17,6 +17,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +35,14 @@ public final class Generations {
     public static final String CLIENT_DISCONNECTED = "client_disconnected";
     public static final String RESULT_TIMEOUT = "result_timeout";
 
+    /**
+     * Image admission fully decodes every image (up to the pixel cap: ~160 MB for 40 MP) and may fetch it: a pool of
+     * its own bounds how many are in memory at once, where Vert.x's shared worker pool (20 threads) would not.
+     */
+    static final int IMAGE_ADMISSION_THREADS = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+
     private final Vertx vertx;
+    private final WorkerExecutor imageAdmission;
     private final ImageStore images;
     private final ConsumerGroups groups;
     private final RequestPublisher publisher;
@@ -44,6 +52,7 @@ public final class Generations {
     public Generations(Vertx vertx, ImageStore images, ConsumerGroups groups, RequestPublisher publisher,
                        RequestEventHub hub, Duration resultTimeout) {
         this.vertx = vertx;
+        this.imageAdmission = vertx.createSharedWorkerExecutor("kaption-image-admission", IMAGE_ADMISSION_THREADS);
         this.images = images;
         this.groups = groups;
         this.publisher = publisher;
@@ -61,7 +70,7 @@ public final class Generations {
      * admitted and turned into a {@code data:} or {@code s3://} URL. Runs on a worker thread.
      */
     public Future<GenerationRequest> prepare(GenerationRequest draft, Optional<ImageSource> image) {
-        return vertx.executeBlocking(() -> {
+        return imageAdmission.executeBlocking(() -> {
             groups.requireExisting(draft.consumerGroup());
             String imageUrl = image.map(source -> images.store(draft.requestId(), source)).orElse(null);
             return Drafts.withImage(draft, imageUrl);
