@@ -114,7 +114,10 @@ public final class BodyReader {
     }
 
     private static ApiException unreadable(Throwable e) {
-        String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        // A decoder's own message names the problem; one wrapping another exception (e.g. a NullPointerException in
+        // Netty's multipart decoder for a part without a name) would only show the decoder's internals.
+        String reason = e.getMessage() != null && e.getCause() == null
+                ? e.getMessage() : "malformed multipart/form-data or form body";
         // Netty's form decoder: TooLongFormFieldException, TooManyFormFieldsException.
         if (e.getClass().getSimpleName().startsWith("TooLong") || e.getClass().getSimpleName().startsWith("TooMany")) {
             return new ApiException(413, "body_too_large", "the form is too large: " + reason, e);

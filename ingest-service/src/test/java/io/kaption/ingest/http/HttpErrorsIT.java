@@ -56,6 +56,22 @@ class HttpErrorsIT {
     }
 
     @Test
+    void aFormPartWithoutANameIs400WithoutTheDecodersInternals() {
+        String id = newRequestId();
+        String boundary = "kaption-test-boundary";
+        HttpResponse<String> response = ingest.send(HttpRequest.newBuilder(ingest.uri("/image_generate"))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .header("X-Request-Id", id)
+                .POST(HttpRequest.BodyPublishers.ofString("--" + boundary + "\r\nContent-Disposition: form-data"
+                        + "\r\n\r\nhello\r\n--" + boundary + "--\r\n")));
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).isEqualTo("{\"error\":{\"code\":\"invalid_body\",\"message\":"
+                + "\"the request body could not be read: malformed multipart/form-data or form body\"}}");
+        ingest.assertNothingPublished(id);
+    }
+
+    @Test
     void contractViolationsAre422NamingEveryViolatedRule() {
         String id = newRequestId();
         HttpResponse<String> response = post("/generate", id, "{\"text\":\"Describe it.\",\"consumer_group\":\""
