@@ -74,6 +74,12 @@ final class TopicFollower implements AutoCloseable {
 
     private volatile boolean running = true;
     private volatile boolean ready;
+    private boolean allTopicsFound;
+    /**
+     * Where each newly followed partition ended when it was placed at its history start: until the consumer has read
+     * that far, a restarted hub does not yet know the recent requests it will be asked to replay, so it is not ready.
+     */
+    private final Map<TopicPartition, Long> catchUp = new HashMap<>();
     private Set<TopicPartition> assigned = Set.of();
     private long nextRefreshMs;
     private long nextEvictionMs;
@@ -162,6 +168,9 @@ final class TopicFollower implements AutoCloseable {
         while (!barriers.isEmpty() && passed(barriers.peek())) {
             history.settle(barriers.poll().requestIds());
         }
+        catchUp.entrySet().removeIf(target -> !assigned.contains(target.getKey())
+                || consumer.position(target.getKey(), BROKER_CALL_TIMEOUT) >= target.getValue());
+        ready = allTopicsFound && catchUp.isEmpty();
         now = System.currentTimeMillis();
         history.settleOverdue(now);
         if (now >= nextEvictionMs) {
@@ -211,7 +220,7 @@ final class TopicFollower implements AutoCloseable {
                 found.add(new TopicPartition(topic, partition.partition()));
             }
         }
-        boolean allTopicsFound = topics.stream()
+        allTopicsFound = topics.stream()
                 .allMatch(topic -> found.stream().anyMatch(partition -> partition.topic().equals(topic)));
         if (!allTopicsFound && !reportedMissingTopics) {
             reportedMissingTopics = true;
@@ -230,7 +239,7 @@ final class TopicFollower implements AutoCloseable {
             log.info("following {} partitions of {} and {} ({} new)", found.size(), tokensTopic, resultsTopic,
                     added.size());
         }
-        ready = allTopicsFound;
+        ready = allTopicsFound && catchUp.isEmpty();
         nextRefreshMs = now + (allTopicsFound ? PARTITION_REFRESH : MISSING_TOPIC_RETRY).toMillis();
     }
 
@@ -244,6 +253,7 @@ final class TopicFollower implements AutoCloseable {
             return Map.of();
         }
         Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, BROKER_CALL_TIMEOUT);
+        catchUp.putAll(ends);
         Map<TopicPartition, Long> times = new HashMap<>();
         partitions.forEach(partition -> times.put(partition, historyStartMs));
         Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(times, BROKER_CALL_TIMEOUT);

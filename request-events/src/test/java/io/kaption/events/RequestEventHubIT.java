@@ -161,6 +161,25 @@ class RequestEventHubIT {
     }
 
     @Test
+    void aRestartedHubIsReadyOnlyOnceItHasReadItsHistoryWindow() {
+        createTopics(1, 1);
+        List<String> requestIds = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) { // several polls' worth (max.poll.records 500)
+            String requestId = "req-" + i + "-" + UUID.randomUUID();
+            requestIds.add(requestId);
+            producer.send(new ProducerRecord<>(resultsTopic, requestId,
+                    ContractCodec.RESULTS.encode(completed(requestId, "t"))));
+        }
+        producer.flush();
+
+        RequestEventHub hub = startHub();
+        await().atMost(WAIT).until(hub::isReady);
+
+        String last = requestIds.get(requestIds.size() - 1);
+        assertThat(hub.result(last)).as("the newest result of the window, known once ready").isDone();
+    }
+
+    @Test
     void startsReadingAtTheBeginningOfTheHistoryWindow() throws Exception {
         createTopics(1, 1);
         String requestId = "req-" + UUID.randomUUID();
