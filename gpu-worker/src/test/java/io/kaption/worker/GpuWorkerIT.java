@@ -172,7 +172,8 @@ class GpuWorkerIT {
         String id = newId("stream");
         List<String> texts = List.of("What is in this picture?", "Describe the colours.");
         produce(GenerationRequest.builder(id, Texts.ofList(texts), TestImages.dataUrl(PNG)).stream(true)
-                .maxNewTokens(12).createdAt(Instant.now()).jobId("job-1").recordId("rec-1").build());
+                .maxNewTokens(12).createdAt(Instant.now()).jobId("job-1").recordId("rec-1")
+                .outputUri("s3://kaption-outputs/job-1/rec-1.json").build());
 
         Received<GenerationResult> received = events.awaitResult(id);
         GenerationResult result = received.value();
@@ -190,6 +191,7 @@ class GpuWorkerIT {
                 expected.get(0).completionTokens() + expected.get(1).completionTokens()));
         assertThat(result.jobId()).isEqualTo("job-1");
         assertThat(result.recordId()).isEqualTo("rec-1");
+        assertThat(result.outputUri()).isEqualTo("s3://kaption-outputs/job-1/rec-1.json");
         assertThat(result.queuedMs()).isNotNull().isNotNegative();
         assertThat(result.inferenceMs()).isNotNull().isNotNegative();
 

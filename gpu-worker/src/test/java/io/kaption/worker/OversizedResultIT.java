@@ -43,7 +43,7 @@ class OversizedResultIT {
         }
         String id = "oversized-" + UUID.randomUUID();
         GenerationRequest request = GenerationRequest.builder(id, Texts.ofList(List.of("a?", "b?")), null)
-                .jobId("job-9").build();
+                .jobId("job-9").outputUri("s3://kaption-outputs/job-9.json").build();
         String text = "word ".repeat(120_000); // 600 kB per prompt, 1.2 MB together
         GenerationResult huge = GenerationResult.completed(request, Texts.ofList(List.of(text, text)),
                 FinishReason.LENGTH, GenerationResult.Usage.of(10, 240_000), 3L, 4L);
@@ -68,6 +68,7 @@ class OversizedResultIT {
             assertThat(answered.error().message()).matches(
                     "the result of \\d+ bytes is larger than a Kafka record may be \\(1000000 bytes\\)");
             assertThat(answered.jobId()).isEqualTo("job-9");
+            assertThat(answered.outputUri()).isEqualTo("s3://kaption-outputs/job-9.json");
             assertThat(answered.queuedMs()).isEqualTo(3L);
             assertThat(answered.inferenceMs()).isEqualTo(4L);
         }

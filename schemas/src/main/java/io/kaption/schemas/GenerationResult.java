@@ -20,7 +20,8 @@ public record GenerationResult(
         String jobId,
         String recordId,
         Long queuedMs,
-        Long inferenceMs) {
+        Long inferenceMs,
+        String outputUri) {
 
     public GenerationResult {
         Objects.requireNonNull(requestId, "request_id");
@@ -32,17 +33,17 @@ public record GenerationResult(
         }
     }
 
-    /** The answer to {@code request}: job and record ids are copied from it. */
+    /** The answer to {@code request}: job id, record id and output URI are copied from it. */
     public static GenerationResult completed(GenerationRequest request, Texts text, FinishReason finishReason,
                                              Usage usage, Long queuedMs, Long inferenceMs) {
         return new GenerationResult(request.requestId(), text, finishReason, usage, null, request.jobId(),
-                request.recordId(), queuedMs, inferenceMs);
+                request.recordId(), queuedMs, inferenceMs, request.outputUri());
     }
 
-    /** The failure of {@code request}: job and record ids are copied from it. */
+    /** The failure of {@code request}: job id, record id and output URI are copied from it. */
     public static GenerationResult failed(GenerationRequest request, Failure error, Long queuedMs, Long inferenceMs) {
         return new GenerationResult(request.requestId(), null, FinishReason.ERROR, null, error, request.jobId(),
-                request.recordId(), queuedMs, inferenceMs);
+                request.recordId(), queuedMs, inferenceMs, request.outputUri());
     }
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

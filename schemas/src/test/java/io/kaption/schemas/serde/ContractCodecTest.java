@@ -148,11 +148,30 @@ class ContractCodecTest {
                     GenerationResult.completed(request, request.text().withValues(List.of("A cat.", "Grey.")),
                             FinishReason.STOP, Usage.of(600, 5), 12L, 840L),
                     new GenerationResult("req-2", Texts.of("A dog."), FinishReason.LENGTH, Usage.of(10, 128),
-                            null, null, null, null, null),
+                            null, null, null, null, null, null),
                     GenerationResult.failed(request, new Failure("image_unavailable", "s3 said 404"), 3L, null));
             for (GenerationResult result : results) {
                 assertThat(ContractCodec.RESULTS.decode(ContractCodec.RESULTS.encode(result))).isEqualTo(result);
             }
+        }
+
+        @Test
+        void resultsCarryTheRequestsOutputUri() throws Exception {
+            GenerationRequest request = fullRequest();
+            GenerationResult completed = GenerationResult.completed(request, Texts.ofList(List.of("a", "b")),
+                    FinishReason.STOP, null, null, null);
+            GenerationResult failed = GenerationResult.failed(request, new Failure("inference_failed", "oom"), null,
+                    null);
+            assertThat(completed.outputUri()).isEqualTo("s3://kaption-outputs/job-7/req-1.json");
+            assertThat(failed.outputUri()).isEqualTo("s3://kaption-outputs/job-7/req-1.json");
+            assertThat(new String(ContractCodec.RESULTS.encode(failed), UTF_8)).isEqualTo(
+                    "{\"request_id\":\"req-1\",\"finish_reason\":\"error\",\"error\":{\"code\":\"inference_failed\","
+                            + "\"message\":\"oom\"},\"job_id\":\"job-7\",\"record_id\":\"rec-42\","
+                            + "\"output_uri\":\"s3://kaption-outputs/job-7/req-1.json\"}");
+            GenerationRequest withoutUri = GenerationRequest.builder("r", Texts.of("hi"), null).build();
+            assertThat(new String(ContractCodec.RESULTS.encode(GenerationResult.completed(withoutUri, Texts.of("x"),
+                    FinishReason.STOP, null, null, null)), UTF_8))
+                    .isEqualTo("{\"request_id\":\"r\",\"text\":\"x\",\"finish_reason\":\"stop\"}");
         }
 
         @Test
@@ -302,6 +321,13 @@ class ContractCodecTest {
                     "{\"request_id\":\"r\",\"finish_reason\":\"done\",\"text\":\"a\"}").violations())
                     .containsExactly("$.finish_reason: does not have a value in the enumeration [\"stop\", \"length\", "
                             + "\"error\"]");
+        }
+
+        @Test
+        void aResultsOutputUriMustBeAnS3Uri() {
+            assertThat(rejection(ContractCodec.RESULTS, "{\"request_id\":\"r\",\"finish_reason\":\"stop\","
+                    + "\"text\":\"a\",\"output_uri\":\"https://example.com/out.json\"}").violations())
+                    .containsExactly("$.output_uri: must be s3://bucket/key");
         }
 
         @Test
