@@ -1,6 +1,7 @@
 package io.kaption.sink;
 
 import io.kaption.events.RequestEventHub;
+import io.kaption.sink.output.OutputWriter;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -11,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The result sink: HTTP access to requests' token streams and results, read from Kafka by a
@@ -22,6 +24,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/requests/{id}?wait=<seconds>} — the result, or {@code 202} while pending.</li>
  *   <li>{@code GET /healthz}, {@code GET /readyz}.</li>
  * </ul>
+ *
+ * <p>Unless disabled, an {@link OutputWriter} also writes every result with an {@code output_uri} to S3.
  */
 public final class ResultSink implements AutoCloseable {
 
@@ -35,6 +39,8 @@ public final class ResultSink implements AutoCloseable {
     private final RequestEventHub hub;
     private final AtomicInteger openStreams = new AtomicInteger();
     private HttpServer server;
+    private S3Client s3;
+    private OutputWriter outputWriter;
 
     private ResultSink(ResultSinkConfig config, Vertx vertx, RequestEventHub hub) {
         this.config = config;
@@ -42,12 +48,17 @@ public final class ResultSink implements AutoCloseable {
         this.hub = hub;
     }
 
-    /** Starts the event hub and the HTTP server; returns once the server listens. */
+    /** Starts the event hub, the output writer (if enabled) and the HTTP server; returns once the server listens. */
     public static ResultSink start(ResultSinkConfig config) {
         RequestEventHub hub = RequestEventHub.start(config.events());
         Vertx vertx = Vertx.vertx();
         ResultSink sink = new ResultSink(config, vertx, hub);
         try {
+            if (config.outputs().enabled()) {
+                sink.s3 = config.outputs().s3Client();
+                sink.outputWriter = OutputWriter.start(config.events().bootstrapServers(),
+                        config.events().resultsTopic(), OutputWriter.GROUP_ID, config.outputs().topics(), sink.s3);
+            }
             sink.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
                     .requestHandler(sink::handle)
                     .listen()
@@ -170,7 +181,10 @@ public final class ResultSink implements AutoCloseable {
                 + value + "'");
     }
 
-    /** Stops the HTTP server (open streams are cut), the hub and Vert.x. */
+    /**
+     * Stops the HTTP server (open streams are cut), the output writer (after the put in progress, committing what it
+     * wrote), the hub and Vert.x.
+     */
     @Override
     public void close() {
         try {
@@ -178,8 +192,17 @@ public final class ResultSink implements AutoCloseable {
                 server.close().await();
             }
         } finally {
-            hub.close();
-            vertx.close().await();
+            try {
+                if (outputWriter != null) {
+                    outputWriter.close();
+                }
+                if (s3 != null) {
+                    s3.close();
+                }
+            } finally {
+                hub.close();
+                vertx.close().await();
+            }
         }
         log.info("result sink stopped");
     }

@@ -1,6 +1,7 @@
 package io.kaption.sink;
 
 import io.kaption.events.RequestEventHub;
+import io.kaption.sink.output.OutputsConfig;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -14,9 +15,10 @@ import java.util.Objects;
  *                     (the request may still be queued)
  * @param heartbeat    interval of the {@code : keep-alive} comments that keep idle streams open through proxies
  * @param events       how the request event hub reads Kafka
+ * @param outputs      whether and how results with an {@code output_uri} are written to S3
  */
 public record ResultSinkConfig(String host, int port, Duration eventWait, Duration heartbeat,
-                               RequestEventHub.Config events) {
+                               RequestEventHub.Config events, OutputsConfig outputs) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 3002;
@@ -26,6 +28,7 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
     public ResultSinkConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(events, "events");
+        Objects.requireNonNull(outputs, "outputs");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0 to 65535, got " + port);
         }
@@ -33,10 +36,13 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
         requirePositive("heartbeat", heartbeat);
     }
 
-    /** Port 3002 on every interface, the default waits, and the hub's defaults for {@code bootstrapServers}. */
+    /**
+     * Port 3002 on every interface, the default waits, the hub's defaults for {@code bootstrapServers}, and
+     * outputs written to AWS's S3 ({@link OutputsConfig#defaults()}).
+     */
     public static ResultSinkConfig defaults(String bootstrapServers) {
         return new ResultSinkConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_EVENT_WAIT, DEFAULT_HEARTBEAT,
-                RequestEventHub.Config.defaults(bootstrapServers));
+                RequestEventHub.Config.defaults(bootstrapServers), OutputsConfig.defaults());
     }
 
     public static ResultSinkConfig fromEnvironment() {
@@ -45,7 +51,8 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
 
     /**
      * {@code KAPTION_SINK_HOST}, {@code KAPTION_SINK_PORT}, {@code KAPTION_SINK_WAIT_SECONDS},
-     * {@code KAPTION_SINK_HEARTBEAT_SECONDS}, and the hub's variables (see {@link RequestEventHub.Config}).
+     * {@code KAPTION_SINK_HEARTBEAT_SECONDS}, the hub's variables (see {@link RequestEventHub.Config}) and the
+     * output writer's (see {@link OutputsConfig#fromEnvironment(Map)}).
      */
     public static ResultSinkConfig fromEnvironment(Map<String, String> env) {
         String host = env.getOrDefault("KAPTION_SINK_HOST", DEFAULT_HOST).trim();
@@ -56,27 +63,32 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
                         Integer.MAX_VALUE)),
                 Duration.ofSeconds(integer(env, "KAPTION_SINK_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT.toSeconds(), 1,
                         Integer.MAX_VALUE)),
-                RequestEventHub.Config.fromEnvironment(env));
+                RequestEventHub.Config.fromEnvironment(env),
+                OutputsConfig.fromEnvironment(env));
     }
 
     public ResultSinkConfig withHost(String newHost) {
-        return new ResultSinkConfig(newHost, port, eventWait, heartbeat, events);
+        return new ResultSinkConfig(newHost, port, eventWait, heartbeat, events, outputs);
     }
 
     public ResultSinkConfig withPort(int newPort) {
-        return new ResultSinkConfig(host, newPort, eventWait, heartbeat, events);
+        return new ResultSinkConfig(host, newPort, eventWait, heartbeat, events, outputs);
     }
 
     public ResultSinkConfig withEventWait(Duration wait) {
-        return new ResultSinkConfig(host, port, wait, heartbeat, events);
+        return new ResultSinkConfig(host, port, wait, heartbeat, events, outputs);
     }
 
     public ResultSinkConfig withHeartbeat(Duration interval) {
-        return new ResultSinkConfig(host, port, eventWait, interval, events);
+        return new ResultSinkConfig(host, port, eventWait, interval, events, outputs);
     }
 
     public ResultSinkConfig withEvents(RequestEventHub.Config hubConfig) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, hubConfig);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, hubConfig, outputs);
+    }
+
+    public ResultSinkConfig withOutputs(OutputsConfig outputsConfig) {
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputsConfig);
     }
 
     private static void requirePositive(String name, Duration value) {

@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kaption.events.RequestEventHub;
+import io.kaption.schemas.topics.TopicProvisioner;
+import io.kaption.sink.output.OutputsConfig;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class ResultSinkConfigTest {
@@ -15,7 +19,8 @@ class ResultSinkConfigTest {
         ResultSinkConfig config = ResultSinkConfig.fromEnvironment(Map.of());
 
         assertThat(config).isEqualTo(new ResultSinkConfig("0.0.0.0", 3002, Duration.ofSeconds(300),
-                Duration.ofSeconds(15), RequestEventHub.Config.defaults("127.0.0.1:9092")));
+                Duration.ofSeconds(15), RequestEventHub.Config.defaults("127.0.0.1:9092"),
+                new OutputsConfig(true, Optional.empty(), "us-east-1", new TopicProvisioner.Settings(6, (short) 1))));
         assertThat(ResultSinkConfig.defaults("127.0.0.1:9092")).isEqualTo(config);
     }
 
@@ -27,11 +32,17 @@ class ResultSinkConfigTest {
                 "KAPTION_SINK_WAIT_SECONDS", "5",
                 "KAPTION_SINK_HEARTBEAT_SECONDS", "1",
                 "KAPTION_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092",
-                "KAPTION_EVENT_HISTORY_SECONDS", "60"));
+                "KAPTION_EVENT_HISTORY_SECONDS", "60",
+                "KAPTION_SINK_WRITE_OUTPUTS", "false",
+                "KAPTION_S3_ENDPOINT", "http://127.0.0.1:9000",
+                "AWS_REGION", "eu-central-1",
+                "KAPTION_TOPIC_PARTITIONS", "3"));
 
         assertThat(config).isEqualTo(new ResultSinkConfig("127.0.0.1", 0, Duration.ofSeconds(5),
                 Duration.ofSeconds(1), RequestEventHub.Config.defaults("kafka:9092")
-                        .withHistoryWindow(Duration.ofSeconds(60))));
+                        .withHistoryWindow(Duration.ofSeconds(60)),
+                new OutputsConfig(false, Optional.of(URI.create("http://127.0.0.1:9000")), "eu-central-1",
+                        new TopicProvisioner.Settings(3, (short) 1))));
     }
 
     @Test
@@ -45,5 +56,8 @@ class ResultSinkConfigTest {
         assertThatThrownBy(() -> ResultSinkConfig.defaults("k:1").withHeartbeat(Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("heartbeat must be positive, got PT0S");
+        assertThatThrownBy(() -> ResultSinkConfig.fromEnvironment(Map.of("KAPTION_SINK_WRITE_OUTPUTS", "yes")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("KAPTION_SINK_WRITE_OUTPUTS must be true or false, got 'yes'");
     }
 }

@@ -11,6 +11,7 @@ import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
 import io.kaption.schemas.Texts;
 import io.kaption.schemas.serde.ContractCodec;
+import io.kaption.sink.output.OutputsConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /** A real sink (real hub, real HTTP server) fed by a real producer through the shared broker, read over HTTP. */
 @ExtendWith(SharedInfrastructure.class)
@@ -55,6 +57,9 @@ class ResultSinkIT {
 
     @BeforeAll
     static void start() {
+        // The sink's S3 client uses the default credentials chain; the local S3 takes any keys.
+        System.setProperty("aws.accessKeyId", "kaption");
+        System.setProperty("aws.secretAccessKey", "kaption-secret");
         SharedInfrastructure.createTopic(TOKENS, 3);
         SharedInfrastructure.createTopic(RESULTS, 2);
         producer = new KafkaProducer<>(Map.of(
@@ -73,6 +78,8 @@ class ResultSinkIT {
         if (producer != null) {
             producer.close();
         }
+        System.clearProperty("aws.accessKeyId");
+        System.clearProperty("aws.secretAccessKey");
     }
 
     private static ResultSinkConfig config(String tokensTopic, String resultsTopic) {
@@ -80,7 +87,8 @@ class ResultSinkIT {
                 .withHost("127.0.0.1")
                 .withPort(0)
                 .withEvents(RequestEventHub.Config.defaults(SharedInfrastructure.kafkaBootstrapServers())
-                        .withTopics(tokensTopic, resultsTopic));
+                        .withTopics(tokensTopic, resultsTopic))
+                .withOutputs(OutputsConfig.defaults().withS3Endpoint(SharedInfrastructure.s3Endpoint()));
     }
 
     @Test
@@ -296,6 +304,21 @@ class ResultSinkIT {
         assertThat(again.statusCode()).isEqualTo(200);
         assertThat(again.body()).isEqualTo(expected);
         assertThat(sink.subscriptionCount()).isZero();
+    }
+
+    @Test
+    void writesAResultWithAnOutputUriToS3() {
+        String bucket = "sink-outputs-" + UUID.randomUUID().toString().substring(0, 8);
+        SharedInfrastructure.s3Client().createBucket(b -> b.bucket(bucket));
+        GenerationResult result = new GenerationResult("req-" + UUID.randomUUID(), Texts.of("A cat."),
+                FinishReason.STOP, GenerationResult.Usage.of(3, 2), null, "job-1", "rec-1", 1L, 2L,
+                "s3://" + bucket + "/job-1/rec-1.json");
+        send(result);
+
+        await().atMost(WAIT).ignoreExceptionsInstanceOf(NoSuchKeyException.class)
+                .untilAsserted(() -> assertThat(SharedInfrastructure.s3Client()
+                .getObjectAsBytes(b -> b.bucket(bucket).key("job-1/rec-1.json")).asByteArray())
+                .isEqualTo(ContractCodec.RESULTS.encode(result)));
     }
 
     @Test
