@@ -113,7 +113,13 @@ public final class ResultSink implements AutoCloseable {
             return;
         }
         if (path.equals("/healthz")) {
-            Json.send(response, 200, new JsonObject().put("status", "ok"));
+            if (outputWriter != null && !outputWriter.isAlive()) {
+                // Nothing writes output_uri results any more: only a restart brings the writer back.
+                HttpErrors.send(response, 503, "output_writer_stopped",
+                        "the output_uri writer stopped after an error (see the log); restart the sink");
+            } else {
+                Json.send(response, 200, new JsonObject().put("status", "ok"));
+            }
         } else if (path.equals("/readyz")) {
             if (hub.isReady()) {
                 Json.send(response, 200, new JsonObject().put("status", "ready"));

@@ -252,6 +252,11 @@ public final class OutputWriter implements AutoCloseable {
     }
 
     /** Stops after the put in progress, commits what was written, and leaves the consumer group. */
+    /** False once the writing loop has ended, by {@link #close()} or by an error it could not recover from. */
+    public boolean isAlive() {
+        return stopped.getCount() > 0;
+    }
+
     @Override
     public void close() {
         running = false;

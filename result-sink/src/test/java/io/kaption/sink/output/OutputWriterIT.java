@@ -170,10 +170,14 @@ class OutputWriterIT {
         String first = "restart-" + UUID.randomUUID() + "/first.json";
         String second = "restart-" + UUID.randomUUID() + "/second.json";
 
+        OutputWriter stopped;
         try (OutputWriter writer = startWriter(topic, group)) {
             send(topic, result("s3://" + BUCKET + "/" + first));
             await().atMost(WAIT).until(() -> exists(first));
+            assertThat(writer.isAlive()).isTrue();
+            stopped = writer;
         }
+        assertThat(stopped.isAlive()).as("after close").isFalse();
         s3.deleteObject(b -> b.bucket(BUCKET).key(first));
         assertThat(committed(group, topic)).isEqualTo(1L);
 
