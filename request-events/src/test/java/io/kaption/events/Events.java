@@ -21,16 +21,16 @@ final class Events {
 
     static GenerationResult completed(String requestId, String text) {
         return new GenerationResult(requestId, Texts.of(text), FinishReason.STOP,
-                GenerationResult.Usage.of(3, 2), null, null, null, 1L, 2L, null);
+                GenerationResult.Usage.of(3, 2), null, null, null, 1L, 2L, null, null);
     }
 
     static GenerationResult completed(String requestId, List<String> texts) {
         return new GenerationResult(requestId, Texts.ofList(texts), FinishReason.STOP,
-                GenerationResult.Usage.of(3, 2), null, null, null, 1L, 2L, null);
+                GenerationResult.Usage.of(3, 2), null, null, null, 1L, 2L, null, null);
     }
 
     static GenerationResult failed(String requestId) {
         return new GenerationResult(requestId, null, FinishReason.ERROR, null,
-                new GenerationResult.Failure("inference_failed", "out of memory"), null, null, null, null, null);
+                new GenerationResult.Failure("inference_failed", "out of memory"), null, null, null, null, null, null);
     }
 }

@@ -7,9 +7,25 @@ public final class Topics {
 
     /** Prefix of the per-consumer-group request topics: {@code kaption.requests.<consumer_group>}. */
     public static final String REQUESTS_PREFIX = "kaption.requests.";
+    /**
+     * Prefix of the per-consumer-group bulk lanes: {@code kaption.bulk.<consumer_group>}. Bucket jobs publish their
+     * requests there; workers serve their group's request topic first and fill spare batch room from its bulk lane.
+     * Shorter than {@link #REQUESTS_PREFIX}, so every legal consumer group makes a legal bulk topic name too.
+     */
+    public static final String BULK_PREFIX = "kaption.bulk.";
     public static final String TOKENS = "kaption.tokens";
     public static final String RESULTS = "kaption.results";
     public static final String CANCELLATIONS = "kaption.cancellations";
+    /** Bucket job definitions, key job_id, compacted. */
+    public static final String JOBS = "kaption.jobs";
+    /** Planning checkpoints of bucket jobs, key job_id, compacted; written in the transactions of their requests. */
+    public static final String JOB_PLANS = "kaption.job-plans";
+    /** Deduplicated, numbered result and error lines of bucket jobs and their end marker, key job_id. */
+    public static final String JOB_RECORDS = "kaption.job-records";
+    /** "The outputs of this job are written" events of the shard writer, key job_id. */
+    public static final String JOB_OUTPUTS = "kaption.job-outputs";
+    /** Current status of every bucket job, key job_id, compacted. */
+    public static final String JOB_STATUS = "kaption.job-status";
     public static final String DLQ_SUFFIX = ".dlq";
 
     /** The consumer group every request goes to unless it names another one. */
@@ -26,6 +42,11 @@ public final class Topics {
     /** {@code kaption.requests.<consumerGroup>}; rejects a group that would not make a legal Kafka topic name. */
     public static String requests(String consumerGroup) {
         return REQUESTS_PREFIX + requireValidConsumerGroup(consumerGroup);
+    }
+
+    /** {@code kaption.bulk.<consumerGroup>}; rejects a group that would not make a legal Kafka topic name. */
+    public static String bulkRequests(String consumerGroup) {
+        return BULK_PREFIX + requireValidConsumerGroup(consumerGroup);
     }
 
     /** {@code <topic>.dlq}: where records of {@code topic} that cannot be processed are parked with their reason. */

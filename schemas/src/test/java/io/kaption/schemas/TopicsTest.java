@@ -41,4 +41,12 @@ class TopicsTest {
     void rejectsADeadLetterTopicForAnIllegalName() {
         assertThatThrownBy(() -> Topics.dlq("not a topic")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void bulkLanesFitEveryLegalConsumerGroup() {
+        assertThat(Topics.bulkRequests("primary")).isEqualTo("kaption.bulk.primary");
+        String longest = "g".repeat(Topics.MAX_CONSUMER_GROUP_LENGTH);
+        assertThat(Topics.dlq(Topics.bulkRequests(longest))).endsWith(".dlq");
+        assertThatThrownBy(() -> Topics.bulkRequests("a/b")).isInstanceOf(IllegalArgumentException.class);
+    }
 }

@@ -25,6 +25,11 @@ import io.kaption.schemas.Cancellation;
 import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
+import io.kaption.schemas.jobs.JobOutputs;
+import io.kaption.schemas.jobs.JobPlan;
+import io.kaption.schemas.jobs.JobRecord;
+import io.kaption.schemas.jobs.JobSpec;
+import io.kaption.schemas.jobs.JobStatus;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,6 +85,14 @@ public final class ContractCodec<T> {
             new ContractCodec<>("kaption.results", 1, GenerationResult.class);
     public static final ContractCodec<Cancellation> CANCELLATIONS =
             new ContractCodec<>("kaption.cancellations", 1, Cancellation.class);
+    public static final ContractCodec<JobSpec> JOBS = new ContractCodec<>("kaption.jobs", 1, JobSpec.class);
+    public static final ContractCodec<JobPlan> JOB_PLANS = new ContractCodec<>("kaption.job-plans", 1, JobPlan.class);
+    public static final ContractCodec<JobRecord> JOB_RECORDS =
+            new ContractCodec<>("kaption.job-records", 1, JobRecord.class);
+    public static final ContractCodec<JobOutputs> JOB_OUTPUTS =
+            new ContractCodec<>("kaption.job-outputs", 1, JobOutputs.class);
+    public static final ContractCodec<JobStatus> JOB_STATUS =
+            new ContractCodec<>("kaption.job-status", 1, JobStatus.class);
 
     private final String name;
     private final String schemaId;

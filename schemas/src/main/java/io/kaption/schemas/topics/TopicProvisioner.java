@@ -107,6 +107,26 @@ public final class TopicProvisioner {
     }
 
     /**
+     * What a worker pool of {@code consumerGroup} reads besides {@link #streamingTopics}: its bulk lane
+     * {@code kaption.bulk.<group>} and that lane's {@code .dlq}.
+     */
+    public static List<String> bulkTopics(String consumerGroup) {
+        String bulk = Topics.bulkRequests(consumerGroup);
+        return List.of(bulk, Topics.dlq(bulk));
+    }
+
+    /**
+     * The bucket-job topics: {@code kaption.jobs}, {@code kaption.job-plans} and {@code kaption.job-status}
+     * (compacted: the latest value per job is what counts), {@code kaption.job-records}, {@code kaption.job-outputs}.
+     * The topics a job's records and cancellations use come from {@link #streamingTopics} and {@link #bulkTopics}.
+     */
+    public static List<String> jobTopics() {
+        return List.of(Topics.JOBS, Topics.JOB_PLANS, Topics.JOB_STATUS, Topics.JOB_RECORDS, Topics.JOB_OUTPUTS);
+    }
+
+    private static final Set<String> COMPACTED = Set.of(Topics.JOBS, Topics.JOB_PLANS, Topics.JOB_STATUS);
+
+    /**
      * Creates those of {@code topics} that do not exist.
      *
      * @return the topics this call created (empty when all existed)
@@ -126,6 +146,8 @@ public final class TopicProvisioner {
                 if (topic.endsWith(Topics.DLQ_SUFFIX)) {
                     newTopic.configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
                             Integer.toString(DEAD_LETTER_MAX_MESSAGE_BYTES)));
+                } else if (COMPACTED.contains(topic)) {
+                    newTopic.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
                 }
                 missing.put(topic, newTopic);
             }

@@ -148,7 +148,7 @@ class ContractCodecTest {
                     GenerationResult.completed(request, request.text().withValues(List.of("A cat.", "Grey.")),
                             FinishReason.STOP, Usage.of(600, 5), 12L, 840L),
                     new GenerationResult("req-2", Texts.of("A dog."), FinishReason.LENGTH, Usage.of(10, 128),
-                            null, null, null, null, null, null),
+                            null, null, null, null, null, null, null),
                     GenerationResult.failed(request, new Failure("image_unavailable", "s3 said 404"), 3L, null));
             for (GenerationResult result : results) {
                 assertThat(ContractCodec.RESULTS.decode(ContractCodec.RESULTS.encode(result))).isEqualTo(result);
@@ -167,7 +167,7 @@ class ContractCodecTest {
             assertThat(new String(ContractCodec.RESULTS.encode(failed), UTF_8)).isEqualTo(
                     "{\"request_id\":\"req-1\",\"finish_reason\":\"error\",\"error\":{\"code\":\"inference_failed\","
                             + "\"message\":\"oom\"},\"job_id\":\"job-7\",\"record_id\":\"rec-42\","
-                            + "\"output_uri\":\"s3://kaption-outputs/job-7/req-1.json\"}");
+                            + "\"output_uri\":\"s3://kaption-outputs/job-7/req-1.json\",\"image_url\":\"s3://kaption-inputs/cats/1.jpg\"}");
             GenerationRequest withoutUri = GenerationRequest.builder("r", Texts.of("hi"), null).build();
             assertThat(new String(ContractCodec.RESULTS.encode(GenerationResult.completed(withoutUri, Texts.of("x"),
                     FinishReason.STOP, null, null, null)), UTF_8))
@@ -194,7 +194,36 @@ class ContractCodecTest {
                     .isEqualTo(new Cancellation("r", null));
             assertThatThrownBy(() -> ContractCodec.CANCELLATIONS.decode("{\"reason\":\"x\"}".getBytes(UTF_8)))
                     .isInstanceOf(InvalidRecordException.class)
-                    .hasMessageContaining("request_id");
+                    .hasMessageContaining("exactly one of request_id and job_id");
+        }
+
+        @Test
+        void jobCancellationsNameTheJobInsteadOfARequest() {
+            Cancellation job = Cancellation.ofJob("job-7", "cancelled_by_user");
+            assertThat(new String(ContractCodec.CANCELLATIONS.encode(job), UTF_8))
+                    .isEqualTo("{\"reason\":\"cancelled_by_user\",\"job_id\":\"job-7\"}");
+            assertThat(ContractCodec.CANCELLATIONS.decode(ContractCodec.CANCELLATIONS.encode(job))).isEqualTo(job);
+            assertThat(job.key()).isEqualTo("job-7");
+            assertThatThrownBy(() -> ContractCodec.CANCELLATIONS.decode(
+                    "{\"request_id\":\"r\",\"job_id\":\"j\"}".getBytes(UTF_8)))
+                    .isInstanceOf(InvalidRecordException.class)
+                    .hasMessageContaining("exactly one of request_id and job_id");
+            assertThatThrownBy(() -> new Cancellation("r", null, "j")).isInstanceOf(IllegalArgumentException.class);
+        }
+
+        @Test
+        void resultsOfJobRequestsNameTheirImage() {
+            GenerationRequest jobRequest = GenerationRequest.builder("job-7-r0", Texts.of("hi"), "s3://kaption-in/cats/1.jpg")
+                    .jobId("job-7").recordId("cats/1.jpg").build();
+            GenerationResult result = GenerationResult.failed(jobRequest, new Failure("image_unavailable", "404"),
+                    null, null);
+            assertThat(new String(ContractCodec.RESULTS.encode(result), UTF_8)).isEqualTo(
+                    "{\"request_id\":\"job-7-r0\",\"finish_reason\":\"error\",\"error\":{\"code\":"
+                            + "\"image_unavailable\",\"message\":\"404\"},\"job_id\":\"job-7\",\"record_id\":"
+                            + "\"cats/1.jpg\",\"image_url\":\"s3://kaption-in/cats/1.jpg\"}");
+            GenerationRequest interactive = GenerationRequest.builder("r", Texts.of("hi"), "s3://kaption-in/cats/1.jpg").build();
+            assertThat(GenerationResult.completed(interactive, Texts.of("x"), FinishReason.STOP, null, null, null)
+                    .imageUrl()).as("not copied outside jobs").isNull();
         }
 
         @Test

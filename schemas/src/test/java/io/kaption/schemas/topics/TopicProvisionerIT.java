@@ -15,6 +15,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -53,6 +56,22 @@ class TopicProvisionerIT {
             assertThat(described).containsKeys(topics.toArray(String[]::new));
 
             assertThat(provisioner.ensure(topics)).as("nothing left to create").isEmpty();
+        }
+    }
+
+    @Test
+    void jobTopicsWhoseLatestValuePerJobCountsAreCompacted() throws Exception {
+        try (Admin admin = KafkaTopics.admin(SharedInfrastructure.kafkaBootstrapServers())) {
+            new TopicProvisioner(admin, new Settings(2, (short) 1)).ensure(TopicProvisioner.jobTopics());
+            List<ConfigResource> resources = TopicProvisioner.jobTopics().stream()
+                    .map(topic -> new ConfigResource(ConfigResource.Type.TOPIC, topic)).toList();
+            Map<ConfigResource, Config> configs = admin.describeConfigs(resources).all().get();
+            Map<String, String> policies = new java.util.TreeMap<>();
+            configs.forEach((resource, config) ->
+                    policies.put(resource.name(), config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value()));
+            assertThat(policies).containsExactlyInAnyOrderEntriesOf(Map.of(
+                    Topics.JOBS, "compact", Topics.JOB_PLANS, "compact", Topics.JOB_STATUS, "compact",
+                    Topics.JOB_RECORDS, "delete", Topics.JOB_OUTPUTS, "delete"));
         }
     }
 
