@@ -21,10 +21,15 @@ class ReadmeExamplesTest {
             "kaption.requests", ContractCodec.REQUESTS,
             "kaption.tokens", ContractCodec.TOKENS,
             "kaption.results", ContractCodec.RESULTS,
-            "kaption.cancellations", ContractCodec.CANCELLATIONS);
+            "kaption.cancellations", ContractCodec.CANCELLATIONS,
+            "kaption.jobs", ContractCodec.JOBS,
+            "kaption.job-plans", ContractCodec.JOB_PLANS,
+            "kaption.job-records", ContractCodec.JOB_RECORDS,
+            "kaption.job-outputs", ContractCodec.JOB_OUTPUTS,
+            "kaption.job-status", ContractCodec.JOB_STATUS);
 
     // ```json kaption.requests ... ``` : the word after "json" names the topic family of the example.
-    private static final Pattern JSON_EXAMPLE = Pattern.compile("```json (kaption\\.\\w+)\\n(.*?)```", Pattern.DOTALL);
+    private static final Pattern JSON_EXAMPLE = Pattern.compile("```json (kaption\\.[\\w-]+)\\n(.*?)```", Pattern.DOTALL);
     private static final Pattern KCAT_EXAMPLE =
             Pattern.compile("echo '(\\{.*?})' \\| kcat -P -b \\S+ -t (kaption\\.requests)\\.[\\w.-]+ -k (\\S+)");
 
