@@ -3,6 +3,7 @@ package io.kaption.cli.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.ConnectException;
 
 /**
  * A job API call that did not succeed: the service's {@code {"error":{"code","message"}}} answer with its HTTP status,
@@ -42,7 +43,9 @@ public final class ApiError extends RuntimeException {
 
     /** The service could not be reached, or the connection broke before an answer. */
     public static ApiError unreachable(String baseUrl, Exception cause) {
-        String detail = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        // The JDK HttpClient's ConnectException for a refused connection has no message.
+        String detail = cause.getMessage() != null ? cause.getMessage()
+                : cause instanceof ConnectException ? "connection refused" : cause.getClass().getSimpleName();
         return new ApiError(0, "unreachable", "cannot reach the ingest service at " + baseUrl + ": " + detail
                 + " (set KAPTION_INGEST_URL or --url)", cause);
     }

@@ -48,6 +48,8 @@ class ApiErrorTest {
         assertThat(error.status()).isZero();
         assertThat(error.isTransient()).isTrue();
         assertThat(ApiError.unreachable("http://h", new ConnectException()).render())
-                .contains("http://h: ConnectException");
+                .contains("http://h: connection refused (");
+        assertThat(ApiError.unreachable("http://h", new java.io.EOFException()).render())
+                .contains("http://h: EOFException (");
     }
 }
