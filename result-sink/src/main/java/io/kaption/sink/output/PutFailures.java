@@ -4,7 +4,7 @@ import java.util.Set;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 
 /** Whether a failed S3 put can succeed when tried again, and how to name the failure. */
-final class PutFailures {
+public final class PutFailures {
 
     /** 4xx codes S3 uses for conditions that pass on their own (slow uploads, clock skew, expiring credentials). */
     private static final Set<String> TRANSIENT_CLIENT_ERRORS = Set.of(
@@ -18,7 +18,7 @@ final class PutFailures {
      * InvalidBucketName: a 4xx other than 408 and 429). Everything else — 5xx, throttling, I/O, timeouts — is
      * transient.
      */
-    static boolean isPermanent(Throwable failure) {
+    public static boolean isPermanent(Throwable failure) {
         if (!(failure instanceof AwsServiceException service)
                 || service.awsErrorDetails() != null && service.isThrottlingException()) {
             return false;
@@ -32,7 +32,7 @@ final class PutFailures {
     }
 
     /** S3's error code (e.g. {@code NoSuchBucket}), else the HTTP status or the exception's own message. */
-    static String describe(Throwable failure) {
+    public static String describe(Throwable failure) {
         if (failure instanceof AwsServiceException service) {
             String code = errorCode(service);
             return code != null ? code : "HTTP " + service.statusCode();
