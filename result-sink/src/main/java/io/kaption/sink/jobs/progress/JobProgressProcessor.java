@@ -26,6 +26,7 @@ final class JobProgressProcessor implements Processor<String, JobEvent, String, 
 
     private static final Logger log = LoggerFactory.getLogger(JobProgressProcessor.class);
     private static final StringSerializer PREFIX_SERIALIZER = new StringSerializer();
+    private static final int DELETE_BATCH = 10_000;
 
     /** What the processor emits: a record for {@code kaption.job-records} or a status for {@code kaption.job-status}. */
     sealed interface Emitted {
@@ -207,12 +208,18 @@ final class JobProgressProcessor implements Processor<String, JobEvent, String, 
         deleteEntries(parked, job.spec.jobId());
     }
 
+    /** Deletes the job's entries a batch at a time, so that a job of millions of records needs no list of them. */
     private static <V> void deleteEntries(KeyValueStore<String, V> store, String jobId) {
-        List<String> keys = new ArrayList<>();
-        try (KeyValueIterator<String, V> it = store.prefixScan(jobPrefix(jobId), PREFIX_SERIALIZER)) {
-            it.forEachRemaining(entry -> keys.add(entry.key));
-        }
-        keys.forEach(store::delete);
+        List<String> batch = new ArrayList<>(DELETE_BATCH);
+        do {
+            batch.clear();
+            try (KeyValueIterator<String, V> it = store.prefixScan(jobPrefix(jobId), PREFIX_SERIALIZER)) {
+                while (it.hasNext() && batch.size() < DELETE_BATCH) {
+                    batch.add(it.next().key);
+                }
+            }
+            batch.forEach(store::delete);
+        } while (batch.size() == DELETE_BATCH);
     }
 
     private void emit(String jobId, Emitted value) {

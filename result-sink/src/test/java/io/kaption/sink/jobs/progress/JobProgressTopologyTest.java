@@ -24,6 +24,7 @@ import io.kaption.schemas.jobs.JobUsage;
 import io.kaption.schemas.serde.ContractCodec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -342,6 +343,23 @@ class JobProgressTopologyTest {
         assertThat(after.get(0).state()).isEqualTo(JobState.PARTIALLY_COMPLETED);
         assertThat(after.get(0).counts()).isEqualTo(new JobCounts(2L, 2, 1, 1));
         assertThat(entries(JobProgressTopology.SEEN_STORE)).isEmpty();
+    }
+
+    @Test
+    void aLargeJobsDedupEntriesAreAllDeleted() {
+        int size = 10_001; // more than one deletion batch
+        send(jobs, JOB, ContractCodec.JOBS.encode(spec(JOB)));
+        send(plans, JOB, ContractCodec.JOB_PLANS.encode(plan(JOB, size, true)));
+        List<KeyValue<String, byte[]>> lines = new ArrayList<>();
+        for (int n = 0; n < size; n++) {
+            lines.add(KeyValue.pair(JOB + "-" + n, ContractCodec.RESULTS.encode(completed(JOB, n, "t"))));
+        }
+        results.pipeKeyValueList(lines, at(second++), Duration.ofMillis(1));
+        assertThat(entries(JobProgressTopology.SEEN_STORE)).isEmpty();
+        List<TestRecord<String, String>> written = records.readRecordsToList();
+        assertThat(written).hasSize(size + 1);
+        assertThat(decodeRecords(written.subList(size, size + 1)).get(0).status().counts())
+                .isEqualTo(new JobCounts((long) size, size, size, 0));
     }
 
     /** Runs a job of these results to its outputs; returns its last status, checking the end record agrees. */
