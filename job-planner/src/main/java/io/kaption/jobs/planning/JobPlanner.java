@@ -189,6 +189,11 @@ public final class JobPlanner implements AutoCloseable {
         return Optional.ofNullable(failure);
     }
 
+    /** Whether this planner has read a cancellation of {@code jobId}. */
+    boolean knowsCancelled(String jobId) {
+        return cancellations.isCancelled(jobId);
+    }
+
     /** Whether {@link #close()} was called or the planner is stopping on an error. */
     boolean stopping() {
         return !running;
