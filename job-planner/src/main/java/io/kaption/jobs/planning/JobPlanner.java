@@ -556,6 +556,9 @@ public final class JobPlanner implements AutoCloseable {
     /** Stops after the page in progress (its transaction commits or aborts) and leaves the consumer group. */
     @Override
     public void close() {
+        if (!isAlive() && !running) {
+            return; // closed already, or stopped on an error (logged then)
+        }
         running = false;
         consumer.wakeup();
         try {
