@@ -1,0 +1,156 @@
+package io.kaption.jobs.planning;
+
+import io.kaption.schemas.topics.TopicProvisioner;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+
+/**
+ * Settings of a {@link JobPlanner}.
+ *
+ * @param bootstrapServers     Kafka bootstrap servers
+ * @param s3Endpoint           S3 endpoint override (path-style), or empty for AWS's own
+ * @param awsRegion            region of the S3 client
+ * @param pageSize             records per page, hence per transaction and per S3 listing (1 to 1000)
+ * @param instanceId           this planner's stable name: its transactional id is {@code kaption-job-planner-<id>}
+ * @param cancellationLookback how far back a starting planner reads {@code kaption.cancellations}
+ * @param maxLineBytes         longest manifest line read; a longer one is refused as {@code invalid_record}
+ * @param topics               partitions and replication of the topics the planner creates
+ */
+public record JobPlannerConfig(String bootstrapServers, Optional<URI> s3Endpoint, String awsRegion, int pageSize,
+                               String instanceId, Duration cancellationLookback, int maxLineBytes,
+                               TopicProvisioner.Settings topics) {
+
+    public static final String KAFKA_BOOTSTRAP_SERVERS = "KAPTION_KAFKA_BOOTSTRAP_SERVERS";
+    public static final String S3_ENDPOINT = "KAPTION_S3_ENDPOINT";
+    public static final String AWS_REGION = "AWS_REGION";
+    public static final String PAGE_SIZE = "KAPTION_JOB_PLAN_PAGE_SIZE";
+    public static final String INSTANCE_ID = "KAPTION_JOB_PLANNER_INSTANCE_ID";
+
+    public static final String DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092";
+    public static final String DEFAULT_REGION = "us-east-1";
+    public static final int DEFAULT_PAGE_SIZE = 1000;
+    /** ListObjectsV2 returns at most 1000 keys per call. */
+    public static final int MAX_PAGE_SIZE = 1000;
+    /** Like the workers' cancellation lookback: a job older than a week that is still planning is rare. */
+    public static final Duration DEFAULT_CANCELLATION_LOOKBACK = Duration.ofDays(7);
+    public static final int DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+
+    public JobPlannerConfig {
+        Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        Objects.requireNonNull(s3Endpoint, "s3Endpoint");
+        Objects.requireNonNull(awsRegion, "awsRegion");
+        Objects.requireNonNull(instanceId, "instanceId");
+        Objects.requireNonNull(cancellationLookback, "cancellationLookback");
+        Objects.requireNonNull(topics, "topics");
+        if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+            throw new IllegalArgumentException(PAGE_SIZE + " must be 1 to " + MAX_PAGE_SIZE + ", got " + pageSize);
+        }
+        if (instanceId.isBlank()) {
+            throw new IllegalArgumentException(INSTANCE_ID + " must not be blank");
+        }
+        if (maxLineBytes < 1) {
+            throw new IllegalArgumentException("maxLineBytes must be positive, got " + maxLineBytes);
+        }
+    }
+
+    /** The defaults, for {@code bootstrapServers} and AWS's own S3 endpoint. */
+    public static JobPlannerConfig of(String bootstrapServers, String instanceId) {
+        return new JobPlannerConfig(bootstrapServers, Optional.empty(), DEFAULT_REGION, DEFAULT_PAGE_SIZE, instanceId,
+                DEFAULT_CANCELLATION_LOOKBACK, DEFAULT_MAX_LINE_BYTES, TopicProvisioner.Settings.fromEnvironment(
+                        Map.of()));
+    }
+
+    public static JobPlannerConfig fromEnvironment() {
+        return fromEnvironment(System.getenv());
+    }
+
+    /**
+     * {@value #KAFKA_BOOTSTRAP_SERVERS}, {@value #S3_ENDPOINT}, {@value #AWS_REGION}, {@value #PAGE_SIZE},
+     * {@value #INSTANCE_ID} (default: {@code HOSTNAME}, else the local host name), and the topic settings
+     * {@code KAPTION_TOPIC_PARTITIONS}, {@code KAPTION_TOPIC_REPLICATION}.
+     */
+    public static JobPlannerConfig fromEnvironment(Map<String, String> env) {
+        return new JobPlannerConfig(
+                value(env, KAFKA_BOOTSTRAP_SERVERS).orElse(DEFAULT_BOOTSTRAP_SERVERS),
+                value(env, S3_ENDPOINT).map(URI::create),
+                value(env, AWS_REGION).orElse(DEFAULT_REGION),
+                integer(env, PAGE_SIZE, DEFAULT_PAGE_SIZE),
+                value(env, INSTANCE_ID).or(() -> value(env, "HOSTNAME")).orElseGet(JobPlannerConfig::hostName),
+                DEFAULT_CANCELLATION_LOOKBACK,
+                DEFAULT_MAX_LINE_BYTES,
+                TopicProvisioner.Settings.fromEnvironment(env));
+    }
+
+    public JobPlannerConfig withS3Endpoint(URI endpoint) {
+        return new JobPlannerConfig(bootstrapServers, Optional.of(endpoint), awsRegion, pageSize, instanceId,
+                cancellationLookback, maxLineBytes, topics);
+    }
+
+    public JobPlannerConfig withPageSize(int size) {
+        return new JobPlannerConfig(bootstrapServers, s3Endpoint, awsRegion, size, instanceId, cancellationLookback,
+                maxLineBytes, topics);
+    }
+
+    public JobPlannerConfig withInstanceId(String id) {
+        return new JobPlannerConfig(bootstrapServers, s3Endpoint, awsRegion, pageSize, id, cancellationLookback,
+                maxLineBytes, topics);
+    }
+
+    public JobPlannerConfig withMaxLineBytes(int bytes) {
+        return new JobPlannerConfig(bootstrapServers, s3Endpoint, awsRegion, pageSize, instanceId,
+                cancellationLookback, bytes, topics);
+    }
+
+    public JobPlannerConfig withTopics(TopicProvisioner.Settings settings) {
+        return new JobPlannerConfig(bootstrapServers, s3Endpoint, awsRegion, pageSize, instanceId,
+                cancellationLookback, maxLineBytes, settings);
+    }
+
+    /** {@code kaption-job-planner-<instance id>}: stable, so a restarted planner aborts what its crash left open. */
+    public String transactionalId() {
+        return JobPlanner.TRANSACTIONAL_ID_PREFIX + instanceId;
+    }
+
+    /** A path-style client with the default credentials chain, like the worker's and the sink's. */
+    public S3Client s3Client() {
+        S3ClientBuilder builder = S3Client.builder()
+                .httpClient(UrlConnectionHttpClient.create())
+                .region(Region.of(awsRegion))
+                .forcePathStyle(true);
+        s3Endpoint.ifPresent(builder::endpointOverride);
+        return builder.build();
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("cannot tell this host's name; set " + INSTANCE_ID, e);
+        }
+    }
+
+    private static Optional<String> value(Map<String, String> env, String name) {
+        return Optional.ofNullable(env.get(name)).map(String::trim).filter(v -> !v.isEmpty());
+    }
+
+    private static int integer(Map<String, String> env, String name, int fallback) {
+        Optional<String> value = value(env, name);
+        if (value.isEmpty()) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(value.get());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be an integer, got '" + env.get(name) + "'");
+        }
+    }
+}
