@@ -1,6 +1,8 @@
 package io.kaption.sink;
 
 import io.kaption.events.RequestEventHub;
+import io.kaption.sink.jobs.progress.JobProgress;
+import io.kaption.sink.jobs.shards.JobShardWriter;
 import io.kaption.sink.output.OutputWriter;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -25,7 +27,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  *   <li>{@code GET /healthz}, {@code GET /readyz}.</li>
  * </ul>
  *
- * <p>Unless disabled, an {@link OutputWriter} also writes every result with an {@code output_uri} to S3.
+ * <p>Unless disabled, an {@link OutputWriter} also writes every result with an {@code output_uri} to S3, and the
+ * bucket-job side runs: the {@link JobProgress} topology (counts and lifecycle of each job, its deduplicated lines)
+ * and the {@link JobShardWriter} (the job's shards and manifest in S3).
  */
 public final class ResultSink implements AutoCloseable {
 
@@ -41,6 +45,8 @@ public final class ResultSink implements AutoCloseable {
     private HttpServer server;
     private S3Client s3;
     private OutputWriter outputWriter;
+    private JobProgress jobProgress;
+    private JobShardWriter jobShardWriter;
 
     private ResultSink(ResultSinkConfig config, Vertx vertx, RequestEventHub hub) {
         this.config = config;
@@ -48,16 +54,25 @@ public final class ResultSink implements AutoCloseable {
         this.hub = hub;
     }
 
-    /** Starts the event hub, the output writer (if enabled) and the HTTP server; returns once the server listens. */
+    /**
+     * Starts the event hub, the output writer and the bucket-job side (if enabled) and the HTTP server; returns once
+     * the server listens.
+     */
     public static ResultSink start(ResultSinkConfig config) {
         RequestEventHub hub = RequestEventHub.start(config.events());
         Vertx vertx = Vertx.vertx();
         ResultSink sink = new ResultSink(config, vertx, hub);
         try {
-            if (config.outputs().enabled()) {
+            if (config.outputs().enabled() || config.jobs().enabled()) {
                 sink.s3 = config.outputs().s3Client();
+            }
+            if (config.outputs().enabled()) {
                 sink.outputWriter = OutputWriter.start(config.events().bootstrapServers(),
                         config.events().resultsTopic(), OutputWriter.GROUP_ID, config.outputs().topics(), sink.s3);
+            }
+            if (config.jobs().enabled()) {
+                sink.jobProgress = JobProgress.start(config.jobs().progress());
+                sink.jobShardWriter = JobShardWriter.start(config.jobs().shards(), sink.s3);
             }
             sink.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
                     .requestHandler(sink::handle)
@@ -117,6 +132,12 @@ public final class ResultSink implements AutoCloseable {
                 // Nothing writes output_uri results any more: only a restart brings the writer back.
                 HttpErrors.send(response, 503, "output_writer_stopped",
                         "the output_uri writer stopped after an error (see the log); restart the sink");
+            } else if (jobProgress != null && !jobProgress.isRunning()) {
+                HttpErrors.send(response, 503, "job_progress_stopped",
+                        "the bucket-job progress topology stopped after an error (see the log); restart the sink");
+            } else if (jobShardWriter != null && !jobShardWriter.isAlive()) {
+                HttpErrors.send(response, 503, "job_shard_writer_stopped",
+                        "the bucket-job shard writer stopped after an error (see the log); restart the sink");
             } else {
                 Json.send(response, 200, new JsonObject().put("status", "ok"));
             }
@@ -199,6 +220,12 @@ public final class ResultSink implements AutoCloseable {
             }
         } finally {
             try {
+                if (jobShardWriter != null) {
+                    jobShardWriter.close();
+                }
+                if (jobProgress != null) {
+                    jobProgress.close();
+                }
                 if (outputWriter != null) {
                     outputWriter.close();
                 }

@@ -2,6 +2,7 @@ package io.kaption.sink;
 
 import io.kaption.events.RequestEventHub;
 import io.kaption.sink.output.OutputsConfig;
+import io.kaption.sink.jobs.JobsConfig;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -15,10 +16,12 @@ import java.util.Objects;
  *                     (the request may still be queued)
  * @param heartbeat    interval of the {@code : keep-alive} comments that keep idle streams open through proxies
  * @param events       how the request event hub reads Kafka
- * @param outputs      whether and how results with an {@code output_uri} are written to S3
+ * @param outputs      whether and how results with an {@code output_uri} are written to S3 (its S3 settings also
+ *                     serve the job shard writer)
+ * @param jobs         whether and how bucket jobs' progress is tracked and their outputs written
  */
 public record ResultSinkConfig(String host, int port, Duration eventWait, Duration heartbeat,
-                               RequestEventHub.Config events, OutputsConfig outputs) {
+                               RequestEventHub.Config events, OutputsConfig outputs, JobsConfig jobs) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 3002;
@@ -29,6 +32,7 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(events, "events");
         Objects.requireNonNull(outputs, "outputs");
+        Objects.requireNonNull(jobs, "jobs");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0 to 65535, got " + port);
         }
@@ -37,12 +41,13 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
     }
 
     /**
-     * Port 3002 on every interface, the default waits, the hub's defaults for {@code bootstrapServers}, and
-     * outputs written to AWS's S3 ({@link OutputsConfig#defaults()}).
+     * Port 3002 on every interface, the default waits, the hub's defaults for {@code bootstrapServers},
+     * outputs written to AWS's S3 ({@link OutputsConfig#defaults()}), and no bucket jobs ({@link JobsConfig#defaults}).
      */
     public static ResultSinkConfig defaults(String bootstrapServers) {
         return new ResultSinkConfig(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_EVENT_WAIT, DEFAULT_HEARTBEAT,
-                RequestEventHub.Config.defaults(bootstrapServers), OutputsConfig.defaults());
+                RequestEventHub.Config.defaults(bootstrapServers), OutputsConfig.defaults(),
+                JobsConfig.defaults(bootstrapServers));
     }
 
     public static ResultSinkConfig fromEnvironment() {
@@ -52,7 +57,7 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
     /**
      * {@code KAPTION_SINK_HOST}, {@code KAPTION_SINK_PORT}, {@code KAPTION_SINK_WAIT_SECONDS},
      * {@code KAPTION_SINK_HEARTBEAT_SECONDS}, the hub's variables (see {@link RequestEventHub.Config}) and the
-     * output writer's (see {@link OutputsConfig#fromEnvironment(Map)}).
+     * output writer's (see {@link OutputsConfig#fromEnvironment(Map)}) and the bucket jobs' ({@link JobsConfig}).
      */
     public static ResultSinkConfig fromEnvironment(Map<String, String> env) {
         String host = env.getOrDefault("KAPTION_SINK_HOST", DEFAULT_HOST).trim();
@@ -64,31 +69,36 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
                 Duration.ofSeconds(integer(env, "KAPTION_SINK_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT.toSeconds(), 1,
                         Integer.MAX_VALUE)),
                 RequestEventHub.Config.fromEnvironment(env),
-                OutputsConfig.fromEnvironment(env));
+                OutputsConfig.fromEnvironment(env),
+                JobsConfig.fromEnvironment(env));
     }
 
     public ResultSinkConfig withHost(String newHost) {
-        return new ResultSinkConfig(newHost, port, eventWait, heartbeat, events, outputs);
+        return new ResultSinkConfig(newHost, port, eventWait, heartbeat, events, outputs, jobs);
     }
 
     public ResultSinkConfig withPort(int newPort) {
-        return new ResultSinkConfig(host, newPort, eventWait, heartbeat, events, outputs);
+        return new ResultSinkConfig(host, newPort, eventWait, heartbeat, events, outputs, jobs);
     }
 
     public ResultSinkConfig withEventWait(Duration wait) {
-        return new ResultSinkConfig(host, port, wait, heartbeat, events, outputs);
+        return new ResultSinkConfig(host, port, wait, heartbeat, events, outputs, jobs);
     }
 
     public ResultSinkConfig withHeartbeat(Duration interval) {
-        return new ResultSinkConfig(host, port, eventWait, interval, events, outputs);
+        return new ResultSinkConfig(host, port, eventWait, interval, events, outputs, jobs);
     }
 
     public ResultSinkConfig withEvents(RequestEventHub.Config hubConfig) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, hubConfig, outputs);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, hubConfig, outputs, jobs);
     }
 
     public ResultSinkConfig withOutputs(OutputsConfig outputsConfig) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputsConfig);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputsConfig, jobs);
+    }
+
+    public ResultSinkConfig withJobs(JobsConfig jobsConfig) {
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputs, jobsConfig);
     }
 
     private static void requirePositive(String name, Duration value) {
