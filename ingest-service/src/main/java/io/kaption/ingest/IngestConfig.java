@@ -2,6 +2,7 @@ package io.kaption.ingest;
 
 import io.kaption.events.RequestEventHub;
 import io.kaption.images.ImageIntakeConfig;
+import io.kaption.schemas.topics.TopicProvisioner;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -27,6 +28,7 @@ import java.util.function.Function;
  * @param events                the request event hub (same bootstrap servers; history window and size)
  * @param sinkPublicUrl         base URL of the result sink as clients reach it, for the URLs {@code /v1/requests} returns
  * @param images                image intake settings (remote images, size and pixel caps)
+ * @param topics                partitions and replication of the job topics ingest creates at start
  */
 public record IngestConfig(
         String host,
@@ -41,7 +43,8 @@ public record IngestConfig(
         Duration resultTimeout,
         RequestEventHub.Config events,
         URI sinkPublicUrl,
-        ImageIntakeConfig images) {
+        ImageIntakeConfig images,
+        TopicProvisioner.Settings topics) {
 
     public static final String HOST = "KAPTION_INGEST_HOST";
     public static final String PORT = "KAPTION_INGEST_PORT";
@@ -104,7 +107,8 @@ public record IngestConfig(
                         .orElse(DEFAULT_RESULT_TIMEOUT),
                 RequestEventHub.Config.fromEnvironment(env),
                 value.apply(SINK_PUBLIC_URL).map(v -> parseUri(SINK_PUBLIC_URL, v)).orElse(DEFAULT_SINK_PUBLIC_URL),
-                ImageIntakeConfig.fromEnvironment(env));
+                ImageIntakeConfig.fromEnvironment(env),
+                TopicProvisioner.Settings.fromEnvironment(env));
     }
 
     private static URI parseUri(String name, String value) {

@@ -7,10 +7,13 @@ import io.kaption.ingest.http.ErrorShape;
 import io.kaption.ingest.http.HealthHandler;
 import io.kaption.ingest.http.IngestRouter;
 import io.kaption.ingest.images.ImageStore;
+import io.kaption.ingest.jobs.JobDirectory;
+import io.kaption.ingest.jobs.JobsHandler;
 import io.kaption.ingest.openai.ChatCompletionsHandler;
 import io.kaption.ingest.publish.ConsumerGroups;
 import io.kaption.ingest.publish.RequestPublisher;
 import io.kaption.ingest.takeoff.TakeoffHandler;
+import io.kaption.schemas.topics.TopicProvisioner;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -40,8 +43,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The running ingest service: HTTP on the configured port, a Kafka producer for requests and cancellations, an admin
- * client for consumer-group checks, the request event hub for answers, S3 for large images.
+ * The running ingest service: HTTP on the configured port, a Kafka producer for requests, jobs and cancellations, an
+ * admin client for consumer-group checks and topic creation, the request event hub for answers, the job directory for
+ * the job API, S3 for large images.
  *
  * <pre>{@code
  * try (IngestService ingest = IngestService.start(IngestConfig.fromEnvironment())) {
@@ -74,6 +78,10 @@ public final class IngestService implements AutoCloseable {
             resources.push(() -> admin.close(CLOSE_TIMEOUT));
             RequestEventHub hub = RequestEventHub.start(config.events());
             resources.push(hub);
+            // Creates the job topics itself (retrying while Kafka is unreachable), then reads them.
+            JobDirectory jobs = JobDirectory.start(config.kafkaBootstrapServers(),
+                    new TopicProvisioner(admin, config.topics()));
+            resources.push(jobs);
             S3Client s3 = s3Client(config);
             resources.push(s3);
             ImageIntake intake = new ImageIntake(config.images());
@@ -89,7 +97,8 @@ public final class IngestService implements AutoCloseable {
             Generations generations = new Generations(vertx, images,
                     new ConsumerGroups(admin, config.publishTimeout(), Clock.systemUTC()), publisher, hub,
                     config.resultTimeout());
-            IngestRouter router = router(config, vertx, generations, publisher, hub);
+            JobsHandler jobsHandler = new JobsHandler(vertx, jobs, producer, config.maxBodyBytes(), Clock.systemUTC());
+            IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler);
 
             HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router)
                     .invalidRequestHandler(router::invalid).listen());
@@ -120,12 +129,13 @@ public final class IngestService implements AutoCloseable {
     }
 
     private static IngestRouter router(IngestConfig config, Vertx vertx, Generations generations,
-                                       RequestPublisher publisher, RequestEventHub hub) {
+                                       RequestPublisher publisher, RequestEventHub hub, JobDirectory jobs,
+                                       JobsHandler jobsHandler) {
         TakeoffHandler takeoff = new TakeoffHandler(generations, config.images(), config.maxBodyBytes(),
                 config.sinkPublicUrl());
         ChatCompletionsHandler chat = new ChatCompletionsHandler(generations, config.maxBodyBytes(),
                 Clock.systemUTC());
-        HealthHandler health = new HealthHandler(vertx, publisher, hub);
+        HealthHandler health = new HealthHandler(vertx, publisher, hub, jobs);
         ErrorShape kaption = ErrorShape.KAPTION;
         return new IngestRouter()
                 .route(HttpMethod.POST, "/generate", kaption, exchange -> takeoff.generate(exchange, false))
@@ -135,6 +145,10 @@ public final class IngestService implements AutoCloseable {
                         exchange -> takeoff.generateStream(exchange, true))
                 .route(HttpMethod.POST, "/v1/chat/completions", ErrorShape.OPENAI, chat::handle)
                 .route(HttpMethod.POST, "/v1/requests", kaption, takeoff::submit)
+                .route(HttpMethod.POST, "/v1/jobs", kaption, jobsHandler::submit)
+                .route(HttpMethod.GET, "/v1/jobs", kaption, jobsHandler::list)
+                .route(HttpMethod.GET, "/v1/jobs/{id}", kaption, jobsHandler::get)
+                .route(HttpMethod.POST, "/v1/jobs/{id}/cancel", kaption, jobsHandler::cancel)
                 .route(HttpMethod.GET, "/healthz", kaption, health::live)
                 .route(HttpMethod.GET, "/readyz", kaption, health::ready);
     }

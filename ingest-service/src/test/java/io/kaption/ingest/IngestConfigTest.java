@@ -1,6 +1,7 @@
 package io.kaption.ingest;
 
 import io.kaption.events.RequestEventHub;
+import io.kaption.schemas.topics.TopicProvisioner;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -30,6 +31,7 @@ class IngestConfigTest {
         assertThat(config.sinkPublicUrl()).isEqualTo(URI.create("http://127.0.0.1:3002"));
         assertThat(config.images().remoteImagesAllowed()).isFalse();
         assertThat(config.events()).isEqualTo(RequestEventHub.Config.defaults("127.0.0.1:9092"));
+        assertThat(config.topics()).isEqualTo(new TopicProvisioner.Settings(6, (short) 1));
     }
 
     @Test
@@ -46,7 +48,9 @@ class IngestConfigTest {
                 Map.entry("KAPTION_PUBLISH_TIMEOUT_MS", "750"),
                 Map.entry("KAPTION_RESULT_TIMEOUT_SECONDS", "30"),
                 Map.entry("KAPTION_SINK_PUBLIC_URL", "https://sink.example.com"),
-                Map.entry("TAKEOFF_ALLOW_REMOTE_IMAGES", "true")));
+                Map.entry("TAKEOFF_ALLOW_REMOTE_IMAGES", "true"),
+                Map.entry("KAPTION_TOPIC_PARTITIONS", "12"),
+                Map.entry("KAPTION_TOPIC_REPLICATION", "3")));
 
         assertThat(config.host()).isEqualTo("127.0.0.1");
         assertThat(config.port()).isZero();
@@ -61,6 +65,7 @@ class IngestConfigTest {
         assertThat(config.resultTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.sinkPublicUrl()).isEqualTo(URI.create("https://sink.example.com"));
         assertThat(config.images().remoteImagesAllowed()).isTrue();
+        assertThat(config.topics()).isEqualTo(new TopicProvisioner.Settings(12, (short) 3));
     }
 
     @Test

@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One HTTP request and its response, with its request id and the Vert.x context (event loop) everything about it runs
@@ -23,15 +24,17 @@ public final class HttpExchange {
     private final HttpServerRequest request;
     private final String requestId;
     private final Context context;
+    private final Map<String, String> pathParams;
     private final long startNanos = System.nanoTime();
     private ErrorShape errorShape = ErrorShape.KAPTION;
     private boolean closeConnectionAfterResponse;
     private final List<Runnable> clientGoneCallbacks = new ArrayList<>();
 
-    public HttpExchange(HttpServerRequest request, String requestId, Context context) {
+    public HttpExchange(HttpServerRequest request, String requestId, Context context, Map<String, String> pathParams) {
         this.request = request;
         this.requestId = requestId;
         this.context = context;
+        this.pathParams = pathParams;
         HttpServerResponse response = request.response();
         response.putHeader(RequestIds.HEADER, requestId);
         response.endHandler(v -> {
@@ -60,6 +63,15 @@ public final class HttpExchange {
 
     public String requestId() {
         return requestId;
+    }
+
+    /** The path segment the route's pattern names {@code {name}}, as sent (not percent-decoded). */
+    public String pathParam(String name) {
+        String value = pathParams.get(name);
+        if (value == null) {
+            throw new IllegalStateException("the route has no path parameter " + name);
+        }
+        return value;
     }
 
     /** The event loop context of this request: callbacks from other threads are handed over to it. */

@@ -10,26 +10,34 @@ import io.vertx.core.http.HttpServerRequest;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
- * Dispatches requests by exact path (a trailing slash is ignored) and method; unknown paths are 404
- * {@code not_found}, known paths with another method 405 {@code method_not_allowed}. Every exchange gets its request
- * id first, so that even these errors carry {@code X-Request-Id}.
+ * Dispatches requests by path (a trailing slash is ignored) and method; unknown paths are 404 {@code not_found},
+ * known paths with another method 405 {@code method_not_allowed}. A path segment written {@code {name}} matches any one
+ * segment, which the handler reads with {@link HttpExchange#pathParam}; exact paths are matched before such
+ * patterns. Every exchange gets its request id first, so that even these errors carry {@code X-Request-Id}.
  */
 public final class IngestRouter implements Handler<HttpServerRequest> {
 
-    private final Map<String, Route> routes = new LinkedHashMap<>();
+    /** Path (or pattern) → method → route, in the order added. */
+    private final Map<String, Map<HttpMethod, Route>> routes = new LinkedHashMap<>();
 
     private record Route(HttpMethod method, ErrorShape errorShape, Consumer<HttpExchange> handler) {
     }
 
+    private record Match(Map<HttpMethod, Route> byMethod, Map<String, String> params) {
+    }
+
     public IngestRouter route(HttpMethod method, String path, ErrorShape errorShape, Consumer<HttpExchange> handler) {
-        routes.put(path, new Route(method, errorShape, handler));
+        routes.computeIfAbsent(path, p -> new LinkedHashMap<>()).put(method, new Route(method, errorShape, handler));
         return this;
     }
 
@@ -39,24 +47,28 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
         String path = request.path().length() > 1 && request.path().endsWith("/")
                 ? request.path().substring(0, request.path().length() - 1)
                 : request.path();
-        Route route = routes.get(path);
+        Match match = match(path);
+        Route route = match == null ? null : match.byMethod().getOrDefault(request.method(),
+                match.byMethod().values().iterator().next());
         String requestId;
         try {
             requestId = RequestIds.fromHeader(Optional.ofNullable(request.getHeader(RequestIds.HEADER)));
         } catch (ApiException e) {
-            HttpExchange exchange = new HttpExchange(request, UUID.randomUUID().toString(), context);
+            HttpExchange exchange = new HttpExchange(request, UUID.randomUUID().toString(), context, Map.of());
             shape(exchange, route);
             exchange.fail(e);
             return;
         }
-        HttpExchange exchange = new HttpExchange(request, requestId, context);
+        HttpExchange exchange = new HttpExchange(request, requestId, context,
+                match == null ? Map.of() : match.params());
         shape(exchange, route);
         if (route == null) {
             exchange.fail(new ApiException(404, "not_found", "no endpoint " + request.path()));
         } else if (!route.method().equals(request.method())) {
-            request.response().putHeader(HttpHeaders.ALLOW, route.method().name());
-            exchange.fail(new ApiException(405, "method_not_allowed", request.path() + " takes "
-                    + route.method().name()));
+            String allowed = match.byMethod().keySet().stream().map(HttpMethod::name)
+                    .collect(Collectors.joining(", "));
+            request.response().putHeader(HttpHeaders.ALLOW, allowed);
+            exchange.fail(new ApiException(405, "method_not_allowed", request.path() + " takes " + allowed));
         } else {
             try {
                 route.handler().accept(exchange);
@@ -84,10 +96,40 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
             error = ApiException.badRequest("invalid_http", "the request is not valid HTTP"
                     + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage()));
         }
-        HttpExchange exchange = new HttpExchange(request, UUID.randomUUID().toString(), Vertx.currentContext());
+        HttpExchange exchange = new HttpExchange(request, UUID.randomUUID().toString(), Vertx.currentContext(),
+                Map.of());
         request.response().putHeader(HttpHeaders.CONNECTION, "close");
         exchange.fail(error);
         request.connection().close();
+    }
+
+    private Match match(String path) {
+        Map<HttpMethod, Route> exact = routes.get(path);
+        if (exact != null) {
+            return new Match(exact, Map.of());
+        }
+        List<String> segments = List.of(path.split("/", -1));
+        for (Map.Entry<String, Map<HttpMethod, Route>> candidate : routes.entrySet()) {
+            List<String> pattern = List.of(candidate.getKey().split("/", -1));
+            if (!candidate.getKey().contains("{") || pattern.size() != segments.size()) {
+                continue;
+            }
+            Map<String, String> params = new HashMap<>();
+            boolean matches = true;
+            for (int i = 0; i < pattern.size() && matches; i++) {
+                String expected = pattern.get(i);
+                if (expected.startsWith("{") && expected.endsWith("}")) {
+                    matches = !segments.get(i).isEmpty();
+                    params.put(expected.substring(1, expected.length() - 1), segments.get(i));
+                } else {
+                    matches = expected.equals(segments.get(i));
+                }
+            }
+            if (matches) {
+                return new Match(candidate.getValue(), Map.copyOf(params));
+            }
+        }
+        return null;
     }
 
     private static void shape(HttpExchange exchange, Route route) {

@@ -85,7 +85,8 @@ class HealthAndTimeoutsIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(ready.statusCode()).isEqualTo(503);
             assertThat(ready.body()).isEqualTo("{\"error\":{\"code\":\"not_ready\",\"message\":\"kafka: unreachable; "
-                    + "events: partitions of kaption.tokens and kaption.results not assigned yet\"}}");
+                    + "events: partitions of kaption.tokens and kaption.results not assigned yet; "
+                    + "jobs: kaption.jobs and kaption.job-status not read to their end yet\"}}");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
