@@ -1,0 +1,175 @@
+package io.kaption.local.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kaption.engine.LlavaEngine;
+import io.kaption.engine.LlavaPipeline;
+import io.kaption.engine.demo.DemoCheckpoint;
+import io.kaption.engine.generation.SamplingParams;
+import io.kaption.local.LocalPipeline;
+import io.kaption.localstack.LocalStack;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import javax.imageio.ImageIO;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * {@code bin/kaption bench job}: a bucket job's throughput next to the bare model's on the same images, model, batch
+ * size and token count. First the engine alone generates for every image in one call (continuous batching, as the
+ * worker does); then the local pipeline runs a job over the same images uploaded to S3, timed from the submission to
+ * the job's final state: planning, Kafka, image fetching, the progress topology, shards and manifest included.
+ */
+@Command(name = "kaption bench job", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Bucket-job throughput (images/s) against the bare model's, on the local pipeline.")
+public final class JobThroughputBenchmark implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PROMPT = "Describe the image.";
+
+    @Option(names = "--images", defaultValue = "200", paramLabel = "N", description = "images in the job (default ${DEFAULT-VALUE})")
+    int images;
+    @Option(names = "--max-new-tokens", defaultValue = "16", paramLabel = "N",
+            description = "tokens generated per image, exactly (min = max) (default ${DEFAULT-VALUE})")
+    int maxNewTokens;
+    @Option(names = "--batch", defaultValue = "8", paramLabel = "N", description = "rows decoded together (default ${DEFAULT-VALUE})")
+    int batch;
+    @Option(names = "--size", defaultValue = "320x240", paramLabel = "WxH", description = "JPEG size (default ${DEFAULT-VALUE})")
+    String size;
+    @Option(names = "--model", paramLabel = "DIR", description = "checkpoint directory (default: the demo model)")
+    Path model;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new JobThroughputBenchmark()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path modelDir = model != null ? model : DemoCheckpoint.write(Files.createTempDirectory("kaption-bench-model"));
+        List<byte[]> jpegs = jpegs();
+
+        double bare = bareModelImagesPerSecond(modelDir, jpegs);
+        System.out.printf(Locale.ROOT, "bare model: %d images in one generate call, batch %d: %.2f images/s%n",
+                images, batch, bare);
+
+        Path dataDir = Files.createTempDirectory("kaption-bench");
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("KAPTION_INGEST_PORT", "0");
+        env.put("KAPTION_SINK_PORT", "0");
+        env.put("KAPTION_MODEL", modelDir.toString());
+        env.put("TAKEOFF_MAX_BATCH_SIZE", Integer.toString(batch));
+        env.put("KAPTION_SINK_STATE_DIR", dataDir.resolve("sink-state").toString());
+        try (LocalStack stack = LocalStack.start(0, 0, dataDir);
+             LocalPipeline pipeline = LocalPipeline.start(env, stack);
+             S3Client s3 = stack.s3().newClient()) {
+            s3.createBucket(b -> b.bucket("bench"));
+            for (int i = 0; i < jpegs.size(); i++) {
+                put(s3, String.format("images/%06d.jpg", i), jpegs.get(i));
+            }
+            for (int i = 0; i < Math.min(batch, jpegs.size()); i++) {
+                put(s3, String.format("warmup/%06d.jpg", i), jpegs.get(i));
+            }
+            HttpClient http = HttpClient.newHttpClient();
+            URI api = URI.create("http://127.0.0.1:" + pipeline.ingestPort() + "/v1/jobs");
+            runJob(http, api, "s3://bench/warmup/"); // JIT, topics, consumer groups: not measured
+            long start = System.nanoTime();
+            JsonNode status = runJob(http, api, "s3://bench/images/");
+            double seconds = (System.nanoTime() - start) / 1e9;
+            if (!status.get("state").asText().equals("completed")) {
+                throw new IllegalStateException("the job did not complete: " + status);
+            }
+            double job = images / seconds;
+            System.out.printf(Locale.ROOT, "bucket job: %d images, submit to completed in %.1f s: %.2f images/s "
+                    + "(%.0f%% of the bare model)%n", images, seconds, job, 100 * job / bare);
+        }
+        return 0;
+    }
+
+    private static void put(S3Client s3, String key, byte[] jpeg) {
+        s3.putObject(b -> b.bucket("bench").key(key).contentType("image/jpeg"), RequestBody.fromBytes(jpeg));
+    }
+
+    private double bareModelImagesPerSecond(Path modelDir, List<byte[]> jpegs) throws IOException {
+        SamplingParams params = SamplingParams.greedy(maxNewTokens).withMinNewTokens(maxNewTokens);
+        List<LlavaPipeline.Request> requests = new ArrayList<>();
+        for (byte[] jpeg : jpegs) {
+            requests.add(new LlavaPipeline.Request(PROMPT, true, jpeg, params));
+        }
+        try (LlavaPipeline engine = LlavaPipeline.load(modelDir,
+                new LlavaPipeline.Options(LlavaEngine.Precision.FLOAT32, null, batch, null))) {
+            engine.generate(requests.subList(0, Math.min(batch, requests.size())), LlavaPipeline.Listener.NONE);
+            long start = System.nanoTime();
+            List<LlavaPipeline.Result> results = engine.generate(requests, LlavaPipeline.Listener.NONE);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            for (LlavaPipeline.Result result : results) {
+                if (result.error() != null) {
+                    throw new IllegalStateException("the engine failed an image: " + result.error());
+                }
+            }
+            return requests.size() / seconds;
+        }
+    }
+
+    private JsonNode runJob(HttpClient http, URI api, String input) throws IOException, InterruptedException {
+        ObjectNode job = JSON.createObjectNode().put("input", input).put("output", "s3://bench/out/");
+        job.putObject("template").put("text", PROMPT).put("max_new_tokens", maxNewTokens)
+                .put("min_new_tokens", maxNewTokens);
+        HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(api)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(job.toString())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (submitted.statusCode() != 201) {
+            throw new IllegalStateException("POST /v1/jobs: HTTP " + submitted.statusCode() + " " + submitted.body());
+        }
+        String jobId = JSON.readTree(submitted.body()).get("job_id").asText();
+        while (true) {
+            Thread.sleep(100);
+            HttpResponse<String> polled = http.send(HttpRequest.newBuilder(api.resolve("/v1/jobs/" + jobId)).GET()
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode status = JSON.readTree(polled.body());
+            if (polled.statusCode() == 200 && List.of("completed", "partially_completed", "failed", "cancelled")
+                    .contains(status.get("state").asText())) {
+                return status;
+            }
+        }
+    }
+
+    private List<byte[]> jpegs() throws IOException {
+        String[] dimensions = size.split("x");
+        int width = Integer.parseInt(dimensions[0]);
+        int height = Integer.parseInt(dimensions[1]);
+        Random random = new Random(42);
+        List<byte[]> jpegs = new ArrayList<>();
+        for (int i = 0; i < images; i++) {
+            BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+            int base = random.nextInt(0xFFFFFF);
+            for (int y = 0; y < height; y++) {
+                for (int x = 0; x < width; x++) {
+                    image.setRGB(x, y, base ^ (x * 3) << 16 ^ (y * 5) << 8 ^ random.nextInt(16));
+                }
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ImageIO.write(image, "jpeg", out);
+            jpegs.add(out.toByteArray());
+        }
+        return jpegs;
+    }
+}
