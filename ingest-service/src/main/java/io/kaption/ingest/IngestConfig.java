@@ -2,6 +2,7 @@ package io.kaption.ingest;
 
 import io.kaption.events.RequestEventHub;
 import io.kaption.images.ImageIntakeConfig;
+import io.kaption.jobs.planning.JobPlannerConfig;
 import io.kaption.schemas.topics.TopicProvisioner;
 
 import java.net.URI;
@@ -9,6 +10,7 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -44,7 +46,8 @@ public record IngestConfig(
         RequestEventHub.Config events,
         URI sinkPublicUrl,
         ImageIntakeConfig images,
-        TopicProvisioner.Settings topics) {
+        TopicProvisioner.Settings topics,
+        Optional<JobPlannerConfig> jobPlanner) {
 
     public static final String HOST = "KAPTION_INGEST_HOST";
     public static final String PORT = "KAPTION_INGEST_PORT";
@@ -57,6 +60,8 @@ public record IngestConfig(
     public static final String PUBLISH_TIMEOUT_MS = "KAPTION_PUBLISH_TIMEOUT_MS";
     public static final String RESULT_TIMEOUT_SECONDS = "KAPTION_RESULT_TIMEOUT_SECONDS";
     public static final String SINK_PUBLIC_URL = "KAPTION_SINK_PUBLIC_URL";
+    /** Whether this process also plans submitted jobs (true by default; the planner's variables are its own). */
+    public static final String PLAN_JOBS = "KAPTION_INGEST_PLAN_JOBS";
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 3000;
@@ -78,6 +83,7 @@ public record IngestConfig(
         requirePositive(MAX_BODY_BYTES, maxBodyBytes);
         requirePositive(PUBLISH_TIMEOUT_MS, publishTimeout.toMillis());
         requirePositive(RESULT_TIMEOUT_SECONDS, resultTimeout.toMillis());
+        Objects.requireNonNull(jobPlanner, "jobPlanner");
         if (imageBucket.isBlank()) {
             throw new IllegalArgumentException(IMAGE_BUCKET + " must not be empty");
         }
@@ -108,7 +114,17 @@ public record IngestConfig(
                 RequestEventHub.Config.fromEnvironment(env),
                 value.apply(SINK_PUBLIC_URL).map(v -> parseUri(SINK_PUBLIC_URL, v)).orElse(DEFAULT_SINK_PUBLIC_URL),
                 ImageIntakeConfig.fromEnvironment(env),
-                TopicProvisioner.Settings.fromEnvironment(env));
+                TopicProvisioner.Settings.fromEnvironment(env),
+                parseBoolean(PLAN_JOBS, value.apply(PLAN_JOBS).orElse("true"))
+                        ? Optional.of(JobPlannerConfig.fromEnvironment(env)) : Optional.empty());
+    }
+
+    private static boolean parseBoolean(String name, String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(name + " must be true or false, got '" + value + "'");
+        };
     }
 
     private static URI parseUri(String name, String value) {

@@ -13,6 +13,7 @@ import io.kaption.ingest.openai.ChatCompletionsHandler;
 import io.kaption.ingest.publish.ConsumerGroups;
 import io.kaption.ingest.publish.RequestPublisher;
 import io.kaption.ingest.takeoff.TakeoffHandler;
+import io.kaption.jobs.planning.JobPlanner;
 import io.kaption.schemas.topics.TopicProvisioner;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -41,11 +42,12 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 
 /**
  * The running ingest service: HTTP on the configured port, a Kafka producer for requests, jobs and cancellations, an
  * admin client for consumer-group checks and topic creation, the request event hub for answers, the job directory for
- * the job API, S3 for large images.
+ * the job API and (unless turned off) the job planner that turns submitted jobs into requests, S3 for large images.
  *
  * <pre>{@code
  * try (IngestService ingest = IngestService.start(IngestConfig.fromEnvironment())) {
@@ -82,6 +84,10 @@ public final class IngestService implements AutoCloseable {
             JobDirectory jobs = JobDirectory.start(config.kafkaBootstrapServers(),
                     new TopicProvisioner(admin, config.topics()));
             resources.push(jobs);
+            JobPlanner planner = config.jobPlanner().map(JobPlanner::start).orElse(null);
+            if (planner != null) {
+                resources.push(planner);
+            }
             S3Client s3 = s3Client(config);
             resources.push(s3);
             ImageIntake intake = new ImageIntake(config.images());
@@ -98,7 +104,8 @@ public final class IngestService implements AutoCloseable {
                     new ConsumerGroups(admin, config.publishTimeout(), Clock.systemUTC()), publisher, hub,
                     config.resultTimeout());
             JobsHandler jobsHandler = new JobsHandler(vertx, jobs, producer, config.maxBodyBytes(), Clock.systemUTC());
-            IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler);
+            IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler,
+                    () -> planner == null || planner.isAlive());
 
             HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router)
                     .invalidRequestHandler(router::invalid).listen());
@@ -130,12 +137,12 @@ public final class IngestService implements AutoCloseable {
 
     private static IngestRouter router(IngestConfig config, Vertx vertx, Generations generations,
                                        RequestPublisher publisher, RequestEventHub hub, JobDirectory jobs,
-                                       JobsHandler jobsHandler) {
+                                       JobsHandler jobsHandler, BooleanSupplier plannerAlive) {
         TakeoffHandler takeoff = new TakeoffHandler(generations, config.images(), config.maxBodyBytes(),
                 config.sinkPublicUrl());
         ChatCompletionsHandler chat = new ChatCompletionsHandler(generations, config.maxBodyBytes(),
                 Clock.systemUTC());
-        HealthHandler health = new HealthHandler(vertx, publisher, hub, jobs);
+        HealthHandler health = new HealthHandler(vertx, publisher, hub, jobs, plannerAlive);
         ErrorShape kaption = ErrorShape.KAPTION;
         return new IngestRouter()
                 .route(HttpMethod.POST, "/generate", kaption, exchange -> takeoff.generate(exchange, false))

@@ -3,6 +3,7 @@ package io.kaption.local;
 import io.kaption.localstack.LocalStack;
 import io.kaption.localstack.LocalStackMain;
 import io.kaption.worker.WorkerConfig;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
@@ -17,9 +18,11 @@ public final class LocalPipelineMain {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> env = System.getenv();
+        Map<String, String> env = new HashMap<>(System.getenv());
         LocalStackMain.Started started = LocalStackMain.startOrExit("kaption local", env);
         LocalStack stack = started.stack();
+        // The job progress stores belong with the broker's log they were built from.
+        env.putIfAbsent("KAPTION_SINK_STATE_DIR", started.settings().dataDir().resolve("sink-state").toString());
         LocalPipeline pipeline;
         try {
             pipeline = LocalPipeline.start(env, stack);
@@ -50,6 +53,8 @@ public final class LocalPipelineMain {
                 "  Ingest " + ingest + "   try: curl " + ingest
                         + "/generate -H 'Content-Type: application/json' -d '{\"text\": \"Hello\"}'",
                 "  Sink   http://127.0.0.1:" + pipeline.sinkPort() + "   (SSE: /v1/requests/<id>/events)",
+                "  Jobs   bin/kaption job submit s3://<bucket>/<prefix>/ --prompt '...' --output s3://<bucket>/<out>/"
+                        + "   (docs/bucket-jobs.md)",
                 "  Model  " + env.getOrDefault(WorkerConfig.MODEL,
                         "the built-in DEMO model with random weights: its answers are noise (set KAPTION_MODEL)"),
                 "  Ctrl-C stops everything."));

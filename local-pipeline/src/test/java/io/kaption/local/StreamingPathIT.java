@@ -83,6 +83,7 @@ class StreamingPathIT {
         env.put("KAPTION_SINK_PORT", "0");
         env.put("TAKEOFF_BATCH_DURATION_MILLIS", "20");
         env.put("KAPTION_TOPIC_PARTITIONS", "3");
+        env.put("KAPTION_SINK_STATE_DIR", modelDir.resolve("sink-state").toString());
         LocalPipeline.useDummyCredentialsUnlessConfigured(env);
         pipeline = LocalPipeline.start(env, SharedInfrastructure.kafkaBootstrapServers(),
                 SharedInfrastructure.s3Endpoint());

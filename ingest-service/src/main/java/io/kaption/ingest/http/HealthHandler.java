@@ -1,12 +1,14 @@
 package io.kaption.ingest.http;
 
+import java.util.function.BooleanSupplier;
 import io.kaption.events.RequestEventHub;
 import io.kaption.ingest.jobs.JobDirectory;
 import io.kaption.ingest.publish.RequestPublisher;
 import io.vertx.core.Vertx;
 
 /**
- * {@code GET /healthz}: the process serves HTTP. {@code GET /readyz}: it can also take requests, i.e. Kafka answers
+ * {@code GET /healthz}: the process serves HTTP, and its job planner (when it runs one) has not stopped after an
+ * error. {@code GET /readyz}: it can also take requests, i.e. Kafka answers
  * and the event hub reads partitions of {@code kaption.tokens} and {@code kaption.results} (so answers can come back),
  * and the job directory has read {@code kaption.jobs} and {@code kaption.job-status} as far as they went at start.
  */
@@ -16,15 +18,25 @@ public final class HealthHandler {
     private final RequestPublisher publisher;
     private final RequestEventHub hub;
     private final JobDirectory jobs;
+    private final BooleanSupplier plannerAlive;
 
-    public HealthHandler(Vertx vertx, RequestPublisher publisher, RequestEventHub hub, JobDirectory jobs) {
+    /** @param plannerAlive false once this process' job planner stopped after an error (always true without one) */
+    public HealthHandler(Vertx vertx, RequestPublisher publisher, RequestEventHub hub, JobDirectory jobs,
+                         BooleanSupplier plannerAlive) {
         this.vertx = vertx;
         this.publisher = publisher;
         this.hub = hub;
         this.jobs = jobs;
+        this.plannerAlive = plannerAlive;
     }
 
     public void live(HttpExchange exchange) {
+        if (!plannerAlive.getAsBoolean()) {
+            // Submitted jobs would wait forever: only a restart brings the planner back.
+            exchange.fail(new ApiException(503, "job_planner_stopped",
+                    "the job planner stopped after an error (see the log); restart the ingest service"));
+            return;
+        }
         exchange.json(200, Json.MAPPER.createObjectNode().put("status", "ok"));
     }
 

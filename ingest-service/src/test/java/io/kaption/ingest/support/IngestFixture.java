@@ -91,6 +91,8 @@ public final class IngestFixture implements AutoCloseable {
         env.put(IngestConfig.KAFKA_BOOTSTRAP_SERVERS, SharedInfrastructure.kafkaBootstrapServers());
         env.put(IngestConfig.S3_ENDPOINT, SharedInfrastructure.s3Endpoint().toString());
         env.put(IngestConfig.IMAGE_BUCKET, bucket);
+        // The job API's tests need no planning; job-planner and local-pipeline test the planner.
+        env.put(IngestConfig.PLAN_JOBS, "false");
         env.putAll(overrides);
         return env;
     }
