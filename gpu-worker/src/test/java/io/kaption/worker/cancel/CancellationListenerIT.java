@@ -35,13 +35,13 @@ class CancellationListenerIT {
         String bootstrap = SharedInfrastructure.kafkaBootstrapServers();
         String topic = "it-cancellations-" + UUID.randomUUID();
         SharedInfrastructure.createTopic(topic, 1);
-        CancelledRequests cancelled = new CancelledRequests();
+        CancelledRequests cancelled = new CancelledRequests(Duration.ofDays(7));
         List<Throwable> fatal = new CopyOnWriteArrayList<>();
         Map<String, Object> producerConfig = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         String early = "early-" + UUID.randomUUID();
         String late = "late-" + UUID.randomUUID();
 
-        try (CancellationListener listener = CancellationListener.start(bootstrap, topic, Duration.ofMillis(200),
+        try (CancellationListener listener = CancellationListener.start(bootstrap, topic, Duration.ofDays(7), Duration.ofMillis(200),
                         Map.of(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 500), cancelled, fatal::add);
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             try (KafkaProducer<String, Cancellation> producer = new KafkaProducer<>(producerConfig,
