@@ -135,7 +135,9 @@ public final class CancellationListener implements AutoCloseable {
                 consumer.seek(partition, offset.offset());
             }
         }
-        consumer.seekToEnd(none);
+        if (!none.isEmpty()) { // an empty collection would mean every assigned partition
+            consumer.seekToEnd(none);
+        }
         partitions.forEach(consumer::position); // resolve the end offsets now, not at the first poll
     }
 
