@@ -88,9 +88,10 @@ public record WorkerConfig(
         if (shutdownGrace.isNegative()) {
             throw new IllegalArgumentException(SHUTDOWN_GRACE_MILLIS + " must be 0 or more, got " + shutdownGrace);
         }
-        if (jobCancellationLookback.isNegative()) {
-            throw new IllegalArgumentException(JOB_CANCELLATION_LOOKBACK_MILLIS + " must be 0 or more, got "
-                    + jobCancellationLookback);
+        // It is also how long a job cancellation is honoured: 0 would turn job cancellations off.
+        if (jobCancellationLookback.toMillis() < 1) {
+            throw new IllegalArgumentException(JOB_CANCELLATION_LOOKBACK_MILLIS + " must be at least 1, got "
+                    + jobCancellationLookback.toMillis());
         }
     }
 

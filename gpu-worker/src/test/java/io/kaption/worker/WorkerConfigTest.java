@@ -83,7 +83,7 @@ class WorkerConfigTest {
         assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("TAKEOFF_CONSUMER_GROUP", " , ")))
                 .hasMessage("TAKEOFF_CONSUMER_GROUP names no consumer group");
         assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS",
-                "-1"))).hasMessage("KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS must be 0 or more, got PT-0.001S");
+                "0"))).hasMessage("KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS must be at least 1, got 0");
     }
 
     @Test
