@@ -47,7 +47,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
- * A running GPU worker: consumes its consumer groups' request topics, runs LLaVA in micro-batches with continuous
+ * A running GPU worker: consumes its consumer groups' request topics (and, with the room they leave, their bulk
+ * lanes), runs LLaVA in micro-batches with continuous
  * batching, publishes token events and results, honours cancellations, commits offsets only after results are
  * acknowledged. {@link #close()} stops it gracefully; a fatal error (Kafka not acknowledging, the decode loop
  * failing) stops it on its own, see {@link #terminated()}.
@@ -98,7 +99,9 @@ public final class GpuWorker implements AutoCloseable {
         }
 
         List<String> topics = config.consumerGroups().stream()
-                .flatMap(group -> TopicProvisioner.streamingTopics(group).stream()).distinct().toList();
+                .flatMap(group -> Stream.concat(TopicProvisioner.streamingTopics(group).stream(),
+                        TopicProvisioner.bulkTopics(group).stream()))
+                .distinct().toList();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 config.kafkaBootstrapServers()))) {
             new TopicProvisioner(admin, config.topics()).ensure(topics);
@@ -118,12 +121,14 @@ public final class GpuWorker implements AutoCloseable {
         S3Client s3 = s3Client();
         resources.push(s3);
 
-        CancelledRequests cancelled = new CancelledRequests();
-        resources.push(CancellationListener.start(config.kafkaBootstrapServers(), cancelled, this::fail));
+        CancelledRequests cancelled = new CancelledRequests(config.jobCancellationLookback());
+        resources.push(CancellationListener.start(config.kafkaBootstrapServers(), config.jobCancellationLookback(),
+                cancelled, this::fail));
         publisher = new EventPublisher(producer, this::fail);
         resources.push(publisher);
 
-        Handoff handoff = new Handoff(2 * config.maxBatchSize());
+        // Interactive requests queue up to two batches; a bucket job is prefetched only one batch ahead.
+        Handoff handoff = new Handoff(2 * config.maxBatchSize(), config.maxBatchSize());
         BatchCollector<ReadyRequest> collector = new BatchCollector<>(config.maxBatchSize(), config.batchDuration(),
                 ReadyRequest::rows, System::nanoTime);
         decodeLoop = new DecodeLoop(pipeline, handoff, collector, cancelled, publisher, this::fail, System::nanoTime);
@@ -139,8 +144,8 @@ public final class GpuWorker implements AutoCloseable {
         DeadLetterPublisher deadLetters = new DeadLetterPublisher(producer);
         for (String group : config.consumerGroups()) {
             RequestConsumer consumer = new RequestConsumer(config.kafkaBootstrapServers(), group,
-                    config.maxBatchSize(), handoff, preparer, imagePool, deadLetters, this::fail, Clock.systemUTC(),
-                    System::nanoTime);
+                    config.maxBatchSize(), handoff, preparer, imagePool, deadLetters, cancelled, publisher, this::fail,
+                    Clock.systemUTC(), System::nanoTime);
             consumers.add(consumer);
             consumer.start();
         }

@@ -30,6 +30,7 @@ import java.util.Optional;
  * @param topics                partitions and replication of topics the worker creates
  * @param imageThreads          threads loading images, so a slow image never stalls the decode loop
  * @param shutdownGrace         how long running requests may take to finish on shutdown before they are cancelled
+ * @param jobCancellationLookback how far back job cancellations are read at start (and how long one is honoured)
  */
 public record WorkerConfig(
         Optional<Path> model,
@@ -44,7 +45,8 @@ public record WorkerConfig(
         ImageIntakeConfig imageIntake,
         TopicProvisioner.Settings topics,
         int imageThreads,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        Duration jobCancellationLookback) {
 
     public static final String MODEL = "KAPTION_MODEL";
     public static final String DTYPE = "KAPTION_DTYPE";
@@ -57,6 +59,9 @@ public record WorkerConfig(
     public static final String AWS_REGION = "AWS_REGION";
     public static final String IMAGE_THREADS = "KAPTION_IMAGE_FETCH_THREADS";
     public static final String SHUTDOWN_GRACE_MILLIS = "KAPTION_WORKER_SHUTDOWN_GRACE_MS";
+    public static final String JOB_CANCELLATION_LOOKBACK_MILLIS = "KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS";
+    /** Kafka's default retention ({@code retention.ms}) of the cancellations topic. */
+    public static final Duration DEFAULT_JOB_CANCELLATION_LOOKBACK = Duration.ofDays(7);
 
     public WorkerConfig {
         Objects.requireNonNull(model, "model");
@@ -83,6 +88,11 @@ public record WorkerConfig(
         if (shutdownGrace.isNegative()) {
             throw new IllegalArgumentException(SHUTDOWN_GRACE_MILLIS + " must be 0 or more, got " + shutdownGrace);
         }
+        // It is also how long a job cancellation is honoured: 0 would turn job cancellations off.
+        if (jobCancellationLookback.toMillis() < 1) {
+            throw new IllegalArgumentException(JOB_CANCELLATION_LOOKBACK_MILLIS + " must be at least 1, got "
+                    + jobCancellationLookback.toMillis());
+        }
     }
 
     public static WorkerConfig fromEnvironment() {
@@ -105,7 +115,10 @@ public record WorkerConfig(
                 TopicProvisioner.Settings.fromEnvironment(env),
                 value(env, IMAGE_THREADS).map(v -> integer(IMAGE_THREADS, v)).orElse(4),
                 Duration.ofMillis(value(env, SHUTDOWN_GRACE_MILLIS).map(v -> integer(SHUTDOWN_GRACE_MILLIS, v))
-                        .orElse(30_000)));
+                        .orElse(30_000)),
+                value(env, JOB_CANCELLATION_LOOKBACK_MILLIS)
+                        .map(v -> Duration.ofMillis(longInteger(JOB_CANCELLATION_LOOKBACK_MILLIS, v)))
+                        .orElse(DEFAULT_JOB_CANCELLATION_LOOKBACK));
     }
 
     /** The defaults (as with an empty environment), to change a few fields of, e.g. in tests. */
@@ -132,6 +145,7 @@ public record WorkerConfig(
         private TopicProvisioner.Settings topics;
         private int imageThreads;
         private Duration shutdownGrace;
+        private Duration jobCancellationLookback;
 
         private Builder(WorkerConfig c) {
             model = c.model;
@@ -147,6 +161,7 @@ public record WorkerConfig(
             topics = c.topics;
             imageThreads = c.imageThreads;
             shutdownGrace = c.shutdownGrace;
+            jobCancellationLookback = c.jobCancellationLookback;
         }
 
         public Builder model(Path value) { model = Optional.ofNullable(value); return this; }
@@ -162,10 +177,12 @@ public record WorkerConfig(
         public Builder topics(TopicProvisioner.Settings value) { topics = value; return this; }
         public Builder imageThreads(int value) { imageThreads = value; return this; }
         public Builder shutdownGrace(Duration value) { shutdownGrace = value; return this; }
+        public Builder jobCancellationLookback(Duration value) { jobCancellationLookback = value; return this; }
 
         public WorkerConfig build() {
             return new WorkerConfig(model, precision, visionTower, consumerGroups, maxBatchSize, batchDuration,
-                    kafkaBootstrapServers, s3Endpoint, awsRegion, imageIntake, topics, imageThreads, shutdownGrace);
+                    kafkaBootstrapServers, s3Endpoint, awsRegion, imageIntake, topics, imageThreads, shutdownGrace,
+                    jobCancellationLookback);
         }
     }
 
@@ -188,6 +205,14 @@ public record WorkerConfig(
     private static int integer(String name, String value) {
         try {
             return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'", e);
+        }
+    }
+
+    private static long longInteger(String name, String value) {
+        try {
+            return Long.parseLong(value);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'", e);
         }

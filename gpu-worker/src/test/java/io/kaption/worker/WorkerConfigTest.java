@@ -31,6 +31,7 @@ class WorkerConfigTest {
         assertThat(config.topics()).isEqualTo(new TopicProvisioner.Settings(6, (short) 1));
         assertThat(config.imageThreads()).isEqualTo(4);
         assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.jobCancellationLookback()).isEqualTo(Duration.ofDays(7));
     }
 
     @Test
@@ -49,7 +50,8 @@ class WorkerConfigTest {
                 Map.entry("KAPTION_TOPIC_PARTITIONS", "12"),
                 Map.entry("KAPTION_TOPIC_REPLICATION", "3"),
                 Map.entry("KAPTION_IMAGE_FETCH_THREADS", "2"),
-                Map.entry("KAPTION_WORKER_SHUTDOWN_GRACE_MS", "500")));
+                Map.entry("KAPTION_WORKER_SHUTDOWN_GRACE_MS", "500"),
+                Map.entry("KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS", "86400000")));
         assertThat(config.model()).contains(Path.of("/models/llava-1.5-7b-hf"));
         assertThat(config.precision()).isEqualTo(LlavaEngine.Precision.FLOAT16);
         assertThat(config.visionTower()).contains(Path.of("/models/clip"));
@@ -63,6 +65,7 @@ class WorkerConfigTest {
         assertThat(config.topics()).isEqualTo(new TopicProvisioner.Settings(12, (short) 3));
         assertThat(config.imageThreads()).isEqualTo(2);
         assertThat(config.shutdownGrace()).isEqualTo(Duration.ofMillis(500));
+        assertThat(config.jobCancellationLookback()).isEqualTo(Duration.ofDays(1));
     }
 
     @Test
@@ -79,6 +82,8 @@ class WorkerConfigTest {
                 .hasMessage("TAKEOFF_CONSUMER_GROUP names a consumer group twice: [a, a]");
         assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("TAKEOFF_CONSUMER_GROUP", " , ")))
                 .hasMessage("TAKEOFF_CONSUMER_GROUP names no consumer group");
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS",
+                "0"))).hasMessage("KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS must be at least 1, got 0");
     }
 
     @Test

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The one thread that drives the engine. When the engine is idle it collects a micro-batch from the hand-off (size
  * or linger); while it runs, requests that arrived join the running rows between decode steps (continuous
- * batching). Each element of a request's {@code text} is its own engine row. Text chunks become token events,
+ * batching). Either way the hand-off gives interactive requests before bulk ones, so bulk requests fill only the room
+ * left. Each element of a request's {@code text} is its own engine row. Text chunks become token events,
  * ended prompts final token events, ended requests one result each; a cancelled request's rows stop at the next
  * step.
  *
@@ -172,10 +173,11 @@ public final class DecodeLoop {
 
     private void start(ReadyRequest ready) {
         Running request = new Running(ready.accepted());
-        Optional<String> cancelled = cancellations.reason(request.id());
+        Optional<Failure> cancelled = cancellations.failure(request.accepted.request());
         if (cancelled.isPresent()) {
-            LOG.info("request {} from {} was cancelled before it started", request.id(), request.accepted.source());
-            failRemaining(request, cancelledFailure(cancelled.get()));
+            LOG.info("request {} from {} was cancelled before it started: {}", request.id(), request.accepted.source(),
+                    cancelled.get().message());
+            failRemaining(request, cancelled.get());
             return;
         }
         if (ready.failure() != null) {
@@ -208,16 +210,16 @@ public final class DecodeLoop {
         }
     }
 
-    /** Cancels the running requests someone asked to cancel, and (at the end of a stop's grace) all of them. */
+    /** Cancels the running requests someone asked to cancel (or whose job), and (at the end of a stop's grace) all of them. */
     private void applyCancellations() {
         boolean graceOver = stopping && nanoTime.getAsLong() - stopDeadline >= 0;
         for (Running request : List.copyOf(active)) {
             if (request.stopCause != null) {
                 continue;
             }
-            Optional<String> reason = cancellations.reason(request.id());
-            if (reason.isPresent()) {
-                request.stopCause = cancelledFailure(reason.get());
+            Optional<Failure> cancelled = cancellations.failure(request.accepted.request());
+            if (cancelled.isPresent()) {
+                request.stopCause = cancelled.get();
             } else if (graceOver) {
                 request.stopCause = new Failure(ErrorCodes.CANCELLED,
                         "the worker shut down before the request finished");
@@ -275,10 +277,5 @@ public final class DecodeLoop {
             LOG.info("request {} failed: {}: {}", request.id(), result.error().code(), result.error().message());
         }
         publisher.result(result, request.lastToken, accepted.ticket()::done);
-    }
-
-    private static Failure cancelledFailure(String reason) {
-        return new Failure(ErrorCodes.CANCELLED, reason.isEmpty() ? "request cancelled"
-                : "request cancelled (" + reason + ")");
     }
 }

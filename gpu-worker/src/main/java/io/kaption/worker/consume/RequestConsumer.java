@@ -1,17 +1,22 @@
 package io.kaption.worker.consume;
 
 import io.kaption.schemas.GenerationRequest;
+import io.kaption.schemas.GenerationResult.Failure;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.dlq.DeadLetterPublisher;
 import io.kaption.schemas.serde.ContractCodec;
 import io.kaption.schemas.serde.DecodeResult;
 import io.kaption.worker.batching.Handoff;
+import io.kaption.worker.cancel.CancelledRequests;
+import io.kaption.worker.publish.EventPublisher;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
@@ -30,10 +35,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Consumes {@code kaption.requests.<group>} in consumer group {@code kaption-worker-<group>} on its own thread:
- * decodes each record against the contract, dead-letters the undecodable ones (to {@code <topic>.dlq}, waiting for
- * the acknowledgement) and goes on, and hands the others to the image pool and then the decode loop. Fetching
- * pauses while the hand-off is full.
+ * Consumes {@code kaption.requests.<group>} and its bulk lane {@code kaption.bulk.<group>} in consumer group
+ * {@code kaption-worker-<group>} on its own thread, {@code read_committed} (bucket jobs write the bulk lane in
+ * transactions; records of aborted ones are never seen): decodes each record against the contract, dead-letters the
+ * undecodable ones (to {@code <topic>.dlq}, waiting for the acknowledgement) and goes on, and hands the others to the
+ * image pool and then the decode loop. The partitions of a topic pause while the hand-off's lane of that topic is
+ * full, so a bucket job is prefetched only a batch ahead. A bulk request of a cancelled job is answered at once
+ * (code {@code cancelled}) without loading its image or reaching the engine.
  *
  * <p>Offsets are committed by hand, only up to the highest offset whose records are all finished
  * ({@link OffsetTracker}); on a rebalance what is finished is committed before the partitions go. Requests of
@@ -46,12 +54,15 @@ public final class RequestConsumer {
     private static final Duration POLL = Duration.ofMillis(100);
 
     private final String topic;
+    private final String bulkTopic;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final OffsetTracker offsets = new OffsetTracker();
     private final Handoff handoff;
     private final RequestPreparer preparer;
     private final ExecutorService imagePool;
     private final DeadLetterPublisher deadLetters;
+    private final CancelledRequests cancelled;
+    private final EventPublisher publisher;
     private final Consumer<Throwable> onFatal;
     private final Clock clock;
     private final LongSupplier nanoTime;
@@ -62,14 +73,19 @@ public final class RequestConsumer {
     private boolean commitInFlight;
 
     /**
-     * @param consumerGroup the worker pool (e.g. {@code primary}): topic {@code kaption.requests.<consumerGroup>},
-     *                      Kafka consumer group {@code kaption-worker-<consumerGroup>}
+     * @param consumerGroup the worker pool (e.g. {@code primary}): topics {@code kaption.requests.<consumerGroup>}
+     *                      and {@code kaption.bulk.<consumerGroup>}, Kafka consumer group
+     *                      {@code kaption-worker-<consumerGroup>}
      * @param maxPollRecords records fetched per poll
+     * @param cancelled      whose jobs are cancelled
+     * @param publisher      answers the requests of cancelled jobs
      */
     public RequestConsumer(String bootstrapServers, String consumerGroup, int maxPollRecords, Handoff handoff,
             RequestPreparer preparer, ExecutorService imagePool, DeadLetterPublisher deadLetters,
-            Consumer<Throwable> onFatal, Clock clock, LongSupplier nanoTime) {
+            CancelledRequests cancelled, EventPublisher publisher, Consumer<Throwable> onFatal, Clock clock,
+            LongSupplier nanoTime) {
         this.topic = Topics.requests(consumerGroup);
+        this.bulkTopic = Topics.bulkRequests(consumerGroup);
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId(consumerGroup));
@@ -78,6 +94,8 @@ public final class RequestConsumer {
         // A new pool starts with the requests already waiting, not only with those produced after it joined.
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
+        // Job planners write the bulk lane in transactions: a record of an aborted one must never run.
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         // Rebalances move only the partitions that change owner: fewer in-flight requests are handed over.
         config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -85,6 +103,8 @@ public final class RequestConsumer {
         this.preparer = preparer;
         this.imagePool = imagePool;
         this.deadLetters = deadLetters;
+        this.cancelled = cancelled;
+        this.publisher = publisher;
         this.onFatal = onFatal;
         this.clock = clock;
         this.nanoTime = nanoTime;
@@ -118,14 +138,10 @@ public final class RequestConsumer {
     private void run() {
         boolean failed = false;
         try {
-            consumer.subscribe(List.of(topic), new Rebalance());
-            LOG.info("consuming {} as {}", topic, consumer.groupMetadata().groupId());
+            consumer.subscribe(List.of(topic, bulkTopic), new Rebalance());
+            LOG.info("consuming {} and {} as {}", topic, bulkTopic, consumer.groupMetadata().groupId());
             while (!closing) {
-                if (fetching && !handoff.isFull()) {
-                    consumer.resume(consumer.paused());
-                } else {
-                    consumer.pause(consumer.assignment());
-                }
+                pauseFullLanes();
                 try {
                     for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
                         dispatch(record);
@@ -139,7 +155,7 @@ public final class RequestConsumer {
             }
         } catch (RuntimeException e) {
             failed = true;
-            LOG.error("consumer of {} failed; the worker stops", topic, e);
+            LOG.error("consumer of {} and {} failed; the worker stops", topic, bulkTopic, e);
             onFatal.accept(e);
         } finally {
             try {
@@ -158,6 +174,21 @@ public final class RequestConsumer {
         }
     }
 
+    /** Fetches only for lanes with room in the hand-off, and for none once the worker stops fetching. */
+    private void pauseFullLanes() {
+        List<TopicPartition> pause = new ArrayList<>();
+        List<TopicPartition> resume = new ArrayList<>();
+        for (TopicPartition partition : consumer.assignment()) {
+            (fetching && !handoff.isFull(lane(partition.topic())) ? resume : pause).add(partition);
+        }
+        consumer.pause(pause);
+        consumer.resume(resume);
+    }
+
+    private Lane lane(String recordTopic) {
+        return recordTopic.equals(bulkTopic) ? Lane.BULK : Lane.INTERACTIVE;
+    }
+
     private void dispatch(ConsumerRecord<byte[], byte[]> record) {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         DecodeResult<GenerationRequest> decoded = ContractCodec.REQUESTS.tryDecode(record.value());
@@ -168,14 +199,22 @@ public final class RequestConsumer {
             return;
         }
         GenerationRequest request = ((DecodeResult.Valid<GenerationRequest>) decoded).value();
-        AcceptedRequest accepted = new AcceptedRequest(request,
+        Lane lane = lane(record.topic());
+        AcceptedRequest accepted = new AcceptedRequest(request, lane,
                 record.topic() + "-" + record.partition() + "@" + record.offset(), record.timestamp(), clock.instant(),
                 nanoTime.getAsLong(), offsets.track(partition, record.offset()));
-        handoff.admit();
+        Optional<Failure> jobCancelled = cancelled.jobFailure(request);
+        if (jobCancelled.isPresent()) {
+            LOG.info("request {} from {} not run: {}", request.requestId(), accepted.source(),
+                    jobCancelled.get().message());
+            publisher.fail(request, jobCancelled.get(), accepted.queuedMillis(), 0, accepted.ticket()::done);
+            return;
+        }
+        handoff.admit(lane);
         try {
             imagePool.execute(() -> handoff.ready(preparer.prepare(accepted)));
         } catch (RejectedExecutionException stopping) {
-            handoff.dropped(); // the worker is stopping: left uncommitted, redelivered later
+            handoff.dropped(lane); // the worker is stopping: left uncommitted, redelivered later
         }
     }
 

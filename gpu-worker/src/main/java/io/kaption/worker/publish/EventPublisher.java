@@ -1,6 +1,7 @@
 package io.kaption.worker.publish;
 
 import io.kaption.schemas.FinishReason;
+import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
 import io.kaption.schemas.Topics;
@@ -76,6 +77,20 @@ public final class EventPublisher implements AutoCloseable {
                         onAcknowledged.run();
                     }
                 });
+    }
+
+    /**
+     * Ends a request that never reaches the engine with {@code failure}: its final token events (when it streams),
+     * then its result; runs {@code onAcknowledged} when Kafka acknowledged the result.
+     */
+    public void fail(GenerationRequest request, GenerationResult.Failure failure, long queuedMs, long inferenceMs,
+            Runnable onAcknowledged) {
+        RequestProgress progress = new RequestProgress(request);
+        CompletableFuture<Void> lastToken = CompletableFuture.completedFuture(null);
+        for (TokenEvent event : progress.failRemaining(failure)) {
+            lastToken = token(event);
+        }
+        result(progress.result(queuedMs, inferenceMs), lastToken, onAcknowledged);
     }
 
     /** Still exactly one result when the real one cannot be sent: one saying that the worker failed. */

@@ -36,7 +36,7 @@ class RequestPreparerTest {
     }
 
     private static AcceptedRequest accepted(GenerationRequest request) {
-        return new AcceptedRequest(request, "t-0@0", 0, Instant.EPOCH, 0, () -> {});
+        return new AcceptedRequest(request, Lane.INTERACTIVE, "t-0@0", 0, Instant.EPOCH, 0, () -> {});
     }
 
     private static String pngDataUrl() throws IOException {
