@@ -75,11 +75,13 @@ class BucketJobCrashIT {
             int port = ingest.port();
             String jobId = fixtures.submit(port, job("s3://" + bucket + "/in/", "s3://" + bucket + "/out/", group, 16));
 
-            fixtures.awaitJob(port, jobId, status -> completed(status) >= 5);
+            JsonNode atWorkerKill = fixtures.awaitJob(port, jobId, status -> completed(status) >= 5);
+            assertThat(completed(atWorkerKill)).as("killed mid-job").isLessThan(IMAGES);
             worker.kill();
             worker = ChildService.start(WorkerMain.class, env, log);
 
-            fixtures.awaitJob(port, jobId, status -> completed(status) >= 12);
+            JsonNode atSinkKill = fixtures.awaitJob(port, jobId, status -> completed(status) >= 12);
+            assertThat(completed(atSinkKill)).as("killed mid-job").isLessThan(IMAGES);
             sink.kill();
             // A fresh state directory: the restarted sink rebuilds its stores from their changelogs.
             sink = ChildService.start(SinkMain.class, withStateDir(env, dir.resolve("sink-state-2")), log);
