@@ -1,6 +1,7 @@
 package io.kaption.cli.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,9 +12,14 @@ import io.kaption.schemas.Topics;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +74,12 @@ class JobCliIT {
                 IngestConfig.IMAGE_BUCKET, bucket,
                 // Without workers and a sink the jobs stay as submitted, which is what these tests read back.
                 IngestConfig.PLAN_JOBS, "false")));
+        // The job API answers 503 not_ready until its directory has read the job topics.
+        HttpClient http = HttpClient.newHttpClient();
+        URI readyz = URI.create("http://127.0.0.1:" + ingest.port() + "/readyz");
+        await().atMost(Duration.ofSeconds(60)).until(() ->
+                http.send(HttpRequest.newBuilder(readyz).GET().build(), HttpResponse.BodyHandlers.discarding())
+                        .statusCode() == 200);
     }
 
     @AfterAll

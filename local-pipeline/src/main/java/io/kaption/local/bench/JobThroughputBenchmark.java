@@ -89,6 +89,7 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
             }
             HttpClient http = HttpClient.newHttpClient();
             URI api = URI.create("http://127.0.0.1:" + pipeline.ingestPort() + "/v1/jobs");
+            awaitReady(http, api.resolve("/readyz"));
             runJob(http, api, "s3://bench/warmup/"); // JIT, topics, consumer groups: not measured
             long start = System.nanoTime();
             JsonNode status = runJob(http, api, "s3://bench/images/");
@@ -126,6 +127,17 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
             }
             return requests.size() / seconds;
         }
+    }
+
+    private static void awaitReady(HttpClient http, URI readyz) throws IOException, InterruptedException {
+        for (int attempt = 0; attempt < 600; attempt++) {
+            if (http.send(HttpRequest.newBuilder(readyz).GET().build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode() == 200) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("the ingest service did not get ready within a minute: " + readyz);
     }
 
     private JsonNode runJob(HttpClient http, URI api, String input) throws IOException, InterruptedException {

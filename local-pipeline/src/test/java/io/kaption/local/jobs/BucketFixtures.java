@@ -93,6 +93,13 @@ final class BucketFixtures {
         return JSON.readTree(response.body());
     }
 
+    /** Waits until the ingest service is ready: the job API answers 503 until its directory has read the job topics. */
+    void awaitReady(int ingestPort) {
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
+                http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ingestPort + "/readyz")).GET()
+                        .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+    }
+
     /** Submits a job and returns its id. */
     String submit(int ingestPort, ObjectNode job) throws IOException, InterruptedException {
         HttpResponse<String> response = post(ingestPort, "/v1/jobs", job.toString());

@@ -73,6 +73,7 @@ class BucketJobCrashIT {
         ChildService sink = ChildService.start(SinkMain.class, withStateDir(env, dir.resolve("sink-state-1")), log);
         try (IngestService ingest = IngestService.start(IngestConfig.fromEnvironment(ingestEnv))) {
             int port = ingest.port();
+            fixtures.awaitReady(port);
             String jobId = fixtures.submit(port, job("s3://" + bucket + "/in/", "s3://" + bucket + "/out/", group, 16));
 
             JsonNode atWorkerKill = fixtures.awaitJob(port, jobId, status -> completed(status) >= 5);

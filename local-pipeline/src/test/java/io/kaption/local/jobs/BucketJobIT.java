@@ -74,6 +74,7 @@ class BucketJobIT {
         pipeline = LocalPipeline.start(env, SharedInfrastructure.kafkaBootstrapServers(),
                 SharedInfrastructure.s3Endpoint());
         fixtures = new BucketFixtures();
+        fixtures.awaitReady(pipeline.ingestPort());
         bucket = "jobs-" + UUID.randomUUID().toString().substring(0, 8);
         fixtures.createBucket(bucket);
     }
