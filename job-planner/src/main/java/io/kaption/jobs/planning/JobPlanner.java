@@ -162,7 +162,12 @@ public final class JobPlanner implements AutoCloseable {
                     ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId(),
                     ProducerConfig.ACKS_CONFIG, "all",
                     ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                    ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new ByteArraySerializer());
+                    ProducerConfig.LINGER_MS_CONFIG, 5,
+                    // A page's transaction only produces (the listing happens before it): seconds at most. A planner
+                    // killed mid-transaction holds back read_committed readers of the bulk lane, kaption.results and
+                    // kaption.job-plans until this runs out, unless a successor with its instance id aborts it first.
+                    ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 15_000),
+                    new StringSerializer(), new ByteArraySerializer());
             // Aborts whatever a previous planner of this instance id left open.
             producer.initTransactions();
             JobPlanner planner = new JobPlanner(config, s3, ownsS3, hook, admin, producer);
