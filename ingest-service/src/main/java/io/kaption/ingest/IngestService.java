@@ -103,7 +103,8 @@ public final class IngestService implements AutoCloseable {
             Generations generations = new Generations(vertx, images,
                     new ConsumerGroups(admin, config.publishTimeout(), Clock.systemUTC()), publisher, hub,
                     config.resultTimeout());
-            JobsHandler jobsHandler = new JobsHandler(vertx, jobs, producer, config.maxBodyBytes(), Clock.systemUTC());
+            JobsHandler jobsHandler = new JobsHandler(vertx, jobs, producer, s3, config.maxBodyBytes(),
+                    Clock.systemUTC());
             IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler,
                     () -> planner == null || planner.isAlive());
 

@@ -27,6 +27,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The job API: {@code POST /v1/jobs}, {@code GET /v1/jobs/{id}}, {@code GET /v1/jobs},
@@ -43,6 +44,7 @@ public final class JobsHandler {
     private final Vertx vertx;
     private final JobDirectory directory;
     private final JobPublisher publisher;
+    private final JobBuckets buckets;
     private final int maxBodyBytes;
     private final Clock clock;
     /** Submissions of this replica waiting for Kafka's ack, by job id: a resubmission waits for the first. */
@@ -51,11 +53,12 @@ public final class JobsHandler {
     private record Answer(int status, JobStatus job) {
     }
 
-    public JobsHandler(Vertx vertx, JobDirectory directory, Producer<String, byte[]> producer, int maxBodyBytes,
-                       Clock clock) {
+    public JobsHandler(Vertx vertx, JobDirectory directory, Producer<String, byte[]> producer, S3Client s3,
+                       int maxBodyBytes, Clock clock) {
         this.vertx = vertx;
         this.directory = directory;
         this.publisher = new JobPublisher(producer);
+        this.buckets = new JobBuckets(s3);
         this.maxBodyBytes = maxBodyBytes;
         this.clock = clock;
     }
@@ -144,7 +147,10 @@ public final class JobsHandler {
             return Future.succeededFuture(existing.get());
         }
         JobSpec spec = submission.toSpec(jobId, clock.instant().truncatedTo(ChronoUnit.MILLIS));
-        return vertx.<CompletableFuture<Void>>executeBlocking(() -> publisher.publish(spec), false)
+        return vertx.<CompletableFuture<Void>>executeBlocking(() -> {
+                    buckets.requireExisting(submission);
+                    return publisher.publish(spec);
+                }, false)
                 .compose(acknowledged -> Future.fromCompletionStage(acknowledged, context))
                 .map(published -> {
                     directory.submitted(spec);

@@ -27,6 +27,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.services.s3.model.BucketAlreadyExistsException;
+import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -56,6 +58,14 @@ class JobsApiIT {
 
     @BeforeAll
     static void start() {
+        // Submission refuses jobs whose buckets do not exist.
+        for (String bucket : List.of("kaption-in", "kaption-out")) {
+            try {
+                SharedInfrastructure.s3Client().createBucket(b -> b.bucket(bucket));
+            } catch (BucketAlreadyOwnedByYouException | BucketAlreadyExistsException e) {
+                // created by an earlier test class of this JVM
+            }
+        }
         ingest = IngestFixture.start("jobs", Map.of());
         producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
                 SharedInfrastructure.kafkaBootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
@@ -369,6 +379,17 @@ class JobsApiIT {
         assertThat(template.body()).isEqualTo("{\"error\":{\"code\":\"invalid_template\",\"message\":\"template does "
                 + "not make a valid request: template.max_new_tokens: must have a minimum value of 1\"}}");
         assertThat(recordsKeyed(Topics.JOBS, jobId)).isEmpty();
+
+        HttpResponse<String> noOutputBucket = post(ingest, "/v1/jobs", "{\"input\":\"s3://kaption-in/x/\","
+                + "\"output\":\"s3://kaption-missing-out/runs\",\"template\":{\"text\":\"x\"}}");
+        assertThat(noOutputBucket.statusCode()).isEqualTo(400);
+        assertThat(noOutputBucket.body()).isEqualTo("{\"error\":{\"code\":\"output_bucket_not_found\",\"message\":"
+                + "\"the output bucket 'kaption-missing-out' does not exist; create it first (the job's shards and "
+                + "manifest are written there)\"}}");
+        HttpResponse<String> noInputBucket = post(ingest, "/v1/jobs", "{\"input\":\"s3://kaption-missing-in/x/\","
+                + "\"output\":\"s3://kaption-out/runs\",\"template\":{\"text\":\"x\"}}");
+        assertThat(noInputBucket.body()).isEqualTo("{\"error\":{\"code\":\"input_not_found\",\"message\":"
+                + "\"the input bucket 'kaption-missing-in' does not exist\"}}");
 
         HttpResponse<String> form = ingest.send(HttpRequest.newBuilder(ingest.uri("/v1/jobs"))
                 .header("Content-Type", "application/x-www-form-urlencoded")
