@@ -6,6 +6,7 @@ import io.vertx.core.Context;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,10 +144,12 @@ public final class HttpExchange {
         return new ApiException(500, "internal_error", "internal error; the logs have the details", failure);
     }
 
-    // An early answer (e.g. 413 while the body still streams in) leaves unread bytes on the connection: close it
-    // after the response instead of trying to read the next request out of the rest of this body.
+    // An early answer (e.g. 413 while the body still streams in) leaves unread bytes on an HTTP/1.x connection: close
+    // it after the response instead of trying to read the next request out of the rest of this body. HTTP/2 frames
+    // each stream on its own (an unread body only resets that stream) and forbids a Connection header: adding one
+    // made every answer given before the request's end-of-stream was read a GOAWAY without the response.
     private void closeIfBodyUnread() {
-        if (!request.isEnded()) {
+        if (request.version() != HttpVersion.HTTP_2 && !request.isEnded()) {
             response().putHeader(HttpHeaders.CONNECTION, "close");
             closeConnectionAfterResponse = true;
         }

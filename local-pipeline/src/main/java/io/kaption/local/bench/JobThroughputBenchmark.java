@@ -87,7 +87,6 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
             for (int i = 0; i < Math.min(batch, jpegs.size()); i++) {
                 put(s3, String.format("warmup/%06d.jpg", i), jpegs.get(i));
             }
-            // HTTP/1.1: the JDK client's h2c upgrade of a request with a body is refused by the server (GOAWAY).
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             URI api = URI.create("http://127.0.0.1:" + pipeline.ingestPort() + "/v1/jobs");
             awaitReady(http, api.resolve("/readyz"));
