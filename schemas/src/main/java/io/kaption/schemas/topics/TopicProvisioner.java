@@ -1,6 +1,7 @@
 package io.kaption.schemas.topics;
 
 import io.kaption.schemas.Topics;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -18,6 +19,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,6 +90,8 @@ public final class TopicProvisioner {
      */
     public static final int DEAD_LETTER_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 
+    private static final Duration LEADER_WAIT = Duration.ofSeconds(30);
+
     private final Admin admin;
     private final Settings settings;
 
@@ -127,7 +131,8 @@ public final class TopicProvisioner {
     private static final Set<String> COMPACTED = Set.of(Topics.JOBS, Topics.JOB_PLANS, Topics.JOB_STATUS);
 
     /**
-     * Creates those of {@code topics} that do not exist.
+     * Creates those of {@code topics} that do not exist, and returns once each created one has a leader for every
+     * partition (so that the caller can produce to it at once).
      *
      * @return the topics this call created (empty when all existed)
      * @throws KafkaException when the cluster cannot be asked or refuses a creation (e.g. a replication factor
@@ -166,6 +171,7 @@ public final class TopicProvisioner {
                 }
             }
         }
+        awaitLeaders(created);
         if (!present.isEmpty()) {
             Map<String, TopicDescription> described = await(admin.describeTopics(present).allTopicNames());
             described.forEach((topic, description) -> {
@@ -177,6 +183,39 @@ public final class TopicProvisioner {
             });
         }
         return created;
+    }
+
+    /**
+     * Returns once every partition of {@code topics} has a leader. A producer writing to a partition whose leader is
+     * not elected yet gets NOT_LEADER_OR_FOLLOWER, and an idempotent one (every Kaption producer) can then be left
+     * with OUT_OF_ORDER_SEQUENCE_NUMBER for its retried batches: a job planner took that as fatal on a new group's
+     * bulk lane.
+     */
+    private void awaitLeaders(Set<String> topics) {
+        if (topics.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + LEADER_WAIT.toNanos();
+        while (true) {
+            try {
+                Map<String, TopicDescription> described = await(admin.describeTopics(topics).allTopicNames());
+                if (described.values().stream().allMatch(description -> description.partitions().stream()
+                        .allMatch(partition -> partition.leader() != null && !partition.leader().isEmpty()))) {
+                    return;
+                }
+            } catch (UnknownTopicOrPartitionException notYetKnown) {
+                // the broker's metadata has not caught up with the controller yet
+            }
+            if (System.nanoTime() > deadline) {
+                throw new KafkaException("no leader elected within " + LEADER_WAIT.toSeconds() + " s for " + topics);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptException(e);
+            }
+        }
     }
 
     /** The admin call's value; Kafka's own exception (e.g. {@link TopicExistsException}) is rethrown unwrapped. */

@@ -50,7 +50,9 @@ class TopicProvisionerIT {
             Map<String, TopicDescription> described = admin.describeTopics(topics).allTopicNames().get();
             for (String topic : created) {
                 assertThat(described.get(topic).partitions()).as(topic).hasSize(3)
-                        .allSatisfy(p -> assertThat(p.replicas()).hasSize(1));
+                        .allSatisfy(p -> assertThat(p.replicas()).hasSize(1))
+                        .as("a leader as soon as ensure returns: producers write at once")
+                        .allSatisfy(p -> assertThat(p.leader()).isNotNull());
             }
             assertThat(described.get(preexisting).partitions()).hasSize(2);
             assertThat(described).containsKeys(topics.toArray(String[]::new));
