@@ -5,11 +5,13 @@ import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.jobs.JobRecord;
 import io.kaption.schemas.jobs.JobState;
 import io.kaption.schemas.jobs.JobStatus;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -26,7 +28,13 @@ final class JobProgressProcessor implements Processor<String, JobEvent, String, 
 
     private static final Logger log = LoggerFactory.getLogger(JobProgressProcessor.class);
     private static final StringSerializer PREFIX_SERIALIZER = new StringSerializer();
-    private static final int DELETE_BATCH = 10_000;
+    /**
+     * Dedup and parking entries deleted per punctuation, all jobs together: each deletion is a changelog tombstone in
+     * the task's transaction, so an ended job of millions of records is cleaned up over many commits, never in one
+     * transaction that could outlast {@code transaction.timeout.ms}.
+     */
+    static final int DELETE_BATCH = 10_000;
+    static final Duration CLEANUP_INTERVAL = Duration.ofSeconds(1);
 
     /** What the processor emits: a record for {@code kaption.job-records} or a status for {@code kaption.job-status}. */
     sealed interface Emitted {
@@ -39,6 +47,7 @@ final class JobProgressProcessor implements Processor<String, JobEvent, String, 
     private KeyValueStore<String, ProgressState> progress;
     private KeyValueStore<String, String> seen;
     private KeyValueStore<String, GenerationResult> parked;
+    private KeyValueStore<String, String> cleanup;
     /** Timestamp of the input record being processed: what it emits carries it, so replays emit the same. */
     private long timestamp;
 
@@ -48,6 +57,8 @@ final class JobProgressProcessor implements Processor<String, JobEvent, String, 
         this.progress = context.getStateStore(JobProgressTopology.PROGRESS_STORE);
         this.seen = context.getStateStore(JobProgressTopology.SEEN_STORE);
         this.parked = context.getStateStore(JobProgressTopology.PARKED_STORE);
+        this.cleanup = context.getStateStore(JobProgressTopology.CLEANUP_STORE);
+        context.schedule(CLEANUP_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> cleanUp());
     }
 
     @Override
@@ -192,7 +203,7 @@ final class JobProgressProcessor implements Processor<String, JobEvent, String, 
     /**
      * Once planning is done and every record has its line: the job is finalizing, and its end record (whose status
      * already has the final state) tells the shard writer to write the last shards and the manifest. No result can
-     * change the job any more, so its dedup entries go.
+     * change the job any more, so its dedup entries go (a batch at a time, see {@link #cleanUp}).
      */
     private void finishIfDone(ProgressState job) {
         if (job.ended() || job.spec == null || !job.allRecordsFinished()) {
@@ -204,22 +215,36 @@ final class JobProgressProcessor implements Processor<String, JobEvent, String, 
         emit(job.spec.jobId(), new Emitted.Line(JobRecord.end(job.status(job.finalState, job.finishedAt))));
         log.info("job {}: finalizing, ends {} ({} completed, {} failed)", job.spec.jobId(),
                 job.finalState.name().toLowerCase(), job.completed, job.failed);
-        deleteEntries(seen, job.spec.jobId());
-        deleteEntries(parked, job.spec.jobId());
+        cleanup.put(job.spec.jobId(), job.spec.jobId());
     }
 
-    /** Deletes the job's entries a batch at a time, so that a job of millions of records needs no list of them. */
-    private static <V> void deleteEntries(KeyValueStore<String, V> store, String jobId) {
-        List<String> batch = new ArrayList<>(DELETE_BATCH);
-        do {
-            batch.clear();
-            try (KeyValueIterator<String, V> it = store.prefixScan(jobPrefix(jobId), PREFIX_SERIALIZER)) {
-                while (it.hasNext() && batch.size() < DELETE_BATCH) {
-                    batch.add(it.next().key);
-                }
+    /** Deletes up to {@link #DELETE_BATCH} entries of ended jobs; a job leaves the cleanup list once it has none. */
+    private void cleanUp() {
+        List<String> jobs = new ArrayList<>();
+        try (KeyValueIterator<String, String> it = cleanup.all()) {
+            it.forEachRemaining(entry -> jobs.add(entry.key));
+        }
+        int budget = DELETE_BATCH;
+        for (String jobId : jobs) {
+            budget -= deleteEntries(seen, jobId, budget);
+            budget -= deleteEntries(parked, jobId, budget);
+            if (budget == 0) {
+                return; // the job may have more: the next punctuation goes on
             }
-            batch.forEach(store::delete);
-        } while (batch.size() == DELETE_BATCH);
+            cleanup.delete(jobId);
+        }
+    }
+
+    /** Deletes up to {@code limit} of the job's entries in {@code store}; returns how many it deleted. */
+    private static <V> int deleteEntries(KeyValueStore<String, V> store, String jobId, int limit) {
+        List<String> batch = new ArrayList<>();
+        try (KeyValueIterator<String, V> it = store.prefixScan(jobPrefix(jobId), PREFIX_SERIALIZER)) {
+            while (it.hasNext() && batch.size() < limit) {
+                batch.add(it.next().key);
+            }
+        }
+        batch.forEach(store::delete);
+        return batch.size();
     }
 
     private void emit(String jobId, Emitted value) {

@@ -43,6 +43,8 @@ public final class JobProgressTopology {
     public static final String SEEN_STORE = "job-progress-seen";
     /** Per (job, request): its first result while the job's spec is unknown. */
     public static final String PARKED_STORE = "job-progress-parked";
+    /** Jobs that have ended whose dedup and parking entries are still being deleted, a batch per second. */
+    public static final String CLEANUP_STORE = "job-progress-cleanup";
     /** Name of the repartition topic ({@code <application.id>-job-events-repartition}). */
     static final String EVENTS = "job-events";
 
@@ -56,6 +58,8 @@ public final class JobProgressTopology {
                 Serdes.String(), Serdes.String()).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PARKED_STORE),
                 Serdes.String(), new ContractSerde<>(ContractCodec.RESULTS)).withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CLEANUP_STORE),
+                Serdes.String(), Serdes.String()));
 
         KStream<String, JobEvent> events = decoded(builder, topics.jobs(), ContractCodec.JOBS, JobEvent.Spec::new, true)
                 .merge(decoded(builder, topics.jobPlans(), ContractCodec.JOB_PLANS, JobEvent.Plan::new, true))
@@ -70,7 +74,7 @@ public final class JobProgressTopology {
                         .withKeySerde(Serdes.String())
                         .withValueSerde(new JobEvent.JsonSerde()))
                 .process(JobProgressProcessor::new, Named.as("job-progress"),
-                        PROGRESS_STORE, SEEN_STORE, PARKED_STORE);
+                        PROGRESS_STORE, SEEN_STORE, PARKED_STORE, CLEANUP_STORE);
         emitted.filter((jobId, value) -> value instanceof Emitted.Line, Named.as("job-records"))
                 .mapValues(value -> ((Emitted.Line) value).record())
                 .to(topics.jobRecords(), Produced.with(Serdes.String(), new ContractSerde<JobRecord>(

@@ -325,8 +325,11 @@ class JobProgressTopologyTest {
                 KeyValue.pair(JobProgressProcessor.key(JOB, "job-7-0"), "RESULT"));
         send(plans, JOB, ContractCodec.JOB_PLANS.encode(plan(JOB, 2, true)));
         sendResult(failed(JOB, 1, "image_invalid"));
+        assertThat(entries(JobProgressTopology.CLEANUP_STORE)).containsExactly(KeyValue.pair(JOB, JOB));
 
+        driver.advanceWallClockTime(JobProgressProcessor.CLEANUP_INTERVAL);
         assertThat(entries(JobProgressTopology.SEEN_STORE)).isEmpty();
+        assertThat(entries(JobProgressTopology.CLEANUP_STORE)).isEmpty();
         assertThat(entries(JobProgressTopology.PARKED_STORE)).extracting(entry -> entry.key)
                 .containsExactly(JobProgressProcessor.key(other, "job-77-0"));
         records.readRecordsToList();
@@ -355,7 +358,16 @@ class JobProgressTopologyTest {
             lines.add(KeyValue.pair(JOB + "-" + n, ContractCodec.RESULTS.encode(completed(JOB, n, "t"))));
         }
         results.pipeKeyValueList(lines, at(second++), Duration.ofMillis(1));
+        assertThat(entries(JobProgressTopology.SEEN_STORE)).as("deleted after the end, not in its transaction")
+                .hasSize(size);
+
+        driver.advanceWallClockTime(JobProgressProcessor.CLEANUP_INTERVAL);
+        assertThat(entries(JobProgressTopology.SEEN_STORE)).as("one batch per punctuation")
+                .hasSize(size - JobProgressProcessor.DELETE_BATCH);
+        driver.advanceWallClockTime(JobProgressProcessor.CLEANUP_INTERVAL);
         assertThat(entries(JobProgressTopology.SEEN_STORE)).isEmpty();
+        driver.advanceWallClockTime(JobProgressProcessor.CLEANUP_INTERVAL);
+        assertThat(entries(JobProgressTopology.CLEANUP_STORE)).isEmpty();
         List<TestRecord<String, String>> written = records.readRecordsToList();
         assertThat(written).hasSize(size + 1);
         assertThat(decodeRecords(written.subList(size, size + 1)).get(0).status().counts())
