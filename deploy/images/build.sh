@@ -53,12 +53,17 @@ build() {
   rm -rf "$context" "$context.log"
 }
 
+# A stand-in built here earlier (label io.kaption.standin) is rebuilt from its current files (the layer cache
+# makes that quick), except the JRE base, whose debootstrap takes minutes; a public image is used as it is.
 standin() {
   local image="$1"; shift
-  if present "$image" || pulled "$image"; then
+  if present "$image" && [[ "$image" == "$jre_image" \
+      || "$(docker image inspect -f '{{index .Config.Labels "io.kaption.standin"}}' "$image")" != true ]]; then
     echo "kaption images: $image present"
+  elif ! present "$image" && pulled "$image"; then
+    echo "kaption images: $image pulled"
   else
-    echo "kaption images: $image absent and not pulled: building a local stand-in"
+    echo "kaption images: $image: building the local stand-in (no public image here)"
     "$@"
   fi
 }
