@@ -28,21 +28,30 @@ create() {
     --partitions "$partitions" --replication-factor "$replication" "${configs[@]}" >/dev/null
 }
 
+# One JVM per topic, four at a time: most of the time goes to starting the tool.
 deadline=$((SECONDS + 120))
 pending=("${topics[@]}")
+errors=/tmp/create-topics
+mkdir -p "$errors"
 while ((${#pending[@]})); do
+  running=0
+  for topic in "${pending[@]}"; do
+    create "$topic" 2>"$errors/${topic%%:*}" && rm "$errors/${topic%%:*}" &
+    ((++running % 4)) || wait
+  done
+  wait
   failed=()
   for topic in "${pending[@]}"; do
-    create "$topic" 2>/tmp/create-topic.err || failed+=("$topic")
+    [[ -e "$errors/${topic%%:*}" ]] && failed+=("$topic")
   done
   pending=("${failed[@]+"${failed[@]}"}")
   if ((${#pending[@]})); then
+    reason="$(cat "$errors"/* | grep -m1 -o 'Error.*\|[A-Za-z.]*Exception.*' || true)"
     if ((SECONDS > deadline)); then
-      echo "kafka-init: could not create ${pending[*]%%:*} within two minutes:" >&2
-      cat /tmp/create-topic.err >&2
+      echo "kafka-init: could not create ${pending[*]%%:*} within two minutes: $reason" >&2
       exit 1
     fi
-    echo "kafka-init: ${#pending[@]} topics not created yet ($(grep -m1 -o 'Error.*\|[A-Za-z]*Exception.*' /tmp/create-topic.err || true)); retrying"
+    echo "kafka-init: ${#pending[@]} topics not created yet (${reason:-no reason given}); retrying"
     sleep 3
   fi
 done
