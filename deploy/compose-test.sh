@@ -10,9 +10,10 @@
 #    Kafka from the host (127.0.0.1:$KAPTION_KAFKA_PORT) with an output_uri, its result read from S3 on the host;
 # 4. sends a burst of requests, `docker kill`s the worker holding uncommitted ones, and checks every request is
 #    answered (by the other worker, once the group has moved the partitions);
-# 5. a KAPTION_MODEL_DIR without a checkpoint stops a worker at once with its reason (exit status 2), a missing one
+# 5. SIGTERM (docker stop) stops the running workers gracefully;
+# 6. a KAPTION_MODEL_DIR without a checkpoint stops a worker at once with its reason (exit status 2), a missing one
 #    stops `run` before any container starts;
-# 6. down -v, and checks that no container, network or volume of the project is left.
+# 7. down -v, and checks that no container, network or volume of the project is left.
 # Host ports: KAPTION_INGEST_PORT (3000), KAPTION_SINK_PORT (3002), KAPTION_KAFKA_PORT (9092), KAPTION_S3_PORT (9000).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -186,7 +187,20 @@ for i in $(seq 1 "$burst"); do
 done
 log "all $burst requests answered after the kill"
 
-# ---- 4. A wrong KAPTION_MODEL_DIR fails fast, with its reason
+# ---- 4. SIGTERM stops a worker gracefully: it leaves its group and says so
+running_workers=()
+for id in $(compose ps -q worker); do
+  [[ "$(docker inspect -f '{{.State.Running}}' "$id")" == true ]] && running_workers+=("$id")
+done
+((${#running_workers[@]} > 0)) || fail "no worker runs any more"
+docker stop -t 60 "${running_workers[@]}" >/dev/null
+for id in "${running_workers[@]}"; do
+  docker logs "$id" 2>&1 | grep -q "gpu-worker stopped" \
+    || fail "worker ${id:0:12} did not log 'gpu-worker stopped' on SIGTERM: $(docker logs --tail 5 "$id" 2>&1)"
+done
+log "SIGTERM: ${#running_workers[@]} worker(s) stopped gracefully ('gpu-worker stopped')"
+
+# ---- 5. A wrong KAPTION_MODEL_DIR fails fast, with its reason
 mkdir -p "$work/not-a-model"
 set +e
 KAPTION_MODEL_DIR="$work/not-a-model" compose run --rm --no-deps worker >"$work/wrong-model.log" 2>&1
