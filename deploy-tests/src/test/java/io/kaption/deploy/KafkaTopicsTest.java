@@ -119,6 +119,8 @@ class KafkaTopicsTest {
     @MethodSource("overlays")
     void kafka_streams_internal_topics_have_as_many_partitions_as_the_topology_inputs(String name) {
         Map<String, JsonNode> topics = kafkaTopics(Overlay.rendered(name));
+        assertThat(topics).containsKeys(ProgressTopics.DEFAULT.inputs().toArray(String[]::new))
+                .containsKeys(streamsInternalTopics().toArray(String[]::new));
         int inputPartitions = ProgressTopics.DEFAULT.inputs().stream()
                 .mapToInt(topic -> topics.get(topic).path("spec").path("partitions").asInt()).max().orElseThrow();
 
