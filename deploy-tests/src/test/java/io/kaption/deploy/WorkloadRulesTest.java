@@ -10,12 +10,15 @@ import io.kaption.schemas.Topics;
 import io.kaption.sink.ResultSinkConfig;
 import io.kaption.worker.WorkerConfig;
 import io.kaption.worker.consume.RequestConsumer;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
@@ -29,6 +32,14 @@ class WorkloadRulesTest {
     private static final Pattern SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
     private static final Pattern LABEL = Pattern.compile("[a-z]([-a-z0-9]*[a-z0-9])?");
     private static final Pattern SECRET_LIKE = Pattern.compile("(?i).*(SECRET|PASSWORD|CREDENTIAL|ACCESS_KEY|TOKEN).*");
+    /**
+     * Variables set for the services that the README's configuration table does not list: the AWS SDK's own
+     * credentials, the downward API's pod name, and the worker's static membership and health port (the table rows
+     * come with the worker change that reads them).
+     */
+    private static final Set<String> NOT_IN_README = Set.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "POD_NAME",
+            "KAPTION_WORKER_INSTANCE_ID", "KAPTION_WORKER_METRICS_PORT");
+    private static final Pattern README_VARIABLE = Pattern.compile("`([A-Z][A-Z0-9_]+)`");
     /** Room after the worker's shutdown grace for handing back the rest of its batch and closing its clients. */
     private static final long WORKER_CLOSE_MARGIN_MILLIS = 15_000;
 
@@ -109,6 +120,19 @@ class WorkloadRulesTest {
         assertThat(mountOf(kaption.sink(), stateDir))
                 .as("the sink's state directory %s is on a volume claim of the StatefulSet", stateDir)
                 .isIn(volumeClaimTemplates(kaption.sink().workload()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("overlays")
+    void every_variable_set_is_one_the_services_read(String name) throws IOException {
+        // A misspelt name would be ignored by the services without a word: each must be in the README's table.
+        Set<String> documented = readmeVariables();
+        Kaption kaption = Kaption.in(Overlay.rendered(name));
+        for (Kaption.Service service : kaption.all()) {
+            assertThat(service.env().keySet()).as("variables of %s", Pods.name(service.workload()))
+                    .allMatch(variable -> documented.contains(variable) || NOT_IN_README.contains(variable),
+                            "in the configuration table of README.md");
+        }
     }
 
     @ParameterizedTest(name = "{0}")
@@ -289,6 +313,28 @@ class WorkloadRulesTest {
         assertThat(mount.path("readOnly").asBoolean()).as("model mounted read-only").isTrue();
         JsonNode volume = volume(worker, mount.path("name").asText());
         assertThat(volume.has("persistentVolumeClaim")).as("model volume is a claim").isTrue();
+    }
+
+    /** The variable names of the configuration table in the root README.md (first column, back-quoted). */
+    private static Set<String> readmeVariables() throws IOException {
+        Path readme = Overlay.k8sDirectory().getParent().resolve("README.md");
+        Set<String> variables = new HashSet<>();
+        boolean inTable = false;
+        for (String line : Files.readAllLines(readme)) {
+            if (line.startsWith("| variable | default |")) {
+                inTable = true;
+            } else if (inTable && !line.startsWith("|")) {
+                break;
+            } else if (inTable) {
+                String firstCell = line.split("\\|")[1];
+                Matcher matcher = README_VARIABLE.matcher(firstCell);
+                while (matcher.find()) {
+                    variables.add(matcher.group(1));
+                }
+            }
+        }
+        assertThat(variables).as("variables of README.md's configuration table").contains("KAPTION_MODEL");
+        return variables;
     }
 
     private static void assertProbe(JsonNode probe, String path, String port, String what) {
