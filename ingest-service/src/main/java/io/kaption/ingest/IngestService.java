@@ -14,6 +14,7 @@ import io.kaption.ingest.publish.ConsumerGroups;
 import io.kaption.ingest.publish.RequestPublisher;
 import io.kaption.ingest.takeoff.TakeoffHandler;
 import io.kaption.jobs.planning.JobPlanner;
+import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.topics.TopicProvisioner;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -29,10 +30,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -70,6 +68,7 @@ public final class IngestService implements AutoCloseable {
     }
 
     public static IngestService start(IngestConfig config) {
+        config.kafka().checkAccess("kaption-ingest-access-check");
         // Closed in reverse order of creation, also when a later step of the start fails.
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
@@ -81,7 +80,7 @@ public final class IngestService implements AutoCloseable {
             RequestEventHub hub = RequestEventHub.start(config.events());
             resources.push(hub);
             // Creates the job topics itself (retrying while Kafka is unreachable), then reads them.
-            JobDirectory jobs = JobDirectory.start(config.kafkaBootstrapServers(),
+            JobDirectory jobs = JobDirectory.start(config.kafka(),
                     new TopicProvisioner(admin, config.topics()));
             resources.push(jobs);
             JobPlanner planner = config.jobPlanner().map(JobPlanner::start).orElse(null);
@@ -172,8 +171,7 @@ public final class IngestService implements AutoCloseable {
 
     private static Map<String, Object> producerConfig(IngestConfig config) {
         int timeoutMs = Math.toIntExact(config.publishTimeout().toMillis());
-        return Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
+        return config.kafka().producer(Map.of(
                 ProducerConfig.CLIENT_ID_CONFIG, "kaption-ingest",
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -182,25 +180,19 @@ public final class IngestService implements AutoCloseable {
                 ProducerConfig.LINGER_MS_CONFIG, 0,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, timeoutMs,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeoutMs);
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeoutMs));
     }
 
     private static Map<String, Object> adminConfig(IngestConfig config) {
         int timeoutMs = Math.toIntExact(config.publishTimeout().toMillis());
-        return Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
+        return config.kafka().admin(Map.of(
                 AdminClientConfig.CLIENT_ID_CONFIG, "kaption-ingest-admin",
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs));
     }
 
     private static S3Client s3Client(IngestConfig config) {
-        S3ClientBuilder builder = S3Client.builder()
-                .region(Region.of(config.awsRegion()))
-                .forcePathStyle(true)
-                .httpClientBuilder(UrlConnectionHttpClient.builder());
-        config.s3Endpoint().ifPresent(builder::endpointOverride);
-        return builder.build();
+        return S3Clients.create(config.s3Endpoint(), config.awsRegion());
     }
 
     private static <T> T await(Future<T> future) {

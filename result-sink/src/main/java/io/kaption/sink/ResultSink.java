@@ -59,6 +59,7 @@ public final class ResultSink implements AutoCloseable {
      * the server listens.
      */
     public static ResultSink start(ResultSinkConfig config) {
+        config.events().kafka().checkAccess("kaption-sink-access-check");
         RequestEventHub hub = RequestEventHub.start(config.events());
         Vertx vertx = Vertx.vertx();
         ResultSink sink = new ResultSink(config, vertx, hub);
@@ -67,7 +68,7 @@ public final class ResultSink implements AutoCloseable {
                 sink.s3 = config.outputs().s3Client();
             }
             if (config.outputs().enabled()) {
-                sink.outputWriter = OutputWriter.start(config.events().bootstrapServers(),
+                sink.outputWriter = OutputWriter.start(config.events().kafka(),
                         config.events().resultsTopic(), OutputWriter.GROUP_ID, config.outputs().topics(), sink.s3);
             }
             if (config.jobs().enabled()) {

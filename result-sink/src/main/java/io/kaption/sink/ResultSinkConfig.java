@@ -1,6 +1,7 @@
 package io.kaption.sink;
 
 import io.kaption.events.RequestEventHub;
+import io.kaption.kit.env.Env;
 import io.kaption.sink.output.OutputsConfig;
 import io.kaption.sink.jobs.JobsConfig;
 import java.time.Duration;
@@ -59,18 +60,18 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
      * {@code KAPTION_SINK_HEARTBEAT_SECONDS}, the hub's variables (see {@link RequestEventHub.Config}) and the
      * output writer's (see {@link OutputsConfig#fromEnvironment(Map)}) and the bucket jobs' ({@link JobsConfig}).
      */
-    public static ResultSinkConfig fromEnvironment(Map<String, String> env) {
-        String host = env.getOrDefault("KAPTION_SINK_HOST", DEFAULT_HOST).trim();
+    public static ResultSinkConfig fromEnvironment(Map<String, String> variables) {
+        Env env = Env.of(variables);
         return new ResultSinkConfig(
-                host.isEmpty() ? DEFAULT_HOST : host,
-                (int) integer(env, "KAPTION_SINK_PORT", DEFAULT_PORT, 0, 65535),
-                Duration.ofSeconds(integer(env, "KAPTION_SINK_WAIT_SECONDS", DEFAULT_EVENT_WAIT.toSeconds(), 1,
+                env.string("KAPTION_SINK_HOST", DEFAULT_HOST),
+                (int) env.integerIn("KAPTION_SINK_PORT", DEFAULT_PORT, 0, 65535),
+                Duration.ofSeconds(env.integerIn("KAPTION_SINK_WAIT_SECONDS", DEFAULT_EVENT_WAIT.toSeconds(), 1,
                         Integer.MAX_VALUE)),
-                Duration.ofSeconds(integer(env, "KAPTION_SINK_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT.toSeconds(), 1,
+                Duration.ofSeconds(env.integerIn("KAPTION_SINK_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT.toSeconds(), 1,
                         Integer.MAX_VALUE)),
-                RequestEventHub.Config.fromEnvironment(env),
-                OutputsConfig.fromEnvironment(env),
-                JobsConfig.fromEnvironment(env));
+                RequestEventHub.Config.fromEnvironment(variables),
+                OutputsConfig.fromEnvironment(variables),
+                JobsConfig.fromEnvironment(variables));
     }
 
     public ResultSinkConfig withHost(String newHost) {
@@ -105,22 +106,5 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
         if (value == null || value.isNegative() || value.isZero()) {
             throw new IllegalArgumentException(name + " must be positive, got " + value);
         }
-    }
-
-    private static long integer(Map<String, String> env, String name, long fallback, long min, long max) {
-        String value = env.get(name);
-        if (value == null || value.isBlank()) {
-            return fallback;
-        }
-        try {
-            long parsed = Long.parseLong(value.trim());
-            if (parsed >= min && parsed <= max) {
-                return parsed;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(name + " must be an integer from " + min + " to " + max + ", got '"
-                + value + "'");
     }
 }
