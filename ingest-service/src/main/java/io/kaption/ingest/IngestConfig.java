@@ -1,5 +1,6 @@
 package io.kaption.ingest;
 
+import io.kaption.apikeys.ApiAccess;
 import io.kaption.events.RequestEventHub;
 import io.kaption.images.ImageIntakeConfig;
 import io.kaption.jobs.planning.JobPlannerConfig;
@@ -31,6 +32,8 @@ import java.util.function.Function;
  * @param sinkPublicUrl         base URL of the result sink as clients reach it, for the URLs {@code /v1/requests} returns
  * @param images                image intake settings (remote images, size and pixel caps)
  * @param topics                partitions and replication of the job topics ingest creates at start
+ * @param jobPlanner            the job planner this process runs, if any
+ * @param access                API keys and their rate limit ({@code KAPTION_API_KEYS}, {@code KAPTION_API_RATE_LIMIT})
  */
 public record IngestConfig(
         String host,
@@ -47,7 +50,8 @@ public record IngestConfig(
         URI sinkPublicUrl,
         ImageIntakeConfig images,
         TopicProvisioner.Settings topics,
-        Optional<JobPlannerConfig> jobPlanner) {
+        Optional<JobPlannerConfig> jobPlanner,
+        ApiAccess access) {
 
     public static final String HOST = "KAPTION_INGEST_HOST";
     public static final String PORT = "KAPTION_INGEST_PORT";
@@ -84,6 +88,7 @@ public record IngestConfig(
         requirePositive(PUBLISH_TIMEOUT_MS, publishTimeout.toMillis());
         requirePositive(RESULT_TIMEOUT_SECONDS, resultTimeout.toMillis());
         Objects.requireNonNull(jobPlanner, "jobPlanner");
+        Objects.requireNonNull(access, "access");
         if (imageBucket.isBlank()) {
             throw new IllegalArgumentException(IMAGE_BUCKET + " must not be empty");
         }
@@ -116,7 +121,8 @@ public record IngestConfig(
                 ImageIntakeConfig.fromEnvironment(env),
                 TopicProvisioner.Settings.fromEnvironment(env),
                 parseBoolean(PLAN_JOBS, value.apply(PLAN_JOBS).orElse("true"))
-                        ? Optional.of(JobPlannerConfig.fromEnvironment(env)) : Optional.empty());
+                        ? Optional.of(JobPlannerConfig.fromEnvironment(env)) : Optional.empty(),
+                ApiAccess.fromEnvironment(env));
     }
 
     private static boolean parseBoolean(String name, String value) {

@@ -2,6 +2,7 @@ package io.kaption.ingest;
 
 import io.kaption.events.RequestEventHub;
 import io.kaption.images.ImageIntake;
+import io.kaption.ingest.auth.ApiKeyGuard;
 import io.kaption.ingest.generation.Generations;
 import io.kaption.ingest.http.ErrorShape;
 import io.kaption.ingest.http.HealthHandler;
@@ -111,8 +112,11 @@ public final class IngestService implements AutoCloseable {
             HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router)
                     .invalidRequestHandler(router::invalid).listen());
             resources.push(() -> await(server.close()));
-            LOG.info("ingest service listening on {}:{} (Kafka {}, image bucket {})", config.host(),
-                    server.actualPort(), config.kafkaBootstrapServers(), config.imageBucket());
+            LOG.info("ingest service listening on {}:{} (Kafka {}, image bucket {}, {})", config.host(),
+                    server.actualPort(), config.kafkaBootstrapServers(), config.imageBucket(),
+                    config.access().enabled() ? config.access().keys().size() + " API keys"
+                            + config.access().rateLimiter().map(limit -> ", " + limit.perSecond() + " requests/s each")
+                            .orElse("") : "no API keys: the API is open");
             return new IngestService(resources, server.actualPort());
         } catch (RuntimeException e) {
             closeAll(resources);
@@ -145,7 +149,7 @@ public final class IngestService implements AutoCloseable {
                 Clock.systemUTC());
         HealthHandler health = new HealthHandler(vertx, publisher, hub, jobs, plannerAlive);
         ErrorShape kaption = ErrorShape.KAPTION;
-        return new IngestRouter()
+        return new IngestRouter(new ApiKeyGuard(config.access()))
                 .route(HttpMethod.POST, "/generate", kaption, exchange -> takeoff.generate(exchange, false))
                 .route(HttpMethod.POST, "/generate_stream", kaption, exchange -> takeoff.generateStream(exchange, false))
                 .route(HttpMethod.POST, "/image_generate", kaption, exchange -> takeoff.generate(exchange, true))
@@ -157,8 +161,8 @@ public final class IngestService implements AutoCloseable {
                 .route(HttpMethod.GET, "/v1/jobs", kaption, jobsHandler::list)
                 .route(HttpMethod.GET, "/v1/jobs/{id}", kaption, jobsHandler::get)
                 .route(HttpMethod.POST, "/v1/jobs/{id}/cancel", kaption, jobsHandler::cancel)
-                .route(HttpMethod.GET, "/healthz", kaption, health::live)
-                .route(HttpMethod.GET, "/readyz", kaption, health::ready);
+                .openRoute(HttpMethod.GET, "/healthz", kaption, health::live)
+                .openRoute(HttpMethod.GET, "/readyz", kaption, health::ready);
     }
 
     private static HttpServerOptions serverOptions(IngestConfig config) {
