@@ -3,6 +3,9 @@ package io.kaption.ingest;
 import io.kaption.events.RequestEventHub;
 import io.kaption.images.ImageIntake;
 import io.kaption.ingest.auth.ApiKeyGuard;
+import io.kaption.ingest.discovery.DiscoveryHandler;
+import io.kaption.ingest.discovery.GroupStats;
+import io.kaption.ingest.discovery.WorkerDirectory;
 import io.kaption.ingest.generation.Generations;
 import io.kaption.ingest.http.ErrorShape;
 import io.kaption.ingest.http.HealthHandler;
@@ -85,6 +88,9 @@ public final class IngestService implements AutoCloseable {
             JobDirectory jobs = JobDirectory.start(config.kafkaBootstrapServers(),
                     new TopicProvisioner(admin, config.topics()));
             resources.push(jobs);
+            WorkerDirectory workers = WorkerDirectory.start(config.kafkaBootstrapServers(),
+                    new TopicProvisioner(admin, config.topics()), Clock.systemUTC());
+            resources.push(workers);
             JobPlanner planner = config.jobPlanner().map(JobPlanner::start).orElse(null);
             if (planner != null) {
                 resources.push(planner);
@@ -106,7 +112,9 @@ public final class IngestService implements AutoCloseable {
                     config.resultTimeout());
             JobsHandler jobsHandler = new JobsHandler(vertx, jobs, producer, s3, config.maxBodyBytes(),
                     Clock.systemUTC());
-            IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler,
+            DiscoveryHandler discovery = new DiscoveryHandler(vertx, workers,
+                    new GroupStats(admin, config.publishTimeout()));
+            IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler, discovery,
                     () -> planner == null || planner.isAlive());
 
             HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router)
@@ -142,7 +150,8 @@ public final class IngestService implements AutoCloseable {
 
     private static IngestRouter router(IngestConfig config, Vertx vertx, Generations generations,
                                        RequestPublisher publisher, RequestEventHub hub, JobDirectory jobs,
-                                       JobsHandler jobsHandler, BooleanSupplier plannerAlive) {
+                                       JobsHandler jobsHandler, DiscoveryHandler discovery,
+                                       BooleanSupplier plannerAlive) {
         TakeoffHandler takeoff = new TakeoffHandler(generations, config.images(), config.maxBodyBytes(),
                 config.sinkPublicUrl());
         ChatCompletionsHandler chat = new ChatCompletionsHandler(generations, config.maxBodyBytes(),
@@ -161,6 +170,10 @@ public final class IngestService implements AutoCloseable {
                 .route(HttpMethod.GET, "/v1/jobs", kaption, jobsHandler::list)
                 .route(HttpMethod.GET, "/v1/jobs/{id}", kaption, jobsHandler::get)
                 .route(HttpMethod.POST, "/v1/jobs/{id}/cancel", kaption, jobsHandler::cancel)
+                .route(HttpMethod.GET, "/v1/models", ErrorShape.OPENAI, discovery::models)
+                .route(HttpMethod.GET, "/v1/models/{id}", ErrorShape.OPENAI, discovery::model)
+                .route(HttpMethod.GET, "/v1/groups", kaption, discovery::groups)
+                .route(HttpMethod.GET, "/v1/groups/{group}", kaption, discovery::group)
                 .openRoute(HttpMethod.GET, "/healthz", kaption, health::live)
                 .openRoute(HttpMethod.GET, "/readyz", kaption, health::ready);
     }
