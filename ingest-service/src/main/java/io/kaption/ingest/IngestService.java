@@ -14,6 +14,7 @@ import io.kaption.ingest.images.ImageStore;
 import io.kaption.ingest.jobs.JobDirectory;
 import io.kaption.ingest.jobs.JobsHandler;
 import io.kaption.ingest.openai.ChatCompletionsHandler;
+import io.kaption.ingest.playground.PlaygroundHandler;
 import io.kaption.ingest.publish.ConsumerGroups;
 import io.kaption.ingest.publish.RequestPublisher;
 import io.kaption.ingest.takeoff.TakeoffHandler;
@@ -157,6 +158,7 @@ public final class IngestService implements AutoCloseable {
         ChatCompletionsHandler chat = new ChatCompletionsHandler(generations, config.maxBodyBytes(),
                 Clock.systemUTC());
         HealthHandler health = new HealthHandler(vertx, publisher, hub, jobs, plannerAlive);
+        PlaygroundHandler playground = new PlaygroundHandler();
         ErrorShape kaption = ErrorShape.KAPTION;
         return new IngestRouter(new ApiKeyGuard(config.access()))
                 .route(HttpMethod.POST, "/generate", kaption, exchange -> takeoff.generate(exchange, false))
@@ -174,6 +176,8 @@ public final class IngestService implements AutoCloseable {
                 .route(HttpMethod.GET, "/v1/models/{id}", ErrorShape.OPENAI, discovery::model)
                 .route(HttpMethod.GET, "/v1/groups", kaption, discovery::groups)
                 .route(HttpMethod.GET, "/v1/groups/{group}", kaption, discovery::group)
+                .openRoute(HttpMethod.GET, "/playground", kaption, playground::page)
+                .openRoute(HttpMethod.GET, "/playground/{file}", kaption, playground::asset)
                 .openRoute(HttpMethod.GET, "/healthz", kaption, health::live)
                 .openRoute(HttpMethod.GET, "/readyz", kaption, health::ready);
     }

@@ -93,6 +93,24 @@ class ApiKeysIT {
     }
 
     @Test
+    void thePlaygroundIsOpenAndServedFromTheJar() {
+        HttpResponse<String> page = ingest.get("/playground");
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Type")).contains("text/html; charset=utf-8");
+        assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(csp ->
+                assertThat(csp).startsWith("default-src 'self'"));
+        assertThat(page.body()).contains("<title>Kaption playground</title>", "/playground/playground.js")
+                .doesNotContain("https://", "http://");
+        HttpResponse<String> script = ingest.get("/playground/playground.js");
+        assertThat(script.statusCode()).isEqualTo(200);
+        assertThat(script.headers().firstValue("Content-Type")).contains("text/javascript; charset=utf-8");
+        assertThat(script.body()).contains("Authorization: 'Bearer '");
+        assertThat(ingest.get("/playground/playground.css").statusCode()).isEqualTo(200);
+        assertThat(ingest.get("/playground/pom.xml").statusCode()).isEqualTo(404);
+        assertThat(ingest.get("/playground/..%2fIngestService.class").statusCode()).isEqualTo(404);
+    }
+
+    @Test
     void noKeyOrAWrongKeyIs401Json() {
         String body = "{\"text\":\"hi\",\"consumer_group\":\"it-keys\"}";
         HttpResponse<String> missing = ingest.send(ingest.jsonRequest("/generate", IngestFixture.newRequestId(), body));
