@@ -6,6 +6,7 @@ import io.kaption.localstack.junit.SharedInfrastructure;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.WorkerAnnouncement;
 import io.kaption.schemas.serde.ContractCodec;
+import io.kaption.schemas.topics.TopicProvisioner;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +16,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -33,7 +36,12 @@ class WorkerAnnouncerIT {
 
     @Test
     void announcesRepeatedlyThenWithdraws(@TempDir Path dir) throws Exception {
-        SharedInfrastructure.createTopic(Topics.WORKERS, 1);
+        // Other tests of this JVM may have created it already (with their own partition count).
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                SharedInfrastructure.kafkaBootstrapServers()))) {
+            new TopicProvisioner(admin, new TopicProvisioner.Settings(1, (short) 1))
+                    .ensure(TopicProvisioner.workerTopics());
+        }
         Path model = Files.createDirectory(dir.resolve("llava-1.5-7b-hf"));
         Files.writeString(model.resolve("config.json"), "{\"architectures\":[\"LlavaForConditionalGeneration\"]}");
         List<ConsumerRecord<byte[], byte[]>> mine = new ArrayList<>();
@@ -43,10 +51,11 @@ class WorkerAnnouncerIT {
              KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfrastructure.kafkaBootstrapServers()),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            TopicPartition partition = new TopicPartition(Topics.WORKERS, 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToEnd(List.of(partition));
-            consumer.position(partition);
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.WORKERS).stream()
+                    .map(info -> new TopicPartition(Topics.WORKERS, info.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position);
             WorkerAnnouncer announcer = WorkerAnnouncer.start(producer, List.of("primary", "ocr"), model,
                     "float16", 8, Duration.ofMillis(200), Clock.systemUTC());
             String workerId = announcer.workerId();
