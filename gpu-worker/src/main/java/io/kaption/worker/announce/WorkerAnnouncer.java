@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
@@ -35,6 +36,9 @@ public final class WorkerAnnouncer implements AutoCloseable {
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(15);
     /** What the demo model is announced as. */
     public static final String DEMO_MODEL = "kaption-demo-llava";
+
+    /** Workers started in this process: the second and later ones (tests, mostly) get a number in their id. */
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final Producer<byte[], byte[]> producer;
     private final WorkerAnnouncement template;
@@ -62,7 +66,9 @@ public final class WorkerAnnouncer implements AutoCloseable {
                                         String dtype, int maxBatchSize, Duration interval, Clock clock) {
         String host = hostName();
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-        WorkerAnnouncement template = new WorkerAnnouncement(host + "-" + ProcessHandle.current().pid(),
+        int instance = INSTANCES.incrementAndGet();
+        String workerId = host + "-" + ProcessHandle.current().pid() + (instance == 1 ? "" : "-" + instance);
+        WorkerAnnouncement template = new WorkerAnnouncement(workerId,
                 consumerGroups, modelDir == null ? DEMO_MODEL : modelDir.toAbsolutePath().normalize().getFileName()
                 .toString(), modelDir == null ? null : modelType(modelDir), dtype, maxBatchSize, host, now, now,
                 interval.toMillis());

@@ -74,7 +74,7 @@ class WorkerAnnouncerIT {
         List<WorkerAnnouncement> announcements = mine.subList(0, mine.size() - 1).stream()
                 .map(record -> ContractCodec.WORKERS.decode(record.value())).toList();
         WorkerAnnouncement first = announcements.get(0);
-        assertThat(first.workerId()).endsWith("-" + ProcessHandle.current().pid());
+        assertThat(first.workerId()).contains("-" + ProcessHandle.current().pid());
         assertThat(first.consumerGroups()).containsExactly("primary", "ocr");
         assertThat(first.model()).isEqualTo("llava-1.5-7b-hf");
         assertThat(first.modelType()).isEqualTo("LlavaForConditionalGeneration");
