@@ -6,6 +6,7 @@ import io.kaption.images.ImageIntake;
 import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.dlq.DeadLetterPublisher;
 import io.kaption.schemas.topics.TopicProvisioner;
+import io.kaption.worker.announce.WorkerAnnouncer;
 import io.kaption.worker.batching.BatchCollector;
 import io.kaption.worker.batching.DecodeLoop;
 import io.kaption.worker.batching.Handoff;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -34,6 +36,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -99,7 +102,9 @@ public final class GpuWorker implements AutoCloseable {
         List<String> topics = config.consumerGroups().stream()
                 .flatMap(group -> Stream.concat(TopicProvisioner.streamingTopics(group).stream(),
                         TopicProvisioner.bulkTopics(group).stream()))
-                .distinct().toList();
+                .collect(Collectors.toCollection(ArrayList::new));
+        topics.addAll(TopicProvisioner.workerTopics());
+        topics = topics.stream().distinct().toList();
         try (Admin admin = Admin.create(config.kafka().admin(Map.of()))) {
             new TopicProvisioner(admin, config.topics()).ensure(topics);
         }
@@ -145,6 +150,10 @@ public final class GpuWorker implements AutoCloseable {
             consumers.add(consumer);
             consumer.start();
         }
+        // Closed before the producer (resources close in reverse): its tombstone still gets out.
+        resources.push(WorkerAnnouncer.start(producer, config.consumerGroups(), config.model().orElse(null),
+                config.precision().name().toLowerCase(Locale.ROOT), config.maxBatchSize(),
+                WorkerAnnouncer.DEFAULT_INTERVAL, Clock.systemUTC()));
         LOG.info("gpu-worker started: groups {}, model {}, {}, batch {} rows, linger {} ms", config.consumerGroups(),
                 modelDir, config.precision(), config.maxBatchSize(), config.batchDuration().toMillis());
     }

@@ -1,5 +1,6 @@
 package io.kaption.ingest;
 
+import io.kaption.apikeys.ApiAccess;
 import io.kaption.events.RequestEventHub;
 import io.kaption.images.ImageIntakeConfig;
 import io.kaption.jobs.planning.JobPlannerConfig;
@@ -32,6 +33,8 @@ import java.util.Optional;
  * @param sinkPublicUrl         base URL of the result sink as clients reach it, for the URLs {@code /v1/requests} returns
  * @param images                image intake settings (remote images, size and pixel caps)
  * @param topics                partitions and replication of the job topics ingest creates at start
+ * @param jobPlanner            the job planner this process runs, if any
+ * @param access                API keys and their rate limit ({@code KAPTION_API_KEYS}, {@code KAPTION_API_RATE_LIMIT})
  */
 public record IngestConfig(
         String host,
@@ -48,7 +51,8 @@ public record IngestConfig(
         URI sinkPublicUrl,
         ImageIntakeConfig images,
         TopicProvisioner.Settings topics,
-        Optional<JobPlannerConfig> jobPlanner) {
+        Optional<JobPlannerConfig> jobPlanner,
+        ApiAccess access) {
 
     public static final String HOST = "KAPTION_INGEST_HOST";
     public static final String PORT = "KAPTION_INGEST_PORT";
@@ -86,6 +90,7 @@ public record IngestConfig(
         Env.requirePositive(RESULT_TIMEOUT_SECONDS, resultTimeout.toMillis());
         Objects.requireNonNull(kafka, "kafka");
         Objects.requireNonNull(jobPlanner, "jobPlanner");
+        Objects.requireNonNull(access, "access");
         if (imageBucket.isBlank()) {
             throw new IllegalArgumentException(IMAGE_BUCKET + " must not be empty");
         }
@@ -113,7 +118,8 @@ public record IngestConfig(
                 env.httpUrl(SINK_PUBLIC_URL).orElse(DEFAULT_SINK_PUBLIC_URL),
                 ImageIntakeConfig.fromEnvironment(variables),
                 TopicProvisioner.Settings.fromEnvironment(variables),
-                env.bool(PLAN_JOBS, true) ? Optional.of(JobPlannerConfig.fromEnvironment(variables)) : Optional.empty());
+                env.bool(PLAN_JOBS, true) ? Optional.of(JobPlannerConfig.fromEnvironment(variables)) : Optional.empty(),
+                ApiAccess.fromEnvironment(variables));
     }
 
     /** The Kafka bootstrap servers. */

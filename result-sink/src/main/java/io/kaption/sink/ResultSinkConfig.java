@@ -1,5 +1,6 @@
 package io.kaption.sink;
 
+import io.kaption.apikeys.ApiAccess;
 import io.kaption.events.RequestEventHub;
 import io.kaption.kit.env.Env;
 import io.kaption.sink.output.OutputsConfig;
@@ -20,9 +21,12 @@ import java.util.Objects;
  * @param outputs      whether and how results with an {@code output_uri} are written to S3 (its S3 settings also
  *                     serve the job shard writer)
  * @param jobs         whether and how bucket jobs' progress is tracked and their outputs written
+ * @param access       API keys and their rate limit on the event and result routes ({@code KAPTION_API_KEYS},
+ *                     {@code KAPTION_API_RATE_LIMIT}, the ingest service's variables)
  */
 public record ResultSinkConfig(String host, int port, Duration eventWait, Duration heartbeat,
-                               RequestEventHub.Config events, OutputsConfig outputs, JobsConfig jobs) {
+                               RequestEventHub.Config events, OutputsConfig outputs, JobsConfig jobs,
+                               ApiAccess access) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 3002;
@@ -34,11 +38,18 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
         Objects.requireNonNull(events, "events");
         Objects.requireNonNull(outputs, "outputs");
         Objects.requireNonNull(jobs, "jobs");
+        Objects.requireNonNull(access, "access");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0 to 65535, got " + port);
         }
         requirePositive("eventWait", eventWait);
         requirePositive("heartbeat", heartbeat);
+    }
+
+    /** Without API keys. */
+    public ResultSinkConfig(String host, int port, Duration eventWait, Duration heartbeat,
+                            RequestEventHub.Config events, OutputsConfig outputs, JobsConfig jobs) {
+        this(host, port, eventWait, heartbeat, events, outputs, jobs, ApiAccess.open());
     }
 
     /**
@@ -71,35 +82,40 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
                         Integer.MAX_VALUE)),
                 RequestEventHub.Config.fromEnvironment(variables),
                 OutputsConfig.fromEnvironment(variables),
-                JobsConfig.fromEnvironment(variables));
+                JobsConfig.fromEnvironment(variables),
+                ApiAccess.fromEnvironment(variables));
     }
 
     public ResultSinkConfig withHost(String newHost) {
-        return new ResultSinkConfig(newHost, port, eventWait, heartbeat, events, outputs, jobs);
+        return new ResultSinkConfig(newHost, port, eventWait, heartbeat, events, outputs, jobs, access);
     }
 
     public ResultSinkConfig withPort(int newPort) {
-        return new ResultSinkConfig(host, newPort, eventWait, heartbeat, events, outputs, jobs);
+        return new ResultSinkConfig(host, newPort, eventWait, heartbeat, events, outputs, jobs, access);
     }
 
     public ResultSinkConfig withEventWait(Duration wait) {
-        return new ResultSinkConfig(host, port, wait, heartbeat, events, outputs, jobs);
+        return new ResultSinkConfig(host, port, wait, heartbeat, events, outputs, jobs, access);
     }
 
     public ResultSinkConfig withHeartbeat(Duration interval) {
-        return new ResultSinkConfig(host, port, eventWait, interval, events, outputs, jobs);
+        return new ResultSinkConfig(host, port, eventWait, interval, events, outputs, jobs, access);
     }
 
     public ResultSinkConfig withEvents(RequestEventHub.Config hubConfig) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, hubConfig, outputs, jobs);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, hubConfig, outputs, jobs, access);
     }
 
     public ResultSinkConfig withOutputs(OutputsConfig outputsConfig) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputsConfig, jobs);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputsConfig, jobs, access);
     }
 
     public ResultSinkConfig withJobs(JobsConfig jobsConfig) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputs, jobsConfig);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputs, jobsConfig, access);
+    }
+
+    public ResultSinkConfig withAccess(ApiAccess apiAccess) {
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputs, jobs, apiAccess);
     }
 
     private static void requirePositive(String name, Duration value) {

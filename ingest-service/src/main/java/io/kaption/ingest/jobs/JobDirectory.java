@@ -105,9 +105,12 @@ public final class JobDirectory implements AutoCloseable {
         return table.spec(jobId);
     }
 
-    /** Up to {@code limit} jobs newest first after job {@code afterId} (null: from the newest); empty if unknown. */
-    Optional<JobTable.Page> page(int limit, String afterId) {
-        return table.page(limit, afterId);
+    /**
+     * Up to {@code limit} jobs newest first after job {@code afterId} (null: from the newest); empty if unknown. With
+     * an {@code owner} (an API key's fingerprint) only that key's jobs.
+     */
+    Optional<JobTable.Page> page(int limit, String afterId, Optional<String> owner) {
+        return table.page(limit, afterId, owner);
     }
 
     /** A job this replica just published: known at once, before the consumer reads it back. */
