@@ -50,6 +50,16 @@ class TorchCheckpointFileTest {
     }
 
     @Test
+    void bigEndianStoragesReadAsTheSameValues() {
+        try (TorchCheckpointFile big = TorchCheckpointFile.open(TorchBinFixture.path("small/big-endian.bin"));
+                TorchCheckpointFile little = TorchCheckpointFile.open(TorchBinFixture.path("small/tiny.bin"))) {
+            assertThat(big.load("f32").data()).containsExactly(little.load("f32").data());
+            assertThat(big.load("f16").data()).containsExactly(little.load("f16_all").data());
+            assertThat(big.load("bf16").data()).containsExactly(little.load("bf16").data());
+        }
+    }
+
+    @Test
     void aPickleCallingOsSystemIsRefusedNamingTheFileAndTheGlobal() {
         Path evil = TorchBinFixture.path("small/os-system.bin");
         assertThatThrownBy(() -> TorchCheckpointFile.open(evil))
