@@ -75,20 +75,21 @@ public final class TensorSource implements AutoCloseable {
 
     private static Layout layout(Path directory) {
         try {
-            if (Files.isRegularFile(directory.resolve(SAFETENSORS_INDEX))) {
-                return indexed(directory, SAFETENSORS_INDEX);
-            }
             List<Path> safetensors;
             try (Stream<Path> listing = Files.list(directory)) {
                 safetensors = listing.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().toList();
             }
+            boolean safetensorsIndex = Files.isRegularFile(directory.resolve(SAFETENSORS_INDEX));
             boolean torchWeights = Files.isRegularFile(directory.resolve(TORCH_INDEX))
                     || Files.isRegularFile(directory.resolve(TORCH_SINGLE));
+            if ((safetensorsIndex || !safetensors.isEmpty()) && torchWeights) {
+                LOG.info("{} holds both safetensors and PyTorch .bin weights: loading the safetensors (as "
+                        + "transformers does)", directory);
+            }
+            if (safetensorsIndex) {
+                return indexed(directory, SAFETENSORS_INDEX);
+            }
             if (!safetensors.isEmpty()) {
-                if (torchWeights) {
-                    LOG.info("{} holds both safetensors and PyTorch .bin weights: loading the safetensors (as "
-                            + "transformers does)", directory);
-                }
                 return new Layout(safetensors, Map.of());
             }
             if (Files.isRegularFile(directory.resolve(TORCH_INDEX))) {
