@@ -14,19 +14,23 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Corrupted real checkpoints (byte flips, overwritten runs, truncations, insertions, deletions; fixed seeds, so a
- * failure reproduces) are either read or refused with {@link TorchCheckpointException}: no other exception, no
- * error, no hang (the time limit).
+ * Corrupted real checkpoints (byte flips, overwritten runs, truncations, insertions of random bytes or of known
+ * opcodes, deletions; fixed seeds, so a failure reproduces) are either read or refused with
+ * {@link TorchCheckpointException}: no other exception, no error, no hang (the time limit aborts a run that does not
+ * end).
  */
 class StateDictPickleFuzzTest {
 
     private static final long SEED = 17;
+    /** Every opcode StateDictPickle interprets. */
+    private static final String KNOWN_OPCODES = "\u0080\u0095.(01N\u0088\u0089KMJ\u008aGX\u008c\u008dTU})]"
+            + "\u0085\u0086\u0087tldaesuqr\u0094hjc\u0093QRb";
 
     @TempDir
     Path temp;
 
     @Test
-    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void corruptedPicklesFailOnlyWithTheClearError() {
         List<byte[]> seeds = List.of(
                 StateDictPickleTest.dataPkl("small/tiny.bin"),
@@ -50,7 +54,7 @@ class StateDictPickleFuzzTest {
     }
 
     @Test
-    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void corruptedCheckpointFilesFailOnlyWithTheClearError() throws Exception {
         byte[] original = Files.readAllBytes(TorchBinFixture.path("small/tiny.bin"));
         SplittableRandom random = new SplittableRandom(SEED + 1);
@@ -79,7 +83,7 @@ class StateDictPickleFuzzTest {
         int mutations = 1 + random.nextInt(4);
         for (int m = 0; m < mutations && bytes.length > 0; m++) {
             int at = random.nextInt(bytes.length);
-            switch (random.nextInt(6)) {
+            switch (random.nextInt(7)) {
                 case 0 -> bytes[at] ^= (byte) (1 << random.nextInt(8));
                 case 1 -> bytes[at] = (byte) random.nextInt(256);
                 case 2 -> { // a run of 0xff / 0x00 (huge or zero lengths)
@@ -94,7 +98,13 @@ class StateDictPickleFuzzTest {
                     random.nextBytes(inserted);
                     bytes = splice(bytes, at, at, inserted);
                 }
-                default -> bytes = splice(bytes, at, Math.min(bytes.length, at + 1 + random.nextInt(8)), new byte[0]);
+                case 5 -> bytes = splice(bytes, at, Math.min(bytes.length, at + 1 + random.nextInt(8)), new byte[0]);
+                default -> { // an opcode the interpreter knows, with a few random argument bytes
+                    byte[] inserted = new byte[1 + random.nextInt(5)];
+                    random.nextBytes(inserted);
+                    inserted[0] = (byte) KNOWN_OPCODES.charAt(random.nextInt(KNOWN_OPCODES.length()));
+                    bytes = splice(bytes, at, at, inserted);
+                }
             }
         }
         return bytes;
