@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.HashMap;
@@ -50,7 +51,7 @@ public final class TorchCheckpointFile implements TensorFile {
         try {
             channel = FileChannel.open(path, StandardOpenOption.READ);
             requireZip(path, channel);
-            try (ZipFile zip = openZip(path, channel)) {
+            try (ZipFile zip = openZip(path)) {
                 Archive archive = Archive.of(path, zip);
                 ByteOrder order = byteOrder(path, zip, archive);
                 Map<String, StateDictPickle.Tensor> tensors = StateDictPickle.read(readPickle(path, zip, archive),
@@ -117,7 +118,7 @@ public final class TorchCheckpointFile implements TensorFile {
         throw new TorchCheckpointException(path + " is not a PyTorch checkpoint (not a zip archive)");
     }
 
-    private static ZipFile openZip(Path path, FileChannel channel) {
+    private static ZipFile openZip(Path path) {
         try {
             return ZipFile.builder().setPath(path).get();
         } catch (IOException | RuntimeException e) {
@@ -178,8 +179,8 @@ public final class TorchCheckpointFile implements TensorFile {
             // Only plain C-order tensors: each stride is the product of the sizes after it (any for size 1).
             if (shape[axis] != 1 && tensor.stride()[axis] != numel) {
                 throw new TorchCheckpointException(where + " is not contiguous (strides "
-                        + java.util.Arrays.toString(tensor.stride()) + " for size "
-                        + java.util.Arrays.toString(shape) + "); re-save it with .contiguous()");
+                        + Arrays.toString(tensor.stride()) + " for size "
+                        + Arrays.toString(shape) + "); re-save it with .contiguous()");
             }
             numel = multiply(numel, shape[axis], where);
         }
