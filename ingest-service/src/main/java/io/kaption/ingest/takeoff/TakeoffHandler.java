@@ -79,6 +79,7 @@ public final class TakeoffHandler {
     private Future<TakeoffCall> read(HttpExchange exchange, Mode mode, boolean imageRequired) {
         return BodyReader.read(exchange.request(), maxBodyBytes).map(body -> {
             TakeoffCall call = parse(body, exchange.requestId(), mode);
+            exchange.requireGroup(call.draft().consumerGroup());
             if (imageRequired && call.image().isEmpty()) {
                 throw ApiException.badRequest("image_required", "this endpoint needs an image: an image_data file "
                         + "part, an image_url, or an <image:URL> tag in text");
