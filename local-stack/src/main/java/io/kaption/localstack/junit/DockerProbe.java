@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 /**
  * Is a Docker engine reachable for Testcontainers? Answers "no" at once when there is nowhere Docker could be, so
@@ -19,6 +21,33 @@ final class DockerProbe {
 
   static boolean isDockerAvailable(Map<String, String> env) {
     return testcontainersOnClasspath() && hasCandidateEndpoint(env) && TestcontainersKafka.isDockerAvailable();
+  }
+
+  /**
+   * Which of the images a Testcontainers broker needs are not held by the engine: the Kafka image and, unless
+   * {@code TESTCONTAINERS_RYUK_DISABLED=true}, Testcontainers' Ryuk image (its reaper container). {@code auto} uses
+   * Docker only when none is missing: an engine that cannot pull (no registry) would otherwise fail the tests.
+   */
+  static List<String> missingImages(Map<String, String> env, String kafkaImage, String ryukImage,
+      Predicate<String> presentLocally) {
+    boolean ryukDisabled = Boolean.parseBoolean(env.getOrDefault("TESTCONTAINERS_RYUK_DISABLED", "false"));
+    return Stream.of(kafkaImage, ryukDisabled ? null : ryukImage)
+        .filter(image -> image != null && !presentLocally.test(image))
+        .toList();
+  }
+
+  /**
+   * Whether Testcontainers would have to start a helper container (the alpine image) to find the Docker host: it does
+   * so when it runs inside a container ({@code /.dockerenv}) unless {@code TESTCONTAINERS_HOST_OVERRIDE} names the
+   * host. Where nothing can be pulled that costs minutes before failing, so {@code auto} does not try.
+   */
+  static boolean needsHostLookupContainer(Map<String, String> env, boolean insideContainer) {
+    String override = env.get("TESTCONTAINERS_HOST_OVERRIDE");
+    return insideContainer && (override == null || override.isBlank());
+  }
+
+  static boolean insideContainer() {
+    return Files.exists(Path.of("/.dockerenv"));
   }
 
   static boolean testcontainersOnClasspath() {

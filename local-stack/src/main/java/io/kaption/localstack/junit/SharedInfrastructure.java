@@ -4,6 +4,7 @@ import io.kaption.localstack.kafka.EmbeddedKafka;
 import io.kaption.localstack.kafka.KafkaTopics;
 import io.kaption.localstack.s3.EmbeddedS3;
 import java.net.URI;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
@@ -19,8 +20,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  * {@code @ExtendWith(SharedInfrastructure.class)} (or calls the static accessors, which start them lazily, so
  * they work from {@code @BeforeAll}). Each starts on first use, so a test that needs only S3 starts no broker.
  *
- * <p>Kafka is the embedded broker, or a Testcontainers broker when a Docker engine is reachable; the environment
- * variable {@code KAPTION_TEST_KAFKA=embedded|docker|auto} (default auto) forces the choice. S3 is always an
+ * <p>Kafka is the embedded broker, or a Testcontainers broker when a Docker engine is reachable and holds the images
+ * it needs (apache/kafka and Ryuk: auto mode pulls nothing); the environment variable
+ * {@code KAPTION_TEST_KAFKA=embedded|docker|auto} (default auto) forces the choice. S3 is always an
  * in-memory S3Proxy in this JVM. Everything is stopped when the JVM's tests finish (through JUnit's root store),
  * or at JVM exit at the latest.
  *
@@ -113,7 +115,10 @@ public final class SharedInfrastructure implements BeforeAllCallback {
     }
   }
 
-  /** The Kafka mode the environment asks for; {@code auto} picks Testcontainers only if Docker is reachable. */
+  /**
+   * The Kafka mode the environment asks for; {@code auto} picks Testcontainers only if Docker is reachable and holds
+   * the images (a Testcontainers class, so only loaded when Testcontainers is on the classpath).
+   */
   static String chooseKafkaMode(Map<String, String> env) {
     String requested = env.getOrDefault(KAFKA_MODE_ENV, "auto").trim().toLowerCase(Locale.ROOT);
     switch (requested) {
@@ -127,7 +132,21 @@ public final class SharedInfrastructure implements BeforeAllCallback {
         return TESTCONTAINERS;
       case "":
       case "auto":
-        return DockerProbe.isDockerAvailable(env) ? TESTCONTAINERS : EMBEDDED;
+        if (DockerProbe.needsHostLookupContainer(env, DockerProbe.insideContainer())
+            && DockerProbe.testcontainersOnClasspath() && DockerProbe.hasCandidateEndpoint(env)) {
+          log.info("inside a container without TESTCONTAINERS_HOST_OVERRIDE (Testcontainers would pull alpine to find"
+              + " the Docker host): using the embedded broker");
+          return EMBEDDED;
+        }
+        if (!DockerProbe.isDockerAvailable(env)) {
+          return EMBEDDED;
+        }
+        List<String> missing = TestcontainersKafka.missingImages(env);
+        if (!missing.isEmpty()) {
+          log.info("a Docker engine answers but lacks {} (auto mode pulls nothing): using the embedded broker", missing);
+          return EMBEDDED;
+        }
+        return TESTCONTAINERS;
       default:
         throw new IllegalArgumentException(KAFKA_MODE_ENV + " must be embedded, docker or auto, got '"
             + env.get(KAFKA_MODE_ENV) + "'");

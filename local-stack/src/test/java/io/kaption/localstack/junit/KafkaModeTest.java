@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,5 +54,25 @@ class KafkaModeTest {
     assertThat(DockerProbe.testcontainersOnClasspath()).isTrue();
     assertThat(SharedInfrastructure.chooseKafkaMode(Map.of("KAPTION_TEST_KAFKA", "docker")))
         .isEqualTo("testcontainers");
+  }
+
+  @Test
+  void imagesAbsentFromTheEngineAreMissingAndRyukCountsUnlessDisabled() {
+    Set<String> local = Set.of("apache/kafka:4.3.1");
+
+    assertThat(DockerProbe.missingImages(Map.of(), "apache/kafka:4.3.1", "testcontainers/ryuk:0.13.0",
+        local::contains)).containsExactly("testcontainers/ryuk:0.13.0");
+    assertThat(DockerProbe.missingImages(Map.of("TESTCONTAINERS_RYUK_DISABLED", "true"), "apache/kafka:4.3.1",
+        "testcontainers/ryuk:0.13.0", local::contains)).isEmpty();
+    assertThat(DockerProbe.missingImages(Map.of("TESTCONTAINERS_RYUK_DISABLED", "true"), "apache/kafka:9.9.9",
+        "testcontainers/ryuk:0.13.0", local::contains)).containsExactly("apache/kafka:9.9.9");
+  }
+
+  @Test
+  void insideAContainerTheDockerHostMustBeNamedForAutoToUseDocker() {
+    assertThat(DockerProbe.needsHostLookupContainer(Map.of(), true)).isTrue();
+    assertThat(DockerProbe.needsHostLookupContainer(Map.of("TESTCONTAINERS_HOST_OVERRIDE", "localhost"), true))
+        .isFalse();
+    assertThat(DockerProbe.needsHostLookupContainer(Map.of(), false)).isFalse();
   }
 }
