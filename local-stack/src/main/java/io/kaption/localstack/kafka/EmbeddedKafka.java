@@ -125,6 +125,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         command.add(SETSID.toString());
       }
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.add(dataDirMarker(dataDir));
       command.addAll(CHILD_JVM_OPTIONS);
       command.add("-Dlogback.configurationFile=io/kaption/localstack/kafka/broker-logback.xml");
       command.add("-cp");
@@ -161,7 +162,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static void awaitPreviousBrokerGone(Path dataDir) {
     Optional<ProcessHandle> previous = readPidFile(dataDir).flatMap(ProcessHandle::of)
         .filter(ProcessHandle::isAlive)
-        .filter(handle -> handle.info().commandLine().map(line -> line.contains(KafkaBrokerMain.class.getName()))
+        .filter(handle -> handle.info().commandLine().map(line -> line.contains(dataDirMarker(dataDir)))
             .orElse(false));
     if (previous.isEmpty()) {
       return;
@@ -180,6 +181,14 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalStateException("interrupted while waiting for the previous Kafka broker", e);
     }
     log.info("the previous Kafka broker (pid {}) has stopped", pid);
+  }
+
+  /**
+   * Names the data directory on the broker's command line, before the classpath: the JDK reports only the first 4096
+   * bytes of a command line, and a recycled pid must not be taken for the broker.
+   */
+  private static String dataDirMarker(Path dataDir) {
+    return "-Dkaption.kafka.dataDir=" + dataDir.toAbsolutePath().normalize();
   }
 
   private static Optional<Long> readPidFile(Path dataDir) {
