@@ -12,6 +12,7 @@ import io.kaption.ingest.jobs.JobsHandler;
 import io.kaption.ingest.openai.ChatCompletionsHandler;
 import io.kaption.ingest.publish.ConsumerGroups;
 import io.kaption.ingest.publish.RequestPublisher;
+import io.kaption.ingest.publish.WorkerPools;
 import io.kaption.ingest.takeoff.TakeoffHandler;
 import io.kaption.jobs.planning.JobPlanner;
 import io.kaption.schemas.topics.TopicProvisioner;
@@ -105,8 +106,9 @@ public final class IngestService implements AutoCloseable {
                     config.resultTimeout());
             JobsHandler jobsHandler = new JobsHandler(vertx, jobs, producer, s3, config.maxBodyBytes(),
                     Clock.systemUTC());
+            WorkerPools workers = new WorkerPools(admin, config.publishTimeout(), Clock.systemUTC());
             IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler,
-                    () -> planner == null || planner.isAlive());
+                    () -> planner == null || planner.isAlive(), workers);
 
             HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router)
                     .invalidRequestHandler(router::invalid).listen());
@@ -138,12 +140,12 @@ public final class IngestService implements AutoCloseable {
 
     private static IngestRouter router(IngestConfig config, Vertx vertx, Generations generations,
                                        RequestPublisher publisher, RequestEventHub hub, JobDirectory jobs,
-                                       JobsHandler jobsHandler, BooleanSupplier plannerAlive) {
+                                       JobsHandler jobsHandler, BooleanSupplier plannerAlive, WorkerPools workers) {
         TakeoffHandler takeoff = new TakeoffHandler(generations, config.images(), config.maxBodyBytes(),
                 config.sinkPublicUrl());
         ChatCompletionsHandler chat = new ChatCompletionsHandler(generations, config.maxBodyBytes(),
                 Clock.systemUTC());
-        HealthHandler health = new HealthHandler(vertx, publisher, hub, jobs, plannerAlive);
+        HealthHandler health = new HealthHandler(vertx, publisher, hub, jobs, plannerAlive, workers);
         ErrorShape kaption = ErrorShape.KAPTION;
         return new IngestRouter()
                 .route(HttpMethod.POST, "/generate", kaption, exchange -> takeoff.generate(exchange, false))

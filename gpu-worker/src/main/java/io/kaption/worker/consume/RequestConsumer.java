@@ -129,7 +129,7 @@ public final class RequestConsumer {
 
     /** The Kafka consumer group of a worker pool. */
     public static String groupId(String consumerGroup) {
-        return "kaption-worker-" + Topics.requireValidConsumerGroup(consumerGroup);
+        return Topics.workerGroup(consumerGroup);
     }
 
     /** The worker pool this consumer serves (e.g. {@code primary}). */
