@@ -157,8 +157,8 @@ public final class GpuWorker implements AutoCloseable {
                 config.instanceId());
         for (String group : config.consumerGroups()) {
             RequestConsumer consumer = new RequestConsumer(config.kafkaBootstrapServers(), group,
-                    config.maxBatchSize(), membership, handoff, preparer, imagePool, deadLetters, cancelled, publisher, this::fail,
-                    Clock.systemUTC(), System::nanoTime);
+                    config.maxBatchSize(), membership, handoff, preparer, imagePool, deadLetters, cancelled, publisher,
+                    this::fail, Clock.systemUTC(), System::nanoTime);
             consumers.add(consumer);
             consumer.start();
         }

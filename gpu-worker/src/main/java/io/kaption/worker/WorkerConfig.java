@@ -33,8 +33,8 @@ import java.util.regex.Pattern;
  * @param shutdownGrace         how long running requests may take to finish on shutdown before they are cancelled
  * @param jobCancellationLookback how far back job cancellations are read at start (and how long one is honoured)
  * @param sessionTimeout        how long the group waits for a silent worker before giving its partitions to others
- * @param instanceId            static group membership ({@code group.instance.id}): a restarted worker with the same
- *                              id takes its partitions back at once; empty: dynamic membership
+ * @param instanceId            static group membership ({@code group.instance.id}): a worker restarted under the same
+ *                              id within the session timeout takes its partitions back; empty: dynamic membership
  * @param httpHost              interface of the health HTTP server
  * @param httpPort              port of the health HTTP server (0: any free port)
  */

@@ -72,7 +72,8 @@ public final class HealthServer implements AutoCloseable {
         }
         if (!exchange.getRequestMethod().equals("GET") && !exchange.getRequestMethod().equals("HEAD")) {
             exchange.getResponseHeaders().set("Allow", "GET");
-            send(exchange, 405, error("method_not_allowed", exchange.getRequestMethod() + " is not allowed on " + path));
+            send(exchange, 405, error("method_not_allowed",
+                    exchange.getRequestMethod() + " is not allowed on " + path));
             return;
         }
         if (path.equals("/healthz")) {

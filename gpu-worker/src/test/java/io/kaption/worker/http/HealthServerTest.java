@@ -22,7 +22,8 @@ class HealthServerTest {
         try (HealthServer server = HealthServer.start("127.0.0.1", 0, state::get)) {
             assertThat(get(server, "/healthz")).isEqualTo("200 {\"status\":\"ok\"}");
             assertThat(get(server, "/readyz")).isEqualTo("503 {\"error\":{\"code\":\"not_ready\",\"message\":"
-                    + "\"starting: loading the model and joining the consumer groups\"},\"partitions\":{\"primary\":0}}");
+                    + "\"starting: loading the model and joining the consumer groups\"},"
+                    + "\"partitions\":{\"primary\":0}}");
 
             state.set(new WorkerState(WorkerState.Phase.RUNNING, Map.of("primary", 0, "batch", 0)));
             assertThat(get(server, "/readyz")).startsWith("503 {\"error\":{\"code\":\"not_ready\",\"message\":"
@@ -33,7 +34,8 @@ class HealthServerTest {
                     .isEqualTo("200 {\"status\":\"ready\",\"partitions\":{\"batch\":0,\"primary\":12}}");
 
             state.set(new WorkerState(WorkerState.Phase.STOPPING, Map.of("primary", 0)));
-            assertThat(get(server, "/readyz")).startsWith("503 {\"error\":{\"code\":\"not_ready\",\"message\":\"stopping\"");
+            assertThat(get(server, "/readyz"))
+                    .startsWith("503 {\"error\":{\"code\":\"not_ready\",\"message\":\"stopping\"");
             assertThat(get(server, "/healthz")).isEqualTo("200 {\"status\":\"ok\"}");
 
             state.set(new WorkerState(WorkerState.Phase.FAILED, Map.of("primary", 0)));
