@@ -12,9 +12,12 @@ import io.kaption.worker.batching.DecodeLoop;
 import io.kaption.worker.batching.Handoff;
 import io.kaption.worker.cancel.CancellationListener;
 import io.kaption.worker.cancel.CancelledRequests;
+import io.kaption.worker.consume.GroupMembership;
 import io.kaption.worker.consume.ReadyRequest;
 import io.kaption.worker.consume.RequestConsumer;
 import io.kaption.worker.consume.RequestPreparer;
+import io.kaption.worker.http.HealthServer;
+import io.kaption.worker.http.WorkerState;
 import io.kaption.worker.images.ImageLoader;
 import io.kaption.worker.publish.EventPublisher;
 import java.io.IOException;
@@ -26,11 +29,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +65,8 @@ public final class GpuWorker implements AutoCloseable {
     private final WorkerConfig config;
     /** What to close, most recently opened first. */
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
-    private final List<RequestConsumer> consumers = new ArrayList<>();
+    /** Read by readiness probes while {@link #open()} adds to it. */
+    private final List<RequestConsumer> consumers = new CopyOnWriteArrayList<>();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private ExecutorService imagePool;
@@ -68,6 +74,8 @@ public final class GpuWorker implements AutoCloseable {
     private EventPublisher publisher;
     private KafkaProducer<byte[], byte[]> producer;
     private boolean closed;
+    private volatile WorkerState.Phase phase = WorkerState.Phase.STARTING;
+    private HealthServer health;
 
     private GpuWorker(WorkerConfig config) {
         this.config = config;
@@ -91,6 +99,10 @@ public final class GpuWorker implements AutoCloseable {
 
     // Holds the lock that close() takes, so that a fatal error during start waits for start to end.
     private synchronized void open() throws IOException {
+        // First, so that probes answer (not ready) during a model load of minutes.
+        health = HealthServer.start(config.httpHost(), config.httpPort(), this::state);
+        resources.push(health);
+        LOG.info("gpu-worker health on http://{}:{} (/healthz, /readyz)", config.httpHost(), health.port());
         Path modelDir = config.model().isPresent() ? config.model().get() : writeDemoModel();
         LlavaPipeline pipeline = LlavaPipeline.load(modelDir, new LlavaPipeline.Options(config.precision(),
                 config.visionTower().orElse(null), config.maxBatchSize(), null));
@@ -143,10 +155,12 @@ public final class GpuWorker implements AutoCloseable {
         });
         RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, s3));
         DeadLetterPublisher deadLetters = new DeadLetterPublisher(producer);
+        GroupMembership membership = new GroupMembership(config.sessionTimeout(), config.heartbeatInterval(),
+                config.instanceId());
         for (String group : config.consumerGroups()) {
             RequestConsumer consumer = new RequestConsumer(config.kafka(), group,
-                    config.maxBatchSize(), handoff, preparer, imagePool, deadLetters, cancelled, publisher, this::fail,
-                    Clock.systemUTC(), System::nanoTime);
+                    config.maxBatchSize(), membership, handoff, preparer, imagePool, deadLetters, cancelled, publisher,
+                    this::fail, Clock.systemUTC(), System::nanoTime);
             consumers.add(consumer);
             consumer.start();
         }
@@ -154,8 +168,13 @@ public final class GpuWorker implements AutoCloseable {
         resources.push(WorkerAnnouncer.start(producer, config.consumerGroups(), config.model().orElse(null),
                 config.precision().name().toLowerCase(Locale.ROOT), config.maxBatchSize(),
                 WorkerAnnouncer.DEFAULT_INTERVAL, Clock.systemUTC()));
-        LOG.info("gpu-worker started: groups {}, model {}, {}, batch {} rows, linger {} ms", config.consumerGroups(),
-                modelDir, config.precision(), config.maxBatchSize(), config.batchDuration().toMillis());
+        if (phase == WorkerState.Phase.STARTING) {
+            phase = WorkerState.Phase.RUNNING;
+        }
+        LOG.info("gpu-worker started: groups {}, model {}, {}, batch {} rows, linger {} ms, session timeout {} ms, {}",
+                config.consumerGroups(), modelDir, config.precision(), config.maxBatchSize(),
+                config.batchDuration().toMillis(), config.sessionTimeout().toMillis(),
+                config.instanceId().map(id -> "static member " + id).orElse("dynamic member"));
     }
 
     private Path writeDemoModel() throws IOException {
@@ -163,6 +182,21 @@ public final class GpuWorker implements AutoCloseable {
         resources.push(() -> deleteRecursively(directory));
         LOG.warn("KAPTION_MODEL is not set: writing the {} to {}", DemoCheckpoint.NOTICE, directory);
         return DemoCheckpoint.write(directory);
+    }
+
+    /** The port of the health server ({@code /healthz}, {@code /readyz}). */
+    public int httpPort() {
+        return health.port();
+    }
+
+    /** What the probes report now; cheap (no Kafka calls). */
+    public WorkerState state() {
+        Map<String, Integer> partitions = new HashMap<>();
+        config.consumerGroups().forEach(group -> partitions.put(group, 0));
+        for (RequestConsumer consumer : consumers) {
+            partitions.put(consumer.consumerGroup(), consumer.assignedPartitions());
+        }
+        return new WorkerState(phase, partitions);
     }
 
     /** Completes when the worker has stopped, after {@link #close()} or on its own after a fatal error. */
@@ -178,6 +212,7 @@ public final class GpuWorker implements AutoCloseable {
     /** A fatal error: the worker cannot go on without risking lost or unacknowledged work, so it stops. */
     private void fail(Throwable error) {
         if (failure.compareAndSet(null, error)) {
+            phase = WorkerState.Phase.FAILED;
             LOG.error("gpu-worker stopping after a fatal error: {}", error.toString());
             Thread stopper = new Thread(this::close, "kaption-worker-stop");
             stopper.start();
@@ -195,6 +230,9 @@ public final class GpuWorker implements AutoCloseable {
             return;
         }
         closed = true;
+        if (phase != WorkerState.Phase.FAILED) {
+            phase = WorkerState.Phase.STOPPING;
+        }
         LOG.info("gpu-worker stopping");
         try {
             consumers.forEach(RequestConsumer::stopFetching);

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Everything a GPU worker can be told (see gpu-worker/README.md, "Configuration").
@@ -32,6 +33,11 @@ import java.util.Optional;
  * @param imageThreads          threads loading images, so a slow image never stalls the decode loop
  * @param shutdownGrace         how long running requests may take to finish on shutdown before they are cancelled
  * @param jobCancellationLookback how far back job cancellations are read at start (and how long one is honoured)
+ * @param sessionTimeout        how long the group waits for a silent worker before giving its partitions to others
+ * @param instanceId            static group membership ({@code group.instance.id}): a worker restarted under the same
+ *                              id within the session timeout takes its partitions back; empty: dynamic membership
+ * @param httpHost              interface of the health HTTP server
+ * @param httpPort              port of the health HTTP server (0: any free port)
  */
 public record WorkerConfig(
         Optional<Path> model,
@@ -47,7 +53,11 @@ public record WorkerConfig(
         TopicProvisioner.Settings topics,
         int imageThreads,
         Duration shutdownGrace,
-        Duration jobCancellationLookback) {
+        Duration jobCancellationLookback,
+        Duration sessionTimeout,
+        Optional<String> instanceId,
+        String httpHost,
+        int httpPort) {
 
     public static final String MODEL = "KAPTION_MODEL";
     public static final String DTYPE = "KAPTION_DTYPE";
@@ -61,6 +71,18 @@ public record WorkerConfig(
     public static final String IMAGE_THREADS = "KAPTION_IMAGE_FETCH_THREADS";
     public static final String SHUTDOWN_GRACE_MILLIS = "KAPTION_WORKER_SHUTDOWN_GRACE_MS";
     public static final String JOB_CANCELLATION_LOOKBACK_MILLIS = "KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS";
+    public static final String SESSION_TIMEOUT_MILLIS = "KAPTION_WORKER_SESSION_TIMEOUT_MS";
+    public static final String INSTANCE_ID = "KAPTION_WORKER_INSTANCE_ID";
+    public static final String HTTP_HOST = "KAPTION_WORKER_HOST";
+    public static final String HTTP_PORT = "KAPTION_WORKER_METRICS_PORT";
+    /**
+     * The brokers' default {@code group.min.session.timeout.ms}: the shortest a classic consumer group allows, so a
+     * killed worker's partitions move within about this long (Kafka's own default is 45 s).
+     */
+    public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(6);
+    public static final int DEFAULT_HTTP_PORT = 3001;
+    /** Kafka's rule for {@code group.instance.id} (checked by the broker on join; here at start, with the name). */
+    private static final Pattern INSTANCE_ID_PATTERN = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
     /** Kafka's default retention ({@code retention.ms}) of the cancellations topic. */
     public static final Duration DEFAULT_JOB_CANCELLATION_LOOKBACK = Duration.ofDays(7);
 
@@ -94,6 +116,26 @@ public record WorkerConfig(
             throw new IllegalArgumentException(JOB_CANCELLATION_LOOKBACK_MILLIS + " must be at least 1, got "
                     + jobCancellationLookback.toMillis());
         }
+        if (sessionTimeout.toMillis() < 1) {
+            throw new IllegalArgumentException(SESSION_TIMEOUT_MILLIS + " must be at least 1, got "
+                    + sessionTimeout.toMillis());
+        }
+        Objects.requireNonNull(instanceId, "instanceId");
+        instanceId.ifPresent(id -> {
+            if (!INSTANCE_ID_PATTERN.matcher(id).matches()) {
+                throw new IllegalArgumentException(INSTANCE_ID + " must be 1 to 249 of a-z A-Z 0-9 . _ -, got '" + id
+                        + "'");
+            }
+        });
+        Objects.requireNonNull(httpHost, "httpHost");
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException(HTTP_PORT + " must be a port number (0-65535), got " + httpPort);
+        }
+    }
+
+    /** Heartbeats well inside the session timeout: survivors of a crash hear of the rebalance within a second. */
+    public Duration heartbeatInterval() {
+        return Duration.ofMillis(Math.max(1, Math.min(1000, sessionTimeout.toMillis() / 3)));
     }
 
     public static WorkerConfig fromEnvironment() {
@@ -118,12 +160,19 @@ public record WorkerConfig(
                 TopicProvisioner.Settings.fromEnvironment(variables),
                 env.integer(IMAGE_THREADS, 4),
                 Duration.ofMillis(env.integer(SHUTDOWN_GRACE_MILLIS, 30_000)),
-                env.millis(JOB_CANCELLATION_LOOKBACK_MILLIS, DEFAULT_JOB_CANCELLATION_LOOKBACK));
+                env.millis(JOB_CANCELLATION_LOOKBACK_MILLIS, DEFAULT_JOB_CANCELLATION_LOOKBACK),
+                env.millis(SESSION_TIMEOUT_MILLIS, DEFAULT_SESSION_TIMEOUT),
+                env.string(INSTANCE_ID),
+                env.string(HTTP_HOST, "0.0.0.0"),
+                env.integer(HTTP_PORT, DEFAULT_HTTP_PORT));
     }
 
-    /** The defaults (as with an empty environment), to change a few fields of, e.g. in tests. */
+    /**
+     * The defaults (as with an empty environment), to change a few fields of, e.g. in tests; except the health
+     * server's port, 0 (any free port), so that workers embedded in one JVM or on one machine never collide.
+     */
     public static Builder builder() {
-        return new Builder(fromEnvironment(Map.of()));
+        return new Builder(fromEnvironment(Map.of())).httpPort(0);
     }
 
     public Builder toBuilder() {
@@ -146,6 +195,10 @@ public record WorkerConfig(
         private int imageThreads;
         private Duration shutdownGrace;
         private Duration jobCancellationLookback;
+        private Duration sessionTimeout;
+        private Optional<String> instanceId;
+        private String httpHost;
+        private int httpPort;
 
         private Builder(WorkerConfig c) {
             model = c.model;
@@ -162,6 +215,10 @@ public record WorkerConfig(
             imageThreads = c.imageThreads;
             shutdownGrace = c.shutdownGrace;
             jobCancellationLookback = c.jobCancellationLookback;
+            sessionTimeout = c.sessionTimeout;
+            instanceId = c.instanceId;
+            httpHost = c.httpHost;
+            httpPort = c.httpPort;
         }
 
         public Builder model(Path value) { model = Optional.ofNullable(value); return this; }
@@ -179,11 +236,15 @@ public record WorkerConfig(
         public Builder imageThreads(int value) { imageThreads = value; return this; }
         public Builder shutdownGrace(Duration value) { shutdownGrace = value; return this; }
         public Builder jobCancellationLookback(Duration value) { jobCancellationLookback = value; return this; }
+        public Builder sessionTimeout(Duration value) { sessionTimeout = value; return this; }
+        public Builder instanceId(String value) { instanceId = Optional.ofNullable(value); return this; }
+        public Builder httpHost(String value) { httpHost = value; return this; }
+        public Builder httpPort(int value) { httpPort = value; return this; }
 
         public WorkerConfig build() {
             return new WorkerConfig(model, precision, visionTower, consumerGroups, maxBatchSize, batchDuration,
                     kafka, s3Endpoint, awsRegion, imageIntake, topics, imageThreads, shutdownGrace,
-                    jobCancellationLookback);
+                    jobCancellationLookback, sessionTimeout, instanceId, httpHost, httpPort);
         }
     }
 

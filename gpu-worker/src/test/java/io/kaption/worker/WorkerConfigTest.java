@@ -32,6 +32,11 @@ class WorkerConfigTest {
         assertThat(config.imageThreads()).isEqualTo(4);
         assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.jobCancellationLookback()).isEqualTo(Duration.ofDays(7));
+        assertThat(config.sessionTimeout()).isEqualTo(Duration.ofSeconds(6));
+        assertThat(config.heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(config.instanceId()).isEmpty();
+        assertThat(config.httpHost()).isEqualTo("0.0.0.0");
+        assertThat(config.httpPort()).isEqualTo(3001);
     }
 
     @Test
@@ -51,7 +56,11 @@ class WorkerConfigTest {
                 Map.entry("KAPTION_TOPIC_REPLICATION", "3"),
                 Map.entry("KAPTION_IMAGE_FETCH_THREADS", "2"),
                 Map.entry("KAPTION_WORKER_SHUTDOWN_GRACE_MS", "500"),
-                Map.entry("KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS", "86400000")));
+                Map.entry("KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS", "86400000"),
+                Map.entry("KAPTION_WORKER_SESSION_TIMEOUT_MS", "2400"),
+                Map.entry("KAPTION_WORKER_INSTANCE_ID", "worker-3"),
+                Map.entry("KAPTION_WORKER_HOST", "127.0.0.1"),
+                Map.entry("KAPTION_WORKER_METRICS_PORT", "0")));
         assertThat(config.model()).contains(Path.of("/models/llava-1.5-7b-hf"));
         assertThat(config.precision()).isEqualTo(LlavaEngine.Precision.FLOAT16);
         assertThat(config.visionTower()).contains(Path.of("/models/clip"));
@@ -66,6 +75,11 @@ class WorkerConfigTest {
         assertThat(config.imageThreads()).isEqualTo(2);
         assertThat(config.shutdownGrace()).isEqualTo(Duration.ofMillis(500));
         assertThat(config.jobCancellationLookback()).isEqualTo(Duration.ofDays(1));
+        assertThat(config.sessionTimeout()).isEqualTo(Duration.ofMillis(2400));
+        assertThat(config.heartbeatInterval()).isEqualTo(Duration.ofMillis(800));
+        assertThat(config.instanceId()).contains("worker-3");
+        assertThat(config.httpHost()).isEqualTo("127.0.0.1");
+        assertThat(config.httpPort()).isZero();
     }
 
     @Test
@@ -84,6 +98,12 @@ class WorkerConfigTest {
                 .hasMessage("TAKEOFF_CONSUMER_GROUP names no consumer group");
         assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS",
                 "0"))).hasMessage("KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS must be at least 1, got 0");
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("KAPTION_WORKER_SESSION_TIMEOUT_MS", "0")))
+                .hasMessage("KAPTION_WORKER_SESSION_TIMEOUT_MS must be at least 1, got 0");
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("KAPTION_WORKER_INSTANCE_ID", "pod/1")))
+                .hasMessage("KAPTION_WORKER_INSTANCE_ID must be 1 to 249 of a-z A-Z 0-9 . _ -, got 'pod/1'");
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("KAPTION_WORKER_METRICS_PORT", "70000")))
+                .hasMessage("KAPTION_WORKER_METRICS_PORT must be a port number (0-65535), got 70000");
     }
 
     @Test
@@ -95,5 +115,6 @@ class WorkerConfigTest {
         assertThat(config.s3Endpoint()).isEqualTo(Optional.of(URI.create("http://127.0.0.1:1")));
         assertThat(config.toBuilder().build()).isEqualTo(config);
         assertThat(config.batchDuration()).isEqualTo(Duration.ofMillis(100));
+        assertThat(config.httpPort()).as("embedded workers never collide").isZero();
     }
 }

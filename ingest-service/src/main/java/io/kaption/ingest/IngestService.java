@@ -17,6 +17,7 @@ import io.kaption.ingest.openai.ChatCompletionsHandler;
 import io.kaption.ingest.playground.PlaygroundHandler;
 import io.kaption.ingest.publish.ConsumerGroups;
 import io.kaption.ingest.publish.RequestPublisher;
+import io.kaption.ingest.publish.WorkerPools;
 import io.kaption.ingest.takeoff.TakeoffHandler;
 import io.kaption.jobs.planning.JobPlanner;
 import io.kaption.kit.s3.S3Clients;
@@ -114,8 +115,9 @@ public final class IngestService implements AutoCloseable {
                     Clock.systemUTC());
             DiscoveryHandler discovery = new DiscoveryHandler(vertx, workers,
                     new GroupStats(admin, config.publishTimeout()));
+            WorkerPools workerPools = new WorkerPools(admin, config.publishTimeout(), Clock.systemUTC());
             IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler, discovery,
-                    () -> planner == null || planner.isAlive());
+                    () -> planner == null || planner.isAlive(), workerPools);
 
             HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router)
                     .invalidRequestHandler(router::invalid).listen());
@@ -151,12 +153,12 @@ public final class IngestService implements AutoCloseable {
     private static IngestRouter router(IngestConfig config, Vertx vertx, Generations generations,
                                        RequestPublisher publisher, RequestEventHub hub, JobDirectory jobs,
                                        JobsHandler jobsHandler, DiscoveryHandler discovery,
-                                       BooleanSupplier plannerAlive) {
+                                       BooleanSupplier plannerAlive, WorkerPools workerPools) {
         TakeoffHandler takeoff = new TakeoffHandler(generations, config.images(), config.maxBodyBytes(),
                 config.sinkPublicUrl());
         ChatCompletionsHandler chat = new ChatCompletionsHandler(generations, config.maxBodyBytes(),
                 Clock.systemUTC());
-        HealthHandler health = new HealthHandler(vertx, publisher, hub, jobs, plannerAlive);
+        HealthHandler health = new HealthHandler(vertx, publisher, hub, jobs, plannerAlive, workerPools);
         PlaygroundHandler playground = new PlaygroundHandler();
         ErrorShape kaption = ErrorShape.KAPTION;
         return new IngestRouter(new ApiKeyGuard(config.access()))

@@ -20,14 +20,15 @@ import java.util.Map;
  * worker creates the topics the others read and write) against one Kafka broker and one S3 endpoint.
  *
  * <p>Each service reads its own configuration from {@code env}, the same variables as when it runs alone; this class
- * only points them at the given Kafka and S3 and, unless {@code env} says otherwise, binds the HTTP services to
- * 127.0.0.1 and tells the ingest service where the sink is.
+ * only points them at the given Kafka and S3 and, unless {@code env} says otherwise, binds the HTTP services (the
+ * worker's health port too) to 127.0.0.1 and tells the ingest service where the sink is.
  */
 public final class LocalPipeline implements AutoCloseable {
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private IngestService ingest;
     private ResultSink sink;
+    private GpuWorker worker;
 
     private LocalPipeline() {
     }
@@ -45,10 +46,12 @@ public final class LocalPipeline implements AutoCloseable {
         local.putIfAbsent(WorkerConfig.AWS_REGION, EmbeddedS3.REGION.id());
         local.putIfAbsent(IngestConfig.HOST, "127.0.0.1");
         local.putIfAbsent("KAPTION_SINK_HOST", "127.0.0.1");
+        local.putIfAbsent(WorkerConfig.HTTP_HOST, "127.0.0.1");
 
         LocalPipeline pipeline = new LocalPipeline();
         try {
-            pipeline.started.push(GpuWorker.start(WorkerConfig.fromEnvironment(local)));
+            pipeline.worker = GpuWorker.start(WorkerConfig.fromEnvironment(local));
+            pipeline.started.push(pipeline.worker);
             pipeline.sink = ResultSink.start(ResultSinkConfig.fromEnvironment(local));
             pipeline.started.push(pipeline.sink);
             local.putIfAbsent(IngestConfig.SINK_PUBLIC_URL, "http://127.0.0.1:" + pipeline.sink.port());
@@ -85,6 +88,16 @@ public final class LocalPipeline implements AutoCloseable {
 
     public int sinkPort() {
         return sink.port();
+    }
+
+    /** The port of the worker's {@code /healthz} and {@code /readyz}. */
+    public int workerPort() {
+        return worker.httpPort();
+    }
+
+    /** Whether the worker consumes: model loaded, partitions assigned (its {@code /readyz}). */
+    public boolean workerConsumes() {
+        return worker.state().ready();
     }
 
     /** Stops the ingest service first (no new requests), then the sink, then the worker. */

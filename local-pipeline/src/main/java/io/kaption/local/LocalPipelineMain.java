@@ -6,11 +6,17 @@ import io.kaption.worker.WorkerConfig;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code bin/kaption local}: Kafka and S3 (as {@code bin/kaption infra}), then a worker, the result sink and the
- * ingest service in this JVM, until Ctrl-C. Without {@code KAPTION_MODEL} the worker serves the demo model, whose
- * answers are noise.
+ * ingest service in this JVM, until Ctrl-C or SIGTERM. Without {@code KAPTION_MODEL} the worker serves the demo model,
+ * whose answers are noise. It says it is ready only once the worker consumes (has its partitions).
+ *
+ * <p>The broker child runs in its own session, so a signal to this process group reaches only this JVM, whose
+ * shutdown hook stops the services (the worker leaves its group) before the broker. The worker is a static group
+ * member ({@code KAPTION_WORKER_INSTANCE_ID=local} unless set): after a {@code kill -9} the next start takes its
+ * partitions back at once instead of waiting for the dead member's session to time out.
  */
 public final class LocalPipelineMain {
 
@@ -23,6 +29,8 @@ public final class LocalPipelineMain {
         LocalStack stack = started.stack();
         // The job progress stores belong with the broker's log they were built from.
         env.putIfAbsent("KAPTION_SINK_STATE_DIR", started.settings().dataDir().resolve("sink-state").toString());
+        // One worker per data directory: a stable id is safe and lets a restart reclaim the partitions at once.
+        env.putIfAbsent(WorkerConfig.INSTANCE_ID, "local");
         LocalPipeline pipeline;
         try {
             pipeline = LocalPipeline.start(env, stack);
@@ -46,18 +54,40 @@ public final class LocalPipelineMain {
             }
         }, "local-pipeline-shutdown"));
 
+        if (!awaitWorkerConsuming(pipeline, stopped)) {
+            return; // stopping
+        }
         String ingest = "http://127.0.0.1:" + pipeline.ingestPort();
         System.out.println(String.join(System.lineSeparator(),
-                "kaption local: the pipeline runs",
+                "kaption local: ready (a worker consumes)",
                 LocalStackMain.describe(stack, started.settings()),
                 "  Ingest " + ingest + "   try: curl " + ingest
                         + "/generate -H 'Content-Type: application/json' -d '{\"text\": \"Hello\"}'",
                 "  Sink   http://127.0.0.1:" + pipeline.sinkPort() + "   (SSE: /v1/requests/<id>/events)",
+                "  Worker http://127.0.0.1:" + pipeline.workerPort() + "/readyz",
                 "  Jobs   bin/kaption job submit s3://<bucket>/<prefix>/ --prompt '...' --output s3://<bucket>/<out>/"
                         + "   (docs/bucket-jobs.md)",
                 "  Model  " + env.getOrDefault(WorkerConfig.MODEL,
                         "the built-in DEMO model with random weights: its answers are noise (set KAPTION_MODEL)"),
                 "  Ctrl-C stops everything."));
         stopped.await();
+    }
+
+    /** Waits until the worker has its partitions; false if the pipeline stops first. */
+    private static boolean awaitWorkerConsuming(LocalPipeline pipeline, CountDownLatch stopped)
+            throws InterruptedException {
+        long waitingSince = System.nanoTime();
+        boolean told = false;
+        while (!pipeline.workerConsumes()) {
+            if (stopped.await(100, TimeUnit.MILLISECONDS)) {
+                return false;
+            }
+            if (!told && System.nanoTime() - waitingSince > TimeUnit.SECONDS.toNanos(5)) {
+                System.out.println("kaption local: services started; waiting for the worker to be assigned its "
+                        + "partitions (requests sent now queue in Kafka)");
+                told = true;
+            }
+        }
+        return true;
     }
 }

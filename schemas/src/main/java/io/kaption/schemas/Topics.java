@@ -32,6 +32,8 @@ public final class Topics {
 
     /** The consumer group every request goes to unless it names another one. */
     public static final String DEFAULT_CONSUMER_GROUP = "primary";
+    /** Prefix of the workers' Kafka consumer groups: {@code kaption-worker-<consumer_group>}. */
+    public static final String WORKER_GROUP_PREFIX = "kaption-worker-";
 
     // Kafka accepts [a-zA-Z0-9._-] and at most 249 characters for a topic name; the group is embedded after the
     // prefix, and the ".dlq" topic derived from it must stay legal too.
@@ -49,6 +51,11 @@ public final class Topics {
     /** {@code kaption.bulk.<consumerGroup>}; rejects a group that would not make a legal Kafka topic name. */
     public static String bulkRequests(String consumerGroup) {
         return BULK_PREFIX + requireValidConsumerGroup(consumerGroup);
+    }
+
+    /** {@code kaption-worker-<consumerGroup>}: the Kafka consumer group of the workers serving a consumer group. */
+    public static String workerGroup(String consumerGroup) {
+        return WORKER_GROUP_PREFIX + requireValidConsumerGroup(consumerGroup);
     }
 
     /** {@code <topic>.dlq}: where records of {@code topic} that cannot be processed are parked with their reason. */

@@ -38,6 +38,12 @@ class TopicsTest {
     }
 
     @Test
+    void namesTheWorkersConsumerGroups() {
+        assertThat(Topics.workerGroup("primary")).isEqualTo("kaption-worker-primary");
+        assertThatThrownBy(() -> Topics.workerGroup("a b")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void rejectsADeadLetterTopicForAnIllegalName() {
         assertThatThrownBy(() -> Topics.dlq("not a topic")).isInstanceOf(IllegalArgumentException.class);
     }

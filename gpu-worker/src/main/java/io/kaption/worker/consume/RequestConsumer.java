@@ -18,10 +18,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -54,6 +58,7 @@ public final class RequestConsumer {
     private static final Logger LOG = LoggerFactory.getLogger(RequestConsumer.class);
     private static final Duration POLL = Duration.ofMillis(100);
 
+    private final String consumerGroup;
     private final String topic;
     private final String bulkTopic;
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -69,6 +74,8 @@ public final class RequestConsumer {
     private final LongSupplier nanoTime;
     private final Thread thread;
 
+    /** Written by the poll thread (rebalance callbacks), read by readiness probes. */
+    private final Set<TopicPartition> assigned = ConcurrentHashMap.newKeySet();
     private volatile boolean fetching = true;
     private volatile boolean closing;
     private boolean commitInFlight;
@@ -78,13 +85,16 @@ public final class RequestConsumer {
      *                      and {@code kaption.bulk.<consumerGroup>}, Kafka consumer group
      *                      {@code kaption-worker-<consumerGroup>}
      * @param maxPollRecords records fetched per poll
+     * @param membership     session timeout, heartbeats and static membership
      * @param cancelled      whose jobs are cancelled
      * @param publisher      answers the requests of cancelled jobs
      */
-    public RequestConsumer(KafkaConnection kafka, String consumerGroup, int maxPollRecords, Handoff handoff,
+    public RequestConsumer(KafkaConnection kafka, String consumerGroup, int maxPollRecords,
+            GroupMembership membership, Handoff handoff,
             RequestPreparer preparer, ExecutorService imagePool, DeadLetterPublisher deadLetters,
             CancelledRequests cancelled, EventPublisher publisher, Consumer<Throwable> onFatal, Clock clock,
             LongSupplier nanoTime) {
+        this.consumerGroup = consumerGroup;
         this.topic = Topics.requests(consumerGroup);
         this.bulkTopic = Topics.bulkRequests(consumerGroup);
         Map<String, Object> config = new HashMap<>();
@@ -98,6 +108,12 @@ public final class RequestConsumer {
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         // Rebalances move only the partitions that change owner: fewer in-flight requests are handed over.
         config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        // Bounds how long a crashed worker's partitions stall (the coordinator's default is 45 s).
+        config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, Math.toIntExact(membership.sessionTimeout().toMillis()));
+        config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG,
+                Math.toIntExact(membership.heartbeatInterval().toMillis()));
+        // Static membership: a worker restarted under the same id gets its partitions back without a rebalance.
+        membership.instanceId().ifPresent(id -> config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));
         this.consumer = new KafkaConsumer<>(kafka.consumer(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.handoff = handoff;
         this.preparer = preparer;
@@ -113,11 +129,21 @@ public final class RequestConsumer {
 
     /** The Kafka consumer group of a worker pool. */
     public static String groupId(String consumerGroup) {
-        return "kaption-worker-" + Topics.requireValidConsumerGroup(consumerGroup);
+        return Topics.workerGroup(consumerGroup);
+    }
+
+    /** The worker pool this consumer serves (e.g. {@code primary}). */
+    public String consumerGroup() {
+        return consumerGroup;
     }
 
     public void start() {
         thread.start();
+    }
+
+    /** How many partitions (of both lanes) this consumer has assigned now; 0 once it stops. */
+    public int assignedPartitions() {
+        return thread.isAlive() && !closing ? assigned.size() : 0;
     }
 
     /** Stops taking new records; the thread keeps polling (group membership) and committing what finishes. */
@@ -169,7 +195,10 @@ public final class RequestConsumer {
             } catch (KafkaException e) {
                 LOG.warn("final commit of {} failed; unfinished work will be redelivered: {}", topic, e.toString());
             } finally {
-                consumer.close();
+                assigned.clear();
+                // Leave explicitly, also as a static member (which by default stays until its session times out): a
+                // stopping worker is gone for at least a model load, so its partitions move at once.
+                consumer.close(CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP));
             }
         }
     }
@@ -244,6 +273,7 @@ public final class RequestConsumer {
             if (partitions.isEmpty()) {
                 return;
             }
+            assigned.removeAll(partitions);
             Map<TopicPartition, OffsetAndMetadata> finished = offsets.revoke(partitions);
             try {
                 if (!finished.isEmpty()) {
@@ -263,6 +293,7 @@ public final class RequestConsumer {
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            assigned.addAll(partitions);
             if (!partitions.isEmpty()) {
                 LOG.info("partitions {} assigned", partitions);
             }
@@ -270,6 +301,7 @@ public final class RequestConsumer {
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            assigned.removeAll(partitions);
             offsets.lost(partitions);
             LOG.warn("partitions {} lost without a commit; their unfinished requests will be redelivered", partitions);
         }

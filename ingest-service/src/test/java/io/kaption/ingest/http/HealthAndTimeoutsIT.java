@@ -1,10 +1,14 @@
 package io.kaption.ingest.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.kaption.ingest.IngestConfig;
 import io.kaption.ingest.IngestService;
 import io.kaption.ingest.support.IngestFixture;
 import io.kaption.localstack.junit.SharedInfrastructure;
 import io.kaption.schemas.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -15,6 +19,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -35,10 +40,39 @@ class HealthAndTimeoutsIT {
             assertThat(live.statusCode()).isEqualTo(200);
             assertThat(live.body()).isEqualTo("{\"status\":\"ok\"}");
 
+            // Ready without any worker: requests queue in Kafka. The body says that nothing consumes them yet.
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 HttpResponse<String> ready = ingest.get("/readyz");
                 assertThat(ready.statusCode()).isEqualTo(200);
-                assertThat(ready.body()).isEqualTo("{\"status\":\"ready\"}");
+                JsonNode body = json(ready.body());
+                assertThat(body.path("status").textValue()).isEqualTo("ready");
+                assertThat(body.path("workers").path("primary").toString()).isEqualTo(
+                        "{\"consuming\":false,\"members\":0,\"consuming_members\":0}");
+            });
+        }
+    }
+
+    @Test
+    void readyzSaysWhetherAWorkerConsumesTheGroup() {
+        try (IngestFixture ingest = IngestFixture.start("health-workers", Map.of())) {
+            String group = ingest.group();
+            // A consumer in the workers' group of this pool, as a worker subscribes, stands in for a worker.
+            try (KafkaConsumer<byte[], byte[]> worker = new KafkaConsumer<>(Map.of(
+                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfrastructure.kafkaBootstrapServers(),
+                    ConsumerConfig.GROUP_ID_CONFIG, Topics.workerGroup(group)),
+                    new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                worker.subscribe(List.of(Topics.requests(group)));
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                    worker.poll(Duration.ofMillis(100));
+                    assertThat(json(ingest.get("/readyz").body()).path("workers").path(group).toString())
+                            .isEqualTo("{\"consuming\":true,\"members\":1,\"consuming_members\":1}");
+                });
+            }
+            // Gone (it left the group on close): the ingest stays ready, and says so within its cache time.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                HttpResponse<String> ready = ingest.get("/readyz");
+                assertThat(ready.statusCode()).isEqualTo(200);
+                assertThat(json(ready.body()).path("workers").path(group).path("consuming").booleanValue()).isFalse();
             });
         }
     }

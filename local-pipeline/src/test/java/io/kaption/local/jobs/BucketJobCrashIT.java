@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.kaption.engine.demo.DemoCheckpoint;
 import io.kaption.ingest.IngestConfig;
 import io.kaption.ingest.IngestService;
+import io.kaption.localstack.junit.ChildJvm;
 import io.kaption.localstack.junit.SharedInfrastructure;
 import io.kaption.localstack.s3.EmbeddedS3;
 import io.kaption.sink.SinkMain;
@@ -49,6 +50,7 @@ class BucketJobCrashIT {
         env.put("AWS_ACCESS_KEY_ID", EmbeddedS3.DUMMY_ACCESS_KEY);
         env.put("AWS_SECRET_ACCESS_KEY", EmbeddedS3.DUMMY_SECRET_KEY);
         env.put("KAPTION_TOPIC_PARTITIONS", "3");
+        env.put("KAPTION_WORKER_METRICS_PORT", "0");
         env.put("KAPTION_MODEL", modelDir.toString());
         env.put("TAKEOFF_CONSUMER_GROUP", group);
         env.put("TAKEOFF_MAX_BATCH_SIZE", "2");
@@ -69,8 +71,9 @@ class BucketJobCrashIT {
         ingestEnv.put("KAPTION_INGEST_PORT", "0");
         System.setProperty("aws.accessKeyId", EmbeddedS3.DUMMY_ACCESS_KEY);
         System.setProperty("aws.secretAccessKey", EmbeddedS3.DUMMY_SECRET_KEY);
-        ChildService worker = ChildService.start(WorkerMain.class, env, log);
-        ChildService sink = ChildService.start(SinkMain.class, withStateDir(env, dir.resolve("sink-state-1")), log);
+        ChildJvm worker = ChildJvm.start(WorkerMain.class, env, log, "-Xmx384m");
+        ChildJvm sink = ChildJvm.start(SinkMain.class, withStateDir(env, dir.resolve("sink-state-1")), log,
+                "-Xmx384m");
         try (IngestService ingest = IngestService.start(IngestConfig.fromEnvironment(ingestEnv))) {
             int port = ingest.port();
             fixtures.awaitReady(port);
@@ -79,13 +82,13 @@ class BucketJobCrashIT {
             JsonNode atWorkerKill = fixtures.awaitJob(port, jobId, status -> completed(status) >= 5);
             assertThat(completed(atWorkerKill)).as("killed mid-job").isLessThan(IMAGES);
             worker.kill();
-            worker = ChildService.start(WorkerMain.class, env, log);
+            worker = ChildJvm.start(WorkerMain.class, env, log, "-Xmx384m");
 
             JsonNode atSinkKill = fixtures.awaitJob(port, jobId, status -> completed(status) >= 12);
             assertThat(completed(atSinkKill)).as("killed mid-job").isLessThan(IMAGES);
             sink.kill();
             // A fresh state directory: the restarted sink rebuilds its stores from their changelogs.
-            sink = ChildService.start(SinkMain.class, withStateDir(env, dir.resolve("sink-state-2")), log);
+            sink = ChildJvm.start(SinkMain.class, withStateDir(env, dir.resolve("sink-state-2")), log, "-Xmx384m");
 
             JsonNode status = fixtures.awaitJob(port, jobId, BucketFixtures::terminal);
             assertThat(status.get("state").asText()).as("children's log: %s", log).isEqualTo("completed");

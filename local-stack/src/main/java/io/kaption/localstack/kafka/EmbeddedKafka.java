@@ -37,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * <p>A child JVM rather than in-process: the broker's Scala runtime, log4j/metrics wiring and static state stay
  * out of the caller's JVM, and the broker can be stopped (or killed) as a whole. The child runs
  * {@link KafkaBrokerMain}, which exits when the parent dies; a shutdown hook here stops it on a normal exit.
+ *
+ * <p>The child runs in its own session (via {@code setsid} where there is one), so signals sent to the parent's
+ * process group (Ctrl-C, {@code kill -TERM -<pgid>}) do not reach it: the parent stops it after the clients that use
+ * it. Its pid is kept in {@code broker.pid} in the data directory, so that a start after the parent was killed waits
+ * for the orphaned broker to finish its own shutdown instead of failing on its port or its log directory.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
@@ -45,6 +50,10 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static final String HOST = "127.0.0.1";
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
   private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(20);
+  /** An orphaned broker halts at the latest 30 s after its parent died ({@link KafkaBrokerMain}). */
+  private static final Duration PREVIOUS_BROKER_TIMEOUT = Duration.ofSeconds(40);
+  private static final String PID_FILE = "broker.pid";
+  private static final Path SETSID = Path.of("/usr/bin/setsid");
   private static final int LOG_TAIL_LINES = 60;
   /** Free ports are picked before the child binds them; another process may take one in between. */
   private static final int PORT_ATTEMPTS = 3;
@@ -130,6 +139,9 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static EmbeddedKafka startOnce(int requestedPort, Path dataDir, boolean deleteDataDirOnClose,
       Optional<SaslSsl> security) {
     Path logFile = dataDir.resolve("broker.out");
+    if (!deleteDataDirOnClose) {
+      awaitPreviousBrokerGone(dataDir);
+    }
     int port = requestedPort == 0 ? freePort() : requireFree(requestedPort);
     int controllerPort = freePort();
     int adminPort = security.isPresent() ? freePort() : port;
@@ -142,7 +154,12 @@ public final class EmbeddedKafka implements AutoCloseable {
           + security.map(sasl -> saslSslProperties(sasl, port, adminPort, controllerPort)).orElse(""),
           StandardCharsets.UTF_8);
       List<String> command = new ArrayList<>();
+      if (Files.isExecutable(SETSID)) {
+        // Its own session and process group (setsid execs in place: the pid stays the broker's).
+        command.add(SETSID.toString());
+      }
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.add(dataDirMarker(dataDir));
       command.addAll(CHILD_JVM_OPTIONS);
       command.add("-Dlogback.configurationFile=io/kaption/localstack/kafka/broker-logback.xml");
       command.add("-cp");
@@ -169,9 +186,62 @@ public final class EmbeddedKafka implements AutoCloseable {
       process.destroyForcibly();
       throw e;
     }
+    writePidFile(dataDir, process.pid());
     log.info("Kafka broker (pid {}) ready on {}{}, data in {}, output in {}", process.pid(), bootstrapServers,
         security.isPresent() ? " (SASL_SSL)" : "", dataDir, logFile);
     return new EmbeddedKafka(process, port, dataDir, deleteDataDirOnClose, logFile, admin);
+  }
+
+  /**
+   * After {@code kill -9} of a previous owner of this data directory, its broker is still shutting down (it noticed
+   * its parent's death on stdin): wait until it is gone, at most as long as it may take.
+   */
+  private static void awaitPreviousBrokerGone(Path dataDir) {
+    Optional<ProcessHandle> previous = readPidFile(dataDir).flatMap(ProcessHandle::of)
+        .filter(ProcessHandle::isAlive)
+        .filter(handle -> handle.info().commandLine().map(line -> line.contains(dataDirMarker(dataDir)))
+            .orElse(false));
+    if (previous.isEmpty()) {
+      return;
+    }
+    long pid = previous.get().pid();
+    log.info("the previous Kafka broker of {} (pid {}) is still stopping; waiting for it", dataDir, pid);
+    try {
+      previous.get().onExit().get(PREVIOUS_BROKER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("the data directory " + dataDir + " is in use by a running Kafka broker (pid "
+          + pid + "); stop it, or choose another KAPTION_DATA_DIR", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot wait for the previous Kafka broker (pid " + pid + ")", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the previous Kafka broker", e);
+    }
+    log.info("the previous Kafka broker (pid {}) has stopped", pid);
+  }
+
+  /**
+   * Names the data directory on the broker's command line, before the classpath: the JDK reports only the first 4096
+   * bytes of a command line, and a recycled pid must not be taken for the broker.
+   */
+  private static String dataDirMarker(Path dataDir) {
+    return "-Dkaption.kafka.dataDir=" + dataDir.toAbsolutePath().normalize();
+  }
+
+  private static Optional<Long> readPidFile(Path dataDir) {
+    try {
+      return Optional.of(Long.parseLong(Files.readString(dataDir.resolve(PID_FILE), StandardCharsets.UTF_8).strip()));
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static void writePidFile(Path dataDir, long pid) {
+    try {
+      Files.writeString(dataDir.resolve(PID_FILE), pid + "\n", StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      log.warn("cannot write {}: {}", dataDir.resolve(PID_FILE), e.getMessage());
+    }
   }
 
   /** The id a formatted log directory already has (formatting again must repeat it), else a new one. */
@@ -373,6 +443,11 @@ public final class EmbeddedKafka implements AutoCloseable {
       // The hook is running or will run: stopping again below is harmless.
     }
     stopBroker();
+    try {
+      Files.deleteIfExists(dataDir.resolve(PID_FILE));
+    } catch (IOException e) {
+      log.warn("cannot delete {}: {}", dataDir.resolve(PID_FILE), e.getMessage());
+    }
     if (deleteDataDirOnClose) {
       deleteRecursively(dataDir);
     }

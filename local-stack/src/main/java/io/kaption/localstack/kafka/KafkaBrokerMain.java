@@ -44,9 +44,10 @@ public final class KafkaBrokerMain {
   }
 
   /**
-   * Ctrl-C in a terminal interrupts the whole process group, this child included. The parent stops the broker itself
-   * (SIGTERM, after the clients that use it have closed: a worker leaving its consumer group needs the broker), so the
-   * broker must not go down on the same keystroke.
+   * Ctrl-C in a terminal interrupts the whole process group. The child normally runs in a session of its own
+   * ({@code setsid}), out of reach; where it cannot, this keeps it from going down on the same keystroke. The parent
+   * stops the broker itself (SIGTERM, after the clients that use it have closed: a worker leaving its consumer group
+   * needs the broker).
    */
   private static void ignoreTerminalInterrupt() {
     Signal.handle(new Signal("INT"), SignalHandler.SIG_IGN);
