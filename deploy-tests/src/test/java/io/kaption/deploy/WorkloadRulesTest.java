@@ -34,11 +34,9 @@ class WorkloadRulesTest {
     private static final Pattern SECRET_LIKE = Pattern.compile("(?i).*(SECRET|PASSWORD|CREDENTIAL|ACCESS_KEY|TOKEN).*");
     /**
      * Variables set for the services that the README's configuration table does not list: the AWS SDK's own
-     * credentials, the downward API's pod name, and the worker's static membership and health port (the table rows
-     * come with the worker change that reads them).
+     * credentials and the downward API's pod name.
      */
-    private static final Set<String> NOT_IN_README = Set.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "POD_NAME",
-            "KAPTION_WORKER_INSTANCE_ID", "KAPTION_WORKER_METRICS_PORT");
+    private static final Set<String> NOT_IN_README = Set.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "POD_NAME");
     private static final Pattern README_VARIABLE = Pattern.compile("`([A-Z][A-Z0-9_]+)`");
     /** Room after the worker's shutdown grace for handing back the rest of its batch and closing its clients. */
     private static final long WORKER_CLOSE_MARGIN_MILLIS = 15_000;
