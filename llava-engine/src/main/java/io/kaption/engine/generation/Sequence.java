@@ -26,11 +26,11 @@ public final class Sequence {
     /**
      * @param request       index reported to the {@link TokenListener}
      * @param expandedIds   prompt ids with one image token per image feature
-     * @param images        the images whose features fill the image tokens, in order
+     * @param images        the images whose features fill the image tokens, in order (null or empty: none)
      */
     public Sequence(int request, int[] expandedIds, List<PixelValues> images, SamplingParams params) {
         this.request = request;
-        this.images = List.copyOf(images);
+        this.images = images == null ? List.of() : List.copyOf(images);
         this.params = params;
         this.sampler = Sampler.of(params);
         this.tokens = Arrays.copyOf(expandedIds, expandedIds.length + params.maxNewTokens());
