@@ -3,8 +3,10 @@ package io.kaption.worker;
 import io.kaption.engine.LlavaPipeline;
 import io.kaption.engine.demo.DemoCheckpoint;
 import io.kaption.images.ImageIntake;
+import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.dlq.DeadLetterPublisher;
 import io.kaption.schemas.topics.TopicProvisioner;
+import io.kaption.worker.announce.WorkerAnnouncer;
 import io.kaption.worker.batching.BatchCollector;
 import io.kaption.worker.batching.DecodeLoop;
 import io.kaption.worker.batching.Handoff;
@@ -25,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -33,18 +36,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
  * A running GPU worker: consumes its consumer groups' request topics (and, with the room they leave, their bulk
@@ -78,6 +78,7 @@ public final class GpuWorker implements AutoCloseable {
      * consuming. Returns once every consumer and the cancellation listener run.
      */
     public static GpuWorker start(WorkerConfig config) throws IOException {
+        config.kafka().checkAccess("kaption-worker-access-check");
         GpuWorker worker = new GpuWorker(config);
         try {
             worker.open();
@@ -101,28 +102,28 @@ public final class GpuWorker implements AutoCloseable {
         List<String> topics = config.consumerGroups().stream()
                 .flatMap(group -> Stream.concat(TopicProvisioner.streamingTopics(group).stream(),
                         TopicProvisioner.bulkTopics(group).stream()))
-                .distinct().toList();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                config.kafkaBootstrapServers()))) {
+                .collect(Collectors.toCollection(ArrayList::new));
+        topics.addAll(TopicProvisioner.workerTopics());
+        topics = topics.stream().distinct().toList();
+        try (Admin admin = Admin.create(config.kafka().admin(Map.of()))) {
             new TopicProvisioner(admin, config.topics()).ensure(topics);
         }
 
-        producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
+        producer = new KafkaProducer<>(config.kafka().producer(Map.of(
                 ProducerConfig.CLIENT_ID_CONFIG, "kaption-worker",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.ACKS_CONFIG, "all",
                 // Dead-lettered copies carry a whole request record plus the reason headers.
-                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicProvisioner.DEAD_LETTER_MAX_MESSAGE_BYTES),
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicProvisioner.DEAD_LETTER_MAX_MESSAGE_BYTES)),
                 new ByteArraySerializer(), new ByteArraySerializer());
         resources.push(producer);
         ImageIntake intake = new ImageIntake(config.imageIntake());
         resources.push(intake);
-        S3Client s3 = s3Client();
+        S3Client s3 = S3Clients.create(config.s3Endpoint(), config.awsRegion());
         resources.push(s3);
 
         CancelledRequests cancelled = new CancelledRequests(config.jobCancellationLookback());
-        resources.push(CancellationListener.start(config.kafkaBootstrapServers(), config.jobCancellationLookback(),
+        resources.push(CancellationListener.start(config.kafka(), config.jobCancellationLookback(),
                 cancelled, this::fail));
         publisher = new EventPublisher(producer, this::fail);
         resources.push(publisher);
@@ -143,12 +144,16 @@ public final class GpuWorker implements AutoCloseable {
         RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, s3));
         DeadLetterPublisher deadLetters = new DeadLetterPublisher(producer);
         for (String group : config.consumerGroups()) {
-            RequestConsumer consumer = new RequestConsumer(config.kafkaBootstrapServers(), group,
+            RequestConsumer consumer = new RequestConsumer(config.kafka(), group,
                     config.maxBatchSize(), handoff, preparer, imagePool, deadLetters, cancelled, publisher, this::fail,
                     Clock.systemUTC(), System::nanoTime);
             consumers.add(consumer);
             consumer.start();
         }
+        // Closed before the producer (resources close in reverse): its tombstone still gets out.
+        resources.push(WorkerAnnouncer.start(producer, config.consumerGroups(), config.model().orElse(null),
+                config.precision().name().toLowerCase(Locale.ROOT), config.maxBatchSize(),
+                WorkerAnnouncer.DEFAULT_INTERVAL, Clock.systemUTC()));
         LOG.info("gpu-worker started: groups {}, model {}, {}, batch {} rows, linger {} ms", config.consumerGroups(),
                 modelDir, config.precision(), config.maxBatchSize(), config.batchDuration().toMillis());
     }
@@ -158,15 +163,6 @@ public final class GpuWorker implements AutoCloseable {
         resources.push(() -> deleteRecursively(directory));
         LOG.warn("KAPTION_MODEL is not set: writing the {} to {}", DemoCheckpoint.NOTICE, directory);
         return DemoCheckpoint.write(directory);
-    }
-
-    private S3Client s3Client() {
-        S3ClientBuilder builder = S3Client.builder()
-                .httpClient(UrlConnectionHttpClient.create())
-                .region(Region.of(config.awsRegion()))
-                .forcePathStyle(true);
-        config.s3Endpoint().ifPresent(builder::endpointOverride);
-        return builder.build();
     }
 
     /** Completes when the worker has stopped, after {@link #close()} or on its own after a fatal error. */

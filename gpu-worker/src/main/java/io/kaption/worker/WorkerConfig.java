@@ -2,14 +2,15 @@ package io.kaption.worker;
 
 import io.kaption.engine.LlavaEngine;
 import io.kaption.images.ImageIntakeConfig;
+import io.kaption.kit.env.Env;
+import io.kaption.kit.kafka.KafkaConnection;
+import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.topics.TopicProvisioner;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -23,7 +24,7 @@ import java.util.Optional;
  * @param consumerGroups        worker pools served: topic {@code kaption.requests.<group>} each
  * @param maxBatchSize          engine rows decoded together (Takeoff's {@code TAKEOFF_MAX_BATCH_SIZE})
  * @param batchDuration         how long an idle worker waits after a first request for more to batch with it
- * @param kafkaBootstrapServers Kafka bootstrap servers
+ * @param kafka                 Kafka bootstrap servers and client properties (security)
  * @param s3Endpoint            S3 endpoint override (path-style), or empty for AWS's own
  * @param awsRegion             region of the S3 client
  * @param imageIntake           image fetching and admission limits
@@ -39,7 +40,7 @@ public record WorkerConfig(
         List<String> consumerGroups,
         int maxBatchSize,
         Duration batchDuration,
-        String kafkaBootstrapServers,
+        KafkaConnection kafka,
         Optional<URI> s3Endpoint,
         String awsRegion,
         ImageIntakeConfig imageIntake,
@@ -54,9 +55,9 @@ public record WorkerConfig(
     public static final String CONSUMER_GROUP = "TAKEOFF_CONSUMER_GROUP";
     public static final String MAX_BATCH_SIZE = "TAKEOFF_MAX_BATCH_SIZE";
     public static final String BATCH_DURATION_MILLIS = "TAKEOFF_BATCH_DURATION_MILLIS";
-    public static final String KAFKA_BOOTSTRAP_SERVERS = "KAPTION_KAFKA_BOOTSTRAP_SERVERS";
-    public static final String S3_ENDPOINT = "KAPTION_S3_ENDPOINT";
-    public static final String AWS_REGION = "AWS_REGION";
+    public static final String KAFKA_BOOTSTRAP_SERVERS = KafkaConnection.BOOTSTRAP_SERVERS;
+    public static final String S3_ENDPOINT = S3Clients.ENDPOINT;
+    public static final String AWS_REGION = S3Clients.REGION;
     public static final String IMAGE_THREADS = "KAPTION_IMAGE_FETCH_THREADS";
     public static final String SHUTDOWN_GRACE_MILLIS = "KAPTION_WORKER_SHUTDOWN_GRACE_MS";
     public static final String JOB_CANCELLATION_LOOKBACK_MILLIS = "KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS";
@@ -75,16 +76,16 @@ public record WorkerConfig(
         if (consumerGroups.stream().distinct().count() != consumerGroups.size()) {
             throw new IllegalArgumentException(CONSUMER_GROUP + " names a consumer group twice: " + consumerGroups);
         }
-        positive(MAX_BATCH_SIZE, maxBatchSize);
+        Env.requireAtLeastOne(MAX_BATCH_SIZE, maxBatchSize);
         if (batchDuration.isNegative()) {
             throw new IllegalArgumentException(BATCH_DURATION_MILLIS + " must be 0 or more, got " + batchDuration);
         }
-        Objects.requireNonNull(kafkaBootstrapServers, "kafkaBootstrapServers");
+        Objects.requireNonNull(kafka, "kafka");
         Objects.requireNonNull(s3Endpoint, "s3Endpoint");
         Objects.requireNonNull(awsRegion, "awsRegion");
         Objects.requireNonNull(imageIntake, "imageIntake");
         Objects.requireNonNull(topics, "topics");
-        positive(IMAGE_THREADS, imageThreads);
+        Env.requireAtLeastOne(IMAGE_THREADS, imageThreads);
         if (shutdownGrace.isNegative()) {
             throw new IllegalArgumentException(SHUTDOWN_GRACE_MILLIS + " must be 0 or more, got " + shutdownGrace);
         }
@@ -100,25 +101,24 @@ public record WorkerConfig(
     }
 
     /** Reads the variables from {@code env}; a malformed value fails with the variable's name. */
-    public static WorkerConfig fromEnvironment(Map<String, String> env) {
+    public static WorkerConfig fromEnvironment(Map<String, String> variables) {
+        Env env = Env.of(variables);
+        List<String> groups = env.list(CONSUMER_GROUP);
         return new WorkerConfig(
-                value(env, MODEL).map(Path::of),
-                value(env, DTYPE).map(WorkerConfig::precision).orElse(LlavaEngine.Precision.FLOAT32),
-                value(env, VISION_TOWER).map(Path::of),
-                value(env, CONSUMER_GROUP).map(WorkerConfig::groups).orElse(List.of(Topics.DEFAULT_CONSUMER_GROUP)),
-                value(env, MAX_BATCH_SIZE).map(v -> integer(MAX_BATCH_SIZE, v)).orElse(8),
-                Duration.ofMillis(value(env, BATCH_DURATION_MILLIS).map(v -> integer(BATCH_DURATION_MILLIS, v)).orElse(100)),
-                value(env, KAFKA_BOOTSTRAP_SERVERS).orElse("127.0.0.1:9092"),
-                value(env, S3_ENDPOINT).map(URI::create),
-                value(env, AWS_REGION).orElse("us-east-1"),
-                ImageIntakeConfig.fromEnvironment(env),
-                TopicProvisioner.Settings.fromEnvironment(env),
-                value(env, IMAGE_THREADS).map(v -> integer(IMAGE_THREADS, v)).orElse(4),
-                Duration.ofMillis(value(env, SHUTDOWN_GRACE_MILLIS).map(v -> integer(SHUTDOWN_GRACE_MILLIS, v))
-                        .orElse(30_000)),
-                value(env, JOB_CANCELLATION_LOOKBACK_MILLIS)
-                        .map(v -> Duration.ofMillis(longInteger(JOB_CANCELLATION_LOOKBACK_MILLIS, v)))
-                        .orElse(DEFAULT_JOB_CANCELLATION_LOOKBACK));
+                env.string(MODEL).map(Path::of),
+                env.enumValue(DTYPE, LlavaEngine.Precision.class).orElse(LlavaEngine.Precision.FLOAT32),
+                env.string(VISION_TOWER).map(Path::of),
+                env.string(CONSUMER_GROUP).isPresent() ? groups : List.of(Topics.DEFAULT_CONSUMER_GROUP),
+                env.integer(MAX_BATCH_SIZE, 8),
+                Duration.ofMillis(env.integer(BATCH_DURATION_MILLIS, 100)),
+                KafkaConnection.fromEnvironment(env),
+                S3Clients.endpoint(env),
+                S3Clients.region(env),
+                ImageIntakeConfig.fromEnvironment(variables),
+                TopicProvisioner.Settings.fromEnvironment(variables),
+                env.integer(IMAGE_THREADS, 4),
+                Duration.ofMillis(env.integer(SHUTDOWN_GRACE_MILLIS, 30_000)),
+                env.millis(JOB_CANCELLATION_LOOKBACK_MILLIS, DEFAULT_JOB_CANCELLATION_LOOKBACK));
     }
 
     /** The defaults (as with an empty environment), to change a few fields of, e.g. in tests. */
@@ -138,7 +138,7 @@ public record WorkerConfig(
         private List<String> consumerGroups;
         private int maxBatchSize;
         private Duration batchDuration;
-        private String kafkaBootstrapServers;
+        private KafkaConnection kafka;
         private Optional<URI> s3Endpoint;
         private String awsRegion;
         private ImageIntakeConfig imageIntake;
@@ -154,7 +154,7 @@ public record WorkerConfig(
             consumerGroups = c.consumerGroups;
             maxBatchSize = c.maxBatchSize;
             batchDuration = c.batchDuration;
-            kafkaBootstrapServers = c.kafkaBootstrapServers;
+            kafka = c.kafka;
             s3Endpoint = c.s3Endpoint;
             awsRegion = c.awsRegion;
             imageIntake = c.imageIntake;
@@ -170,7 +170,8 @@ public record WorkerConfig(
         public Builder consumerGroups(String... values) { consumerGroups = List.of(values); return this; }
         public Builder maxBatchSize(int value) { maxBatchSize = value; return this; }
         public Builder batchDuration(Duration value) { batchDuration = value; return this; }
-        public Builder kafkaBootstrapServers(String value) { kafkaBootstrapServers = value; return this; }
+        public Builder kafkaBootstrapServers(String value) { kafka = KafkaConnection.of(value); return this; }
+        public Builder kafka(KafkaConnection value) { kafka = value; return this; }
         public Builder s3Endpoint(URI value) { s3Endpoint = Optional.ofNullable(value); return this; }
         public Builder awsRegion(String value) { awsRegion = value; return this; }
         public Builder imageIntake(ImageIntakeConfig value) { imageIntake = value; return this; }
@@ -181,46 +182,13 @@ public record WorkerConfig(
 
         public WorkerConfig build() {
             return new WorkerConfig(model, precision, visionTower, consumerGroups, maxBatchSize, batchDuration,
-                    kafkaBootstrapServers, s3Endpoint, awsRegion, imageIntake, topics, imageThreads, shutdownGrace,
+                    kafka, s3Endpoint, awsRegion, imageIntake, topics, imageThreads, shutdownGrace,
                     jobCancellationLookback);
         }
     }
 
-    private static Optional<String> value(Map<String, String> env, String name) {
-        return Optional.ofNullable(env.get(name)).map(String::strip).filter(v -> !v.isEmpty());
-    }
-
-    private static LlavaEngine.Precision precision(String value) {
-        return switch (value.toLowerCase(Locale.ROOT)) {
-            case "float32" -> LlavaEngine.Precision.FLOAT32;
-            case "float16" -> LlavaEngine.Precision.FLOAT16;
-            default -> throw new IllegalArgumentException(DTYPE + " must be float32 or float16, got '" + value + "'");
-        };
-    }
-
-    private static List<String> groups(String commaSeparated) {
-        return Arrays.stream(commaSeparated.split(",")).map(String::strip).filter(g -> !g.isEmpty()).toList();
-    }
-
-    private static int integer(String name, String value) {
-        try {
-            return Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'", e);
-        }
-    }
-
-    private static long longInteger(String name, String value) {
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'", e);
-        }
-    }
-
-    private static void positive(String name, int value) {
-        if (value < 1) {
-            throw new IllegalArgumentException(name + " must be at least 1, got " + value);
-        }
+    /** The Kafka bootstrap servers. */
+    public String kafkaBootstrapServers() {
+        return kafka.bootstrapServers();
     }
 }

@@ -1,5 +1,6 @@
 package io.kaption.worker;
 
+import io.kaption.kit.kafka.KafkaConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +20,10 @@ public final class WorkerMain {
         } catch (IllegalArgumentException e) {
             log.error("gpu-worker cannot start: {}", e.getMessage());
             System.exit(2);
+            return;
+        } catch (KafkaConnection.KafkaAccessException e) {
+            log.error("gpu-worker cannot start: {}", e.getMessage());
+            System.exit(1);
             return;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(worker::close, "kaption-worker-shutdown"));

@@ -1,25 +1,27 @@
 package io.kaption.ingest;
 
+import io.kaption.apikeys.ApiAccess;
 import io.kaption.events.RequestEventHub;
 import io.kaption.images.ImageIntakeConfig;
 import io.kaption.jobs.planning.JobPlannerConfig;
+import io.kaption.kit.env.Env;
+import io.kaption.kit.kafka.KafkaConnection;
+import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.topics.TopicProvisioner;
 
+
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.function.Function;
 
 /**
  * Everything the ingest service can be told, read from environment variables (see {@code ingest-service/README.md}).
  *
  * @param host                  address the HTTP server binds to
  * @param port                  HTTP port; 0 picks a free one
- * @param kafkaBootstrapServers Kafka bootstrap servers
+ * @param kafka                 Kafka bootstrap servers and client properties (security)
  * @param s3Endpoint            S3 endpoint override (path-style); empty = the AWS default endpoint of the region
  * @param awsRegion             AWS region of the S3 client
  * @param imageBucket           bucket that holds images too large to travel inside a record (claim check)
@@ -31,11 +33,13 @@ import java.util.function.Function;
  * @param sinkPublicUrl         base URL of the result sink as clients reach it, for the URLs {@code /v1/requests} returns
  * @param images                image intake settings (remote images, size and pixel caps)
  * @param topics                partitions and replication of the job topics ingest creates at start
+ * @param jobPlanner            the job planner this process runs, if any
+ * @param access                API keys and their rate limit ({@code KAPTION_API_KEYS}, {@code KAPTION_API_RATE_LIMIT})
  */
 public record IngestConfig(
         String host,
         int port,
-        String kafkaBootstrapServers,
+        KafkaConnection kafka,
         Optional<URI> s3Endpoint,
         String awsRegion,
         String imageBucket,
@@ -47,13 +51,14 @@ public record IngestConfig(
         URI sinkPublicUrl,
         ImageIntakeConfig images,
         TopicProvisioner.Settings topics,
-        Optional<JobPlannerConfig> jobPlanner) {
+        Optional<JobPlannerConfig> jobPlanner,
+        ApiAccess access) {
 
     public static final String HOST = "KAPTION_INGEST_HOST";
     public static final String PORT = "KAPTION_INGEST_PORT";
-    public static final String KAFKA_BOOTSTRAP_SERVERS = "KAPTION_KAFKA_BOOTSTRAP_SERVERS";
-    public static final String S3_ENDPOINT = "KAPTION_S3_ENDPOINT";
-    public static final String AWS_REGION = "AWS_REGION";
+    public static final String KAFKA_BOOTSTRAP_SERVERS = KafkaConnection.BOOTSTRAP_SERVERS;
+    public static final String S3_ENDPOINT = S3Clients.ENDPOINT;
+    public static final String AWS_REGION = S3Clients.REGION;
     public static final String IMAGE_BUCKET = "KAPTION_IMAGE_BUCKET";
     public static final String INLINE_IMAGE_MAX_BYTES = "KAPTION_INLINE_IMAGE_MAX_BYTES";
     public static final String MAX_BODY_BYTES = "KAPTION_MAX_BODY_BYTES";
@@ -65,8 +70,8 @@ public record IngestConfig(
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 3000;
-    public static final String DEFAULT_KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:9092";
-    public static final String DEFAULT_AWS_REGION = "us-east-1";
+    public static final String DEFAULT_KAFKA_BOOTSTRAP_SERVERS = KafkaConnection.DEFAULT_BOOTSTRAP_SERVERS;
+    public static final String DEFAULT_AWS_REGION = S3Clients.DEFAULT_REGION;
     public static final String DEFAULT_IMAGE_BUCKET = "kaption-images";
     public static final int DEFAULT_INLINE_IMAGE_MAX_BYTES = 262_144;
     // A 20 MiB image (image intake's default cap) as base64 inside JSON is about 27 MiB.
@@ -79,11 +84,13 @@ public record IngestConfig(
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException(PORT + " must be 0 to 65535, got " + port);
         }
-        requirePositive(INLINE_IMAGE_MAX_BYTES, inlineImageMaxBytes);
-        requirePositive(MAX_BODY_BYTES, maxBodyBytes);
-        requirePositive(PUBLISH_TIMEOUT_MS, publishTimeout.toMillis());
-        requirePositive(RESULT_TIMEOUT_SECONDS, resultTimeout.toMillis());
+        Env.requirePositive(INLINE_IMAGE_MAX_BYTES, inlineImageMaxBytes);
+        Env.requirePositive(MAX_BODY_BYTES, maxBodyBytes);
+        Env.requirePositive(PUBLISH_TIMEOUT_MS, publishTimeout.toMillis());
+        Env.requirePositive(RESULT_TIMEOUT_SECONDS, resultTimeout.toMillis());
+        Objects.requireNonNull(kafka, "kafka");
         Objects.requireNonNull(jobPlanner, "jobPlanner");
+        Objects.requireNonNull(access, "access");
         if (imageBucket.isBlank()) {
             throw new IllegalArgumentException(IMAGE_BUCKET + " must not be empty");
         }
@@ -94,71 +101,29 @@ public record IngestConfig(
     }
 
     /** Reads the variables from {@code env}; a malformed value fails fast with the variable's name. */
-    public static IngestConfig fromEnvironment(Map<String, String> env) {
-        Function<String, Optional<String>> value =
-                name -> Optional.ofNullable(env.get(name)).map(String::strip).filter(v -> !v.isEmpty());
+    public static IngestConfig fromEnvironment(Map<String, String> variables) {
+        Env env = Env.of(variables);
         return new IngestConfig(
-                value.apply(HOST).orElse(DEFAULT_HOST),
-                value.apply(PORT).map(v -> parseInt(PORT, v)).orElse(DEFAULT_PORT),
-                value.apply(KAFKA_BOOTSTRAP_SERVERS).orElse(DEFAULT_KAFKA_BOOTSTRAP_SERVERS),
-                value.apply(S3_ENDPOINT).map(v -> parseUri(S3_ENDPOINT, v)),
-                value.apply(AWS_REGION).orElse(DEFAULT_AWS_REGION),
-                value.apply(IMAGE_BUCKET).orElse(DEFAULT_IMAGE_BUCKET),
-                value.apply(INLINE_IMAGE_MAX_BYTES).map(v -> parseInt(INLINE_IMAGE_MAX_BYTES, v))
-                        .orElse(DEFAULT_INLINE_IMAGE_MAX_BYTES),
-                value.apply(MAX_BODY_BYTES).map(v -> parseInt(MAX_BODY_BYTES, v)).orElse(DEFAULT_MAX_BODY_BYTES),
-                value.apply(PUBLISH_TIMEOUT_MS).map(v -> Duration.ofMillis(parseLong(PUBLISH_TIMEOUT_MS, v)))
-                        .orElse(DEFAULT_PUBLISH_TIMEOUT),
-                value.apply(RESULT_TIMEOUT_SECONDS).map(v -> Duration.ofSeconds(parseLong(RESULT_TIMEOUT_SECONDS, v)))
-                        .orElse(DEFAULT_RESULT_TIMEOUT),
-                RequestEventHub.Config.fromEnvironment(env),
-                value.apply(SINK_PUBLIC_URL).map(v -> parseUri(SINK_PUBLIC_URL, v)).orElse(DEFAULT_SINK_PUBLIC_URL),
-                ImageIntakeConfig.fromEnvironment(env),
-                TopicProvisioner.Settings.fromEnvironment(env),
-                parseBoolean(PLAN_JOBS, value.apply(PLAN_JOBS).orElse("true"))
-                        ? Optional.of(JobPlannerConfig.fromEnvironment(env)) : Optional.empty());
+                env.string(HOST, DEFAULT_HOST),
+                env.integer(PORT, DEFAULT_PORT),
+                KafkaConnection.fromEnvironment(env),
+                S3Clients.endpoint(env),
+                S3Clients.region(env),
+                env.string(IMAGE_BUCKET, DEFAULT_IMAGE_BUCKET),
+                env.integer(INLINE_IMAGE_MAX_BYTES, DEFAULT_INLINE_IMAGE_MAX_BYTES),
+                env.integer(MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
+                env.millis(PUBLISH_TIMEOUT_MS, DEFAULT_PUBLISH_TIMEOUT),
+                env.seconds(RESULT_TIMEOUT_SECONDS, DEFAULT_RESULT_TIMEOUT),
+                RequestEventHub.Config.fromEnvironment(variables),
+                env.httpUrl(SINK_PUBLIC_URL).orElse(DEFAULT_SINK_PUBLIC_URL),
+                ImageIntakeConfig.fromEnvironment(variables),
+                TopicProvisioner.Settings.fromEnvironment(variables),
+                env.bool(PLAN_JOBS, true) ? Optional.of(JobPlannerConfig.fromEnvironment(variables)) : Optional.empty(),
+                ApiAccess.fromEnvironment(variables));
     }
 
-    private static boolean parseBoolean(String name, String value) {
-        return switch (value.toLowerCase(Locale.ROOT)) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw new IllegalArgumentException(name + " must be true or false, got '" + value + "'");
-        };
-    }
-
-    private static URI parseUri(String name, String value) {
-        try {
-            URI uri = new URI(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
-            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-            if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
-                throw new IllegalArgumentException(name + " must be an http(s) URL, got '" + value + "'");
-            }
-            return uri;
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException(name + " must be an http(s) URL, got '" + value + "'", e);
-        }
-    }
-
-    private static int parseInt(String name, String value) {
-        try {
-            return Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'", e);
-        }
-    }
-
-    private static long parseLong(String name, String value) {
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be a whole number, got '" + value + "'", e);
-        }
-    }
-
-    private static void requirePositive(String name, long value) {
-        if (value <= 0) {
-            throw new IllegalArgumentException(name + " must be positive, got " + value);
-        }
+    /** The Kafka bootstrap servers. */
+    public String kafkaBootstrapServers() {
+        return kafka.bootstrapServers();
     }
 }

@@ -1,5 +1,6 @@
 package io.kaption.ingest;
 
+import io.kaption.kit.kafka.KafkaConnection;
 import java.util.concurrent.CountDownLatch;
 
 /** Runs the ingest service configured from the environment until SIGTERM or Ctrl-C. */
@@ -17,7 +18,14 @@ public final class IngestMain {
             System.exit(2);
             return;
         }
-        IngestService service = IngestService.start(config);
+        IngestService service;
+        try {
+            service = IngestService.start(config);
+        } catch (KafkaConnection.KafkaAccessException e) {
+            System.err.println("kaption ingest: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             service.close();

@@ -2,6 +2,10 @@ package io.kaption.ingest;
 
 import io.kaption.events.RequestEventHub;
 import io.kaption.images.ImageIntake;
+import io.kaption.ingest.auth.ApiKeyGuard;
+import io.kaption.ingest.discovery.DiscoveryHandler;
+import io.kaption.ingest.discovery.GroupStats;
+import io.kaption.ingest.discovery.WorkerDirectory;
 import io.kaption.ingest.generation.Generations;
 import io.kaption.ingest.http.ErrorShape;
 import io.kaption.ingest.http.HealthHandler;
@@ -10,10 +14,12 @@ import io.kaption.ingest.images.ImageStore;
 import io.kaption.ingest.jobs.JobDirectory;
 import io.kaption.ingest.jobs.JobsHandler;
 import io.kaption.ingest.openai.ChatCompletionsHandler;
+import io.kaption.ingest.playground.PlaygroundHandler;
 import io.kaption.ingest.publish.ConsumerGroups;
 import io.kaption.ingest.publish.RequestPublisher;
 import io.kaption.ingest.takeoff.TakeoffHandler;
 import io.kaption.jobs.planning.JobPlanner;
+import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.topics.TopicProvisioner;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -29,10 +35,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -70,6 +73,7 @@ public final class IngestService implements AutoCloseable {
     }
 
     public static IngestService start(IngestConfig config) {
+        config.kafka().checkAccess("kaption-ingest-access-check");
         // Closed in reverse order of creation, also when a later step of the start fails.
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
@@ -81,9 +85,12 @@ public final class IngestService implements AutoCloseable {
             RequestEventHub hub = RequestEventHub.start(config.events());
             resources.push(hub);
             // Creates the job topics itself (retrying while Kafka is unreachable), then reads them.
-            JobDirectory jobs = JobDirectory.start(config.kafkaBootstrapServers(),
+            JobDirectory jobs = JobDirectory.start(config.kafka(),
                     new TopicProvisioner(admin, config.topics()));
             resources.push(jobs);
+            WorkerDirectory workers = WorkerDirectory.start(config.kafkaBootstrapServers(),
+                    new TopicProvisioner(admin, config.topics()), Clock.systemUTC());
+            resources.push(workers);
             JobPlanner planner = config.jobPlanner().map(JobPlanner::start).orElse(null);
             if (planner != null) {
                 resources.push(planner);
@@ -105,14 +112,19 @@ public final class IngestService implements AutoCloseable {
                     config.resultTimeout());
             JobsHandler jobsHandler = new JobsHandler(vertx, jobs, producer, s3, config.maxBodyBytes(),
                     Clock.systemUTC());
-            IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler,
+            DiscoveryHandler discovery = new DiscoveryHandler(vertx, workers,
+                    new GroupStats(admin, config.publishTimeout()));
+            IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler, discovery,
                     () -> planner == null || planner.isAlive());
 
             HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router)
                     .invalidRequestHandler(router::invalid).listen());
             resources.push(() -> await(server.close()));
-            LOG.info("ingest service listening on {}:{} (Kafka {}, image bucket {})", config.host(),
-                    server.actualPort(), config.kafkaBootstrapServers(), config.imageBucket());
+            LOG.info("ingest service listening on {}:{} (Kafka {}, image bucket {}, {})", config.host(),
+                    server.actualPort(), config.kafkaBootstrapServers(), config.imageBucket(),
+                    config.access().enabled() ? config.access().keys().size() + " API keys"
+                            + config.access().rateLimiter().map(limit -> ", " + limit.perSecond() + " requests/s each")
+                            .orElse("") : "no API keys: the API is open");
             return new IngestService(resources, server.actualPort());
         } catch (RuntimeException e) {
             closeAll(resources);
@@ -138,14 +150,16 @@ public final class IngestService implements AutoCloseable {
 
     private static IngestRouter router(IngestConfig config, Vertx vertx, Generations generations,
                                        RequestPublisher publisher, RequestEventHub hub, JobDirectory jobs,
-                                       JobsHandler jobsHandler, BooleanSupplier plannerAlive) {
+                                       JobsHandler jobsHandler, DiscoveryHandler discovery,
+                                       BooleanSupplier plannerAlive) {
         TakeoffHandler takeoff = new TakeoffHandler(generations, config.images(), config.maxBodyBytes(),
                 config.sinkPublicUrl());
         ChatCompletionsHandler chat = new ChatCompletionsHandler(generations, config.maxBodyBytes(),
                 Clock.systemUTC());
         HealthHandler health = new HealthHandler(vertx, publisher, hub, jobs, plannerAlive);
+        PlaygroundHandler playground = new PlaygroundHandler();
         ErrorShape kaption = ErrorShape.KAPTION;
-        return new IngestRouter()
+        return new IngestRouter(new ApiKeyGuard(config.access()))
                 .route(HttpMethod.POST, "/generate", kaption, exchange -> takeoff.generate(exchange, false))
                 .route(HttpMethod.POST, "/generate_stream", kaption, exchange -> takeoff.generateStream(exchange, false))
                 .route(HttpMethod.POST, "/image_generate", kaption, exchange -> takeoff.generate(exchange, true))
@@ -157,8 +171,14 @@ public final class IngestService implements AutoCloseable {
                 .route(HttpMethod.GET, "/v1/jobs", kaption, jobsHandler::list)
                 .route(HttpMethod.GET, "/v1/jobs/{id}", kaption, jobsHandler::get)
                 .route(HttpMethod.POST, "/v1/jobs/{id}/cancel", kaption, jobsHandler::cancel)
-                .route(HttpMethod.GET, "/healthz", kaption, health::live)
-                .route(HttpMethod.GET, "/readyz", kaption, health::ready);
+                .route(HttpMethod.GET, "/v1/models", ErrorShape.OPENAI, discovery::models)
+                .route(HttpMethod.GET, "/v1/models/{id}", ErrorShape.OPENAI, discovery::model)
+                .route(HttpMethod.GET, "/v1/groups", kaption, discovery::groups)
+                .route(HttpMethod.GET, "/v1/groups/{group}", kaption, discovery::group)
+                .openRoute(HttpMethod.GET, "/playground", kaption, playground::page)
+                .openRoute(HttpMethod.GET, "/playground/{file}", kaption, playground::asset)
+                .openRoute(HttpMethod.GET, "/healthz", kaption, health::live)
+                .openRoute(HttpMethod.GET, "/readyz", kaption, health::ready);
     }
 
     private static HttpServerOptions serverOptions(IngestConfig config) {
@@ -172,8 +192,7 @@ public final class IngestService implements AutoCloseable {
 
     private static Map<String, Object> producerConfig(IngestConfig config) {
         int timeoutMs = Math.toIntExact(config.publishTimeout().toMillis());
-        return Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
+        return config.kafka().producer(Map.of(
                 ProducerConfig.CLIENT_ID_CONFIG, "kaption-ingest",
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -182,25 +201,19 @@ public final class IngestService implements AutoCloseable {
                 ProducerConfig.LINGER_MS_CONFIG, 0,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, timeoutMs,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeoutMs);
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeoutMs));
     }
 
     private static Map<String, Object> adminConfig(IngestConfig config) {
         int timeoutMs = Math.toIntExact(config.publishTimeout().toMillis());
-        return Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrapServers(),
+        return config.kafka().admin(Map.of(
                 AdminClientConfig.CLIENT_ID_CONFIG, "kaption-ingest-admin",
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs));
     }
 
     private static S3Client s3Client(IngestConfig config) {
-        S3ClientBuilder builder = S3Client.builder()
-                .region(Region.of(config.awsRegion()))
-                .forcePathStyle(true)
-                .httpClientBuilder(UrlConnectionHttpClient.builder());
-        config.s3Endpoint().ifPresent(builder::endpointOverride);
-        return builder.build();
+        return S3Clients.create(config.s3Endpoint(), config.awsRegion());
     }
 
     private static <T> T await(Future<T> future) {

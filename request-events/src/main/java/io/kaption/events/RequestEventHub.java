@@ -1,5 +1,7 @@
 package io.kaption.events;
 
+import io.kaption.kit.env.Env;
+import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
 import io.kaption.schemas.Topics;
@@ -125,23 +127,22 @@ public final class RequestEventHub implements AutoCloseable {
     }
 
     /**
-     * @param bootstrapServers Kafka bootstrap servers
+     * @param kafka            Kafka bootstrap servers and client properties (security)
      * @param historyWindow    how far back events are read at start and how long finished requests are kept
      * @param maxRequests      most requests held in memory (see {@link RequestHistory} for which go first)
      * @param resultGrace      how long a result waits for final token events that have not arrived
      * @param tokensTopic      {@link Topics#TOKENS} unless the deployment renames topics
      * @param resultsTopic     {@link Topics#RESULTS} unless the deployment renames topics
      */
-    public record Config(String bootstrapServers, Duration historyWindow, int maxRequests, Duration resultGrace,
+    public record Config(KafkaConnection kafka, Duration historyWindow, int maxRequests, Duration resultGrace,
                          String tokensTopic, String resultsTopic) {
 
-        public static final String DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092";
         public static final Duration DEFAULT_HISTORY_WINDOW = Duration.ofMinutes(10);
         public static final int DEFAULT_MAX_REQUESTS = 10_000;
         public static final Duration DEFAULT_RESULT_GRACE = Duration.ofSeconds(2);
 
         public Config {
-            Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+            Objects.requireNonNull(kafka, "kafka");
             Objects.requireNonNull(tokensTopic, "tokensTopic");
             Objects.requireNonNull(resultsTopic, "resultsTopic");
             if (historyWindow.isNegative() || historyWindow.isZero()) {
@@ -160,7 +161,8 @@ public final class RequestEventHub implements AutoCloseable {
 
         /** Reading the contract's topics, {@code kaption.tokens} and {@code kaption.results}. */
         public Config(String bootstrapServers, Duration historyWindow, int maxRequests, Duration resultGrace) {
-            this(bootstrapServers, historyWindow, maxRequests, resultGrace, Topics.TOKENS, Topics.RESULTS);
+            this(KafkaConnection.of(bootstrapServers), historyWindow, maxRequests, resultGrace, Topics.TOKENS,
+                    Topics.RESULTS);
         }
 
         /** The defaults, reading from {@code bootstrapServers}. */
@@ -173,49 +175,41 @@ public final class RequestEventHub implements AutoCloseable {
         }
 
         /**
-         * {@code KAPTION_KAFKA_BOOTSTRAP_SERVERS}, {@code KAPTION_EVENT_HISTORY_SECONDS},
+         * The Kafka variables ({@link KafkaConnection#fromEnvironment}), {@code KAPTION_EVENT_HISTORY_SECONDS},
          * {@code KAPTION_EVENT_HISTORY_MAX_REQUESTS}, {@code KAPTION_EVENT_RESULT_GRACE_MILLIS}.
          */
-        public static Config fromEnvironment(Map<String, String> env) {
+        public static Config fromEnvironment(Map<String, String> variables) {
+            Env env = Env.of(variables);
             return new Config(
-                    env.getOrDefault("KAPTION_KAFKA_BOOTSTRAP_SERVERS", DEFAULT_BOOTSTRAP_SERVERS),
-                    Duration.ofSeconds(positive(env, "KAPTION_EVENT_HISTORY_SECONDS",
-                            DEFAULT_HISTORY_WINDOW.toSeconds())),
-                    Math.toIntExact(positive(env, "KAPTION_EVENT_HISTORY_MAX_REQUESTS", DEFAULT_MAX_REQUESTS)),
-                    Duration.ofMillis(positive(env, "KAPTION_EVENT_RESULT_GRACE_MILLIS",
-                            DEFAULT_RESULT_GRACE.toMillis())));
+                    KafkaConnection.fromEnvironment(env),
+                    Duration.ofSeconds(env.integerIn("KAPTION_EVENT_HISTORY_SECONDS",
+                            DEFAULT_HISTORY_WINDOW.toSeconds(), 1, Integer.MAX_VALUE)),
+                    Math.toIntExact(env.integerIn("KAPTION_EVENT_HISTORY_MAX_REQUESTS", DEFAULT_MAX_REQUESTS, 1,
+                            Integer.MAX_VALUE)),
+                    Duration.ofMillis(env.integerIn("KAPTION_EVENT_RESULT_GRACE_MILLIS",
+                            DEFAULT_RESULT_GRACE.toMillis(), 1, Integer.MAX_VALUE)),
+                    Topics.TOKENS, Topics.RESULTS);
+        }
+
+        /** The Kafka bootstrap servers. */
+        public String bootstrapServers() {
+            return kafka.bootstrapServers();
         }
 
         public Config withHistoryWindow(Duration window) {
-            return new Config(bootstrapServers, window, maxRequests, resultGrace, tokensTopic, resultsTopic);
+            return new Config(kafka, window, maxRequests, resultGrace, tokensTopic, resultsTopic);
         }
 
         public Config withMaxRequests(int max) {
-            return new Config(bootstrapServers, historyWindow, max, resultGrace, tokensTopic, resultsTopic);
+            return new Config(kafka, historyWindow, max, resultGrace, tokensTopic, resultsTopic);
         }
 
         public Config withResultGrace(Duration grace) {
-            return new Config(bootstrapServers, historyWindow, maxRequests, grace, tokensTopic, resultsTopic);
+            return new Config(kafka, historyWindow, maxRequests, grace, tokensTopic, resultsTopic);
         }
 
         public Config withTopics(String tokens, String results) {
-            return new Config(bootstrapServers, historyWindow, maxRequests, resultGrace, tokens, results);
-        }
-
-        private static long positive(Map<String, String> env, String name, long fallback) {
-            String value = env.get(name);
-            if (value == null || value.isBlank()) {
-                return fallback;
-            }
-            try {
-                long parsed = Long.parseLong(value.trim());
-                if (parsed > 0 && parsed <= Integer.MAX_VALUE) {
-                    return parsed;
-                }
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-            throw new IllegalArgumentException(name + " must be a positive integer, got '" + value + "'");
+            return new Config(kafka, historyWindow, maxRequests, resultGrace, tokens, results);
         }
     }
 }

@@ -93,7 +93,6 @@ final class TopicFollower implements AutoCloseable {
         this.topics = List.of(tokensTopic, resultsTopic);
         this.historyStartMs = System.currentTimeMillis() - config.historyWindow().toMillis();
         Map<String, Object> properties = new HashMap<>();
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "kaption-request-events-" + UUID.randomUUID());
         // No group: offsets are neither committed nor shared; every process reads everything from its window.
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -101,10 +100,10 @@ final class TopicFollower implements AutoCloseable {
         // Only reached when retention deleted what was about to be read: carry on with the oldest left.
         properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        this.consumer = new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        this.admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-                AdminClientConfig.CLIENT_ID_CONFIG, "kaption-request-events-admin-" + UUID.randomUUID()));
+        this.consumer = new KafkaConsumer<>(config.kafka().consumer(properties), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+        this.admin = Admin.create(config.kafka().admin(Map.of(
+                AdminClientConfig.CLIENT_ID_CONFIG, "kaption-request-events-admin-" + UUID.randomUUID())));
         this.thread = new Thread(this::run, "kaption-request-events");
         this.thread.setDaemon(true);
     }

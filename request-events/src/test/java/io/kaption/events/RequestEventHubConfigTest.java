@@ -34,11 +34,11 @@ class RequestEventHubConfigTest {
     void rejectsValuesThatAreNotPositiveIntegers() {
         assertThatThrownBy(() -> RequestEventHub.Config.fromEnvironment(Map.of("KAPTION_EVENT_HISTORY_SECONDS", "0")))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("KAPTION_EVENT_HISTORY_SECONDS must be a positive integer, got '0'");
+                .hasMessage("KAPTION_EVENT_HISTORY_SECONDS must be an integer from 1 to 2147483647, got '0'");
         assertThatThrownBy(() -> RequestEventHub.Config.fromEnvironment(
                 Map.of("KAPTION_EVENT_HISTORY_MAX_REQUESTS", "lots")))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("KAPTION_EVENT_HISTORY_MAX_REQUESTS must be a positive integer, got 'lots'");
+                .hasMessage("KAPTION_EVENT_HISTORY_MAX_REQUESTS must be an integer from 1 to 2147483647, got 'lots'");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.kaption.sink;
 
+import io.kaption.apikeys.ApiAccess;
+import io.kaption.apikeys.ApiKeys;
 import io.kaption.events.RequestEventHub;
 import io.kaption.sink.jobs.progress.JobProgress;
 import io.kaption.sink.jobs.shards.JobShardWriter;
@@ -26,6 +28,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  *   <li>{@code GET /v1/requests/{id}?wait=<seconds>} — the result, or {@code 202} while pending.</li>
  *   <li>{@code GET /healthz}, {@code GET /readyz}.</li>
  * </ul>
+ *
+ * <p>With API keys ({@code KAPTION_API_KEYS}) the two request routes need one of the keys the ingest service takes;
+ * the health routes stay open.
  *
  * <p>Unless disabled, an {@link OutputWriter} also writes every result with an {@code output_uri} to S3, and the
  * bucket-job side runs: the {@link JobProgress} topology (counts and lifecycle of each job, its deduplicated lines)
@@ -59,6 +64,7 @@ public final class ResultSink implements AutoCloseable {
      * the server listens.
      */
     public static ResultSink start(ResultSinkConfig config) {
+        config.events().kafka().checkAccess("kaption-sink-access-check");
         RequestEventHub hub = RequestEventHub.start(config.events());
         Vertx vertx = Vertx.vertx();
         ResultSink sink = new ResultSink(config, vertx, hub);
@@ -67,7 +73,7 @@ public final class ResultSink implements AutoCloseable {
                 sink.s3 = config.outputs().s3Client();
             }
             if (config.outputs().enabled()) {
-                sink.outputWriter = OutputWriter.start(config.events().bootstrapServers(),
+                sink.outputWriter = OutputWriter.start(config.events().kafka(),
                         config.events().resultsTopic(), OutputWriter.GROUP_ID, config.outputs().topics(), sink.s3);
             }
             if (config.jobs().enabled()) {
@@ -148,11 +154,36 @@ public final class ResultSink implements AutoCloseable {
                 HttpErrors.send(response, 503, "not_ready", "not yet reading " + config.events().tokensTopic()
                         + " and " + config.events().resultsTopic());
             }
+        } else if (!admitted(request)) {
+            return;
         } else if (requestPath.events()) {
             streamEvents(request, requestPath.requestId());
         } else {
             lookUpResult(request, requestPath.requestId());
         }
+    }
+
+    /**
+     * With API keys: the request presents a known key within its rate limit, else it is answered 401 or 429 here.
+     * Keys are never logged.
+     */
+    private boolean admitted(HttpServerRequest request) {
+        ApiAccess.Decision decision = config.access().check(ApiKeys.presented(request.getHeader("Authorization"),
+                request.getHeader("X-API-Key")));
+        if (decision instanceof ApiAccess.Decision.Unauthenticated refused) {
+            log.info("{} {} refused: {}", request.method(), request.path(), refused.code());
+            request.response().putHeader("WWW-Authenticate", "Bearer");
+            HttpErrors.send(request.response(), 401, refused.code(), refused.message());
+            return false;
+        }
+        if (decision instanceof ApiAccess.Decision.RateLimited limited) {
+            request.response().putHeader("Retry-After", Long.toString(limited.retryAfterSeconds()));
+            HttpErrors.send(request.response(), 429, "rate_limited", "this API key is limited to "
+                    + config.access().rateLimiter().orElseThrow().perSecond() + " requests per second; retry after "
+                    + limited.retryAfterSeconds() + " s");
+            return false;
+        }
+        return true;
     }
 
     private void streamEvents(HttpServerRequest request, String requestId) {

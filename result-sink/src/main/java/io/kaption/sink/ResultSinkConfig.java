@@ -1,6 +1,8 @@
 package io.kaption.sink;
 
+import io.kaption.apikeys.ApiAccess;
 import io.kaption.events.RequestEventHub;
+import io.kaption.kit.env.Env;
 import io.kaption.sink.output.OutputsConfig;
 import io.kaption.sink.jobs.JobsConfig;
 import java.time.Duration;
@@ -19,9 +21,12 @@ import java.util.Objects;
  * @param outputs      whether and how results with an {@code output_uri} are written to S3 (its S3 settings also
  *                     serve the job shard writer)
  * @param jobs         whether and how bucket jobs' progress is tracked and their outputs written
+ * @param access       API keys and their rate limit on the event and result routes ({@code KAPTION_API_KEYS},
+ *                     {@code KAPTION_API_RATE_LIMIT}, the ingest service's variables)
  */
 public record ResultSinkConfig(String host, int port, Duration eventWait, Duration heartbeat,
-                               RequestEventHub.Config events, OutputsConfig outputs, JobsConfig jobs) {
+                               RequestEventHub.Config events, OutputsConfig outputs, JobsConfig jobs,
+                               ApiAccess access) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 3002;
@@ -33,11 +38,18 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
         Objects.requireNonNull(events, "events");
         Objects.requireNonNull(outputs, "outputs");
         Objects.requireNonNull(jobs, "jobs");
+        Objects.requireNonNull(access, "access");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0 to 65535, got " + port);
         }
         requirePositive("eventWait", eventWait);
         requirePositive("heartbeat", heartbeat);
+    }
+
+    /** Without API keys. */
+    public ResultSinkConfig(String host, int port, Duration eventWait, Duration heartbeat,
+                            RequestEventHub.Config events, OutputsConfig outputs, JobsConfig jobs) {
+        this(host, port, eventWait, heartbeat, events, outputs, jobs, ApiAccess.open());
     }
 
     /**
@@ -59,68 +71,56 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
      * {@code KAPTION_SINK_HEARTBEAT_SECONDS}, the hub's variables (see {@link RequestEventHub.Config}) and the
      * output writer's (see {@link OutputsConfig#fromEnvironment(Map)}) and the bucket jobs' ({@link JobsConfig}).
      */
-    public static ResultSinkConfig fromEnvironment(Map<String, String> env) {
-        String host = env.getOrDefault("KAPTION_SINK_HOST", DEFAULT_HOST).trim();
+    public static ResultSinkConfig fromEnvironment(Map<String, String> variables) {
+        Env env = Env.of(variables);
         return new ResultSinkConfig(
-                host.isEmpty() ? DEFAULT_HOST : host,
-                (int) integer(env, "KAPTION_SINK_PORT", DEFAULT_PORT, 0, 65535),
-                Duration.ofSeconds(integer(env, "KAPTION_SINK_WAIT_SECONDS", DEFAULT_EVENT_WAIT.toSeconds(), 1,
+                env.string("KAPTION_SINK_HOST", DEFAULT_HOST),
+                (int) env.integerIn("KAPTION_SINK_PORT", DEFAULT_PORT, 0, 65535),
+                Duration.ofSeconds(env.integerIn("KAPTION_SINK_WAIT_SECONDS", DEFAULT_EVENT_WAIT.toSeconds(), 1,
                         Integer.MAX_VALUE)),
-                Duration.ofSeconds(integer(env, "KAPTION_SINK_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT.toSeconds(), 1,
+                Duration.ofSeconds(env.integerIn("KAPTION_SINK_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT.toSeconds(), 1,
                         Integer.MAX_VALUE)),
-                RequestEventHub.Config.fromEnvironment(env),
-                OutputsConfig.fromEnvironment(env),
-                JobsConfig.fromEnvironment(env));
+                RequestEventHub.Config.fromEnvironment(variables),
+                OutputsConfig.fromEnvironment(variables),
+                JobsConfig.fromEnvironment(variables),
+                ApiAccess.fromEnvironment(variables));
     }
 
     public ResultSinkConfig withHost(String newHost) {
-        return new ResultSinkConfig(newHost, port, eventWait, heartbeat, events, outputs, jobs);
+        return new ResultSinkConfig(newHost, port, eventWait, heartbeat, events, outputs, jobs, access);
     }
 
     public ResultSinkConfig withPort(int newPort) {
-        return new ResultSinkConfig(host, newPort, eventWait, heartbeat, events, outputs, jobs);
+        return new ResultSinkConfig(host, newPort, eventWait, heartbeat, events, outputs, jobs, access);
     }
 
     public ResultSinkConfig withEventWait(Duration wait) {
-        return new ResultSinkConfig(host, port, wait, heartbeat, events, outputs, jobs);
+        return new ResultSinkConfig(host, port, wait, heartbeat, events, outputs, jobs, access);
     }
 
     public ResultSinkConfig withHeartbeat(Duration interval) {
-        return new ResultSinkConfig(host, port, eventWait, interval, events, outputs, jobs);
+        return new ResultSinkConfig(host, port, eventWait, interval, events, outputs, jobs, access);
     }
 
     public ResultSinkConfig withEvents(RequestEventHub.Config hubConfig) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, hubConfig, outputs, jobs);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, hubConfig, outputs, jobs, access);
     }
 
     public ResultSinkConfig withOutputs(OutputsConfig outputsConfig) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputsConfig, jobs);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputsConfig, jobs, access);
     }
 
     public ResultSinkConfig withJobs(JobsConfig jobsConfig) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputs, jobsConfig);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputs, jobsConfig, access);
+    }
+
+    public ResultSinkConfig withAccess(ApiAccess apiAccess) {
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputs, jobs, apiAccess);
     }
 
     private static void requirePositive(String name, Duration value) {
         if (value == null || value.isNegative() || value.isZero()) {
             throw new IllegalArgumentException(name + " must be positive, got " + value);
         }
-    }
-
-    private static long integer(Map<String, String> env, String name, long fallback, long min, long max) {
-        String value = env.get(name);
-        if (value == null || value.isBlank()) {
-            return fallback;
-        }
-        try {
-            long parsed = Long.parseLong(value.trim());
-            if (parsed >= min && parsed <= max) {
-                return parsed;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new IllegalArgumentException(name + " must be an integer from " + min + " to " + max + ", got '"
-                + value + "'");
     }
 }

@@ -26,6 +26,8 @@ public final class Topics {
     public static final String JOB_OUTPUTS = "kaption.job-outputs";
     /** Current status of every bucket job, key job_id, compacted. */
     public static final String JOB_STATUS = "kaption.job-status";
+    /** Announcements of the running GPU workers, key worker_id, compacted (and deleted after a day). */
+    public static final String WORKERS = "kaption.workers";
     public static final String DLQ_SUFFIX = ".dlq";
 
     /** The consumer group every request goes to unless it names another one. */

@@ -26,7 +26,8 @@ class ReadmeExamplesTest {
             "kaption.job-plans", ContractCodec.JOB_PLANS,
             "kaption.job-records", ContractCodec.JOB_RECORDS,
             "kaption.job-outputs", ContractCodec.JOB_OUTPUTS,
-            "kaption.job-status", ContractCodec.JOB_STATUS);
+            "kaption.job-status", ContractCodec.JOB_STATUS,
+            "kaption.workers", ContractCodec.WORKERS);
 
     // ```json kaption.requests ... ``` : the word after "json" names the topic family of the example.
     private static final Pattern JSON_EXAMPLE = Pattern.compile("```json (kaption\\.[\\w-]+)\\n(.*?)```", Pattern.DOTALL);

@@ -1,5 +1,6 @@
 package io.kaption.worker.cancel;
 
+import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.schemas.Cancellation;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.serde.ContractCodec;
@@ -76,9 +77,9 @@ public final class CancellationListener implements AutoCloseable {
      *
      * @param onFatal told when the listener stops on an error (cancellations would no longer be honoured)
      */
-    public static CancellationListener start(String bootstrapServers, Duration lookback, CancelledRequests cancelled,
+    public static CancellationListener start(KafkaConnection kafka, Duration lookback, CancelledRequests cancelled,
             Consumer<Throwable> onFatal) {
-        return start(bootstrapServers, Topics.CANCELLATIONS, lookback, PARTITION_CHECK, Map.of(), cancelled, onFatal);
+        return start(kafka, Topics.CANCELLATIONS, lookback, PARTITION_CHECK, Map.of(), cancelled, onFatal);
     }
 
     /**
@@ -87,16 +88,15 @@ public final class CancellationListener implements AutoCloseable {
      * @param partitionCheck    how often to look for partitions added to it
      * @param consumerOverrides consumer settings replacing the listener's own
      */
-    static CancellationListener start(String bootstrapServers, String topic, Duration lookback,
+    static CancellationListener start(KafkaConnection kafka, String topic, Duration lookback,
             Duration partitionCheck, Map<String, Object> consumerOverrides, CancelledRequests cancelled,
             Consumer<Throwable> onFatal) {
         Map<String, Object> config = new HashMap<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.CLIENT_ID_CONFIG, "kaption-worker-cancellations",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest"));
         config.putAll(consumerOverrides);
-        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.consumer(config), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
         CancellationListener listener;
         try {

@@ -1,5 +1,6 @@
 package io.kaption.worker.consume;
 
+import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult.Failure;
 import io.kaption.schemas.Topics;
@@ -80,14 +81,13 @@ public final class RequestConsumer {
      * @param cancelled      whose jobs are cancelled
      * @param publisher      answers the requests of cancelled jobs
      */
-    public RequestConsumer(String bootstrapServers, String consumerGroup, int maxPollRecords, Handoff handoff,
+    public RequestConsumer(KafkaConnection kafka, String consumerGroup, int maxPollRecords, Handoff handoff,
             RequestPreparer preparer, ExecutorService imagePool, DeadLetterPublisher deadLetters,
             CancelledRequests cancelled, EventPublisher publisher, Consumer<Throwable> onFatal, Clock clock,
             LongSupplier nanoTime) {
         this.topic = Topics.requests(consumerGroup);
         this.bulkTopic = Topics.bulkRequests(consumerGroup);
         Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId(consumerGroup));
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, groupId(consumerGroup));
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -98,7 +98,7 @@ public final class RequestConsumer {
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         // Rebalances move only the partitions that change owner: fewer in-flight requests are handed over.
         config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
-        this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.consumer = new KafkaConsumer<>(kafka.consumer(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.handoff = handoff;
         this.preparer = preparer;
         this.imagePool = imagePool;

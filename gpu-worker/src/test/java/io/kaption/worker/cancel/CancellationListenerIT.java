@@ -3,6 +3,7 @@ package io.kaption.worker.cancel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.localstack.junit.SharedInfrastructure;
 import io.kaption.schemas.Cancellation;
 import io.kaption.schemas.serde.ContractCodec;
@@ -41,7 +42,7 @@ class CancellationListenerIT {
         String early = "early-" + UUID.randomUUID();
         String late = "late-" + UUID.randomUUID();
 
-        try (CancellationListener listener = CancellationListener.start(bootstrap, topic, Duration.ofDays(7), Duration.ofMillis(200),
+        try (CancellationListener listener = CancellationListener.start(KafkaConnection.of(bootstrap), topic, Duration.ofDays(7), Duration.ofMillis(200),
                         Map.of(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 500), cancelled, fatal::add);
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             try (KafkaProducer<String, Cancellation> producer = new KafkaProducer<>(producerConfig,
@@ -86,7 +87,7 @@ class CancellationListenerIT {
         CancelledRequests cancelled = new CancelledRequests(Duration.ofDays(1));
         List<Throwable> fatal = new CopyOnWriteArrayList<>();
 
-        try (CancellationListener listener = CancellationListener.start(bootstrap, topic, Duration.ofDays(1),
+        try (CancellationListener listener = CancellationListener.start(KafkaConnection.of(bootstrap), topic, Duration.ofDays(1),
                 Duration.ofSeconds(30), Map.of(), cancelled, fatal::add)) {
             // No waiting: start returns only after the replay.
             assertThat(cancelled.jobReason(recent)).contains("user_requested");

@@ -1,6 +1,7 @@
 package io.kaption.ingest.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.kaption.apikeys.ApiKey;
 import io.kaption.images.ImageIntakeException;
 import io.vertx.core.Context;
 import io.vertx.core.http.HttpHeaders;
@@ -13,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One HTTP request and its response, with its request id and the Vert.x context (event loop) everything about it runs
@@ -29,6 +31,7 @@ public final class HttpExchange {
     private final long startNanos = System.nanoTime();
     private ErrorShape errorShape = ErrorShape.KAPTION;
     private boolean closeConnectionAfterResponse;
+    private Optional<ApiKey> apiKey = Optional.empty();
     private final List<Runnable> clientGoneCallbacks = new ArrayList<>();
 
     public HttpExchange(HttpServerRequest request, String requestId, Context context, Map<String, String> pathParams) {
@@ -39,8 +42,8 @@ public final class HttpExchange {
         HttpServerResponse response = request.response();
         response.putHeader(RequestIds.HEADER, requestId);
         response.endHandler(v -> {
-            LOG.info("{} {} -> {} request_id={} {} ms", request.method(), request.path(), response.getStatusCode(),
-                    requestId, elapsedMillis());
+            LOG.info("{} {} -> {} request_id={}{} {} ms", request.method(), request.path(), response.getStatusCode(),
+                    requestId, apiKey.map(key -> " api_key=" + key.fingerprint()).orElse(""), elapsedMillis());
             if (closeConnectionAfterResponse) {
                 request.connection().close();
             }
@@ -83,6 +86,28 @@ public final class HttpExchange {
     /** Runs {@code callback} on this exchange's event loop if the client disconnects before the response is done. */
     public void onClientGone(Runnable callback) {
         clientGoneCallbacks.add(callback);
+    }
+
+    /** The API key the request was admitted with; empty when keys are off (or for an open route). */
+    public Optional<ApiKey> apiKey() {
+        return apiKey;
+    }
+
+    public void apiKey(ApiKey key) {
+        this.apiKey = Optional.of(key);
+    }
+
+    /** 403 {@code group_not_allowed} unless the request's API key (if keys are on) may use consumer group {@code group}. */
+    public void requireGroup(String group) {
+        if (apiKey.isPresent() && !apiKey.get().mayUse(group)) {
+            throw new ApiException(403, "group_not_allowed", "this API key may not use consumer group '" + group
+                    + "'; it may use " + String.join(", ", apiKey.get().groups().stream().sorted().toList()));
+        }
+    }
+
+    /** Whether the request's API key (if keys are on) may use consumer group {@code group}. */
+    public boolean mayUse(String group) {
+        return apiKey.map(key -> key.mayUse(group)).orElse(true);
     }
 
     public void errorShape(ErrorShape shape) {

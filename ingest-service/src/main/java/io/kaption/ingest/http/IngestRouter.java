@@ -17,27 +17,49 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
  * Dispatches requests by path (a trailing slash is ignored) and method; unknown paths are 404 {@code not_found},
  * known paths with another method 405 {@code method_not_allowed}. A path segment written {@code {name}} matches any one
  * segment, which the handler reads with {@link HttpExchange#pathParam}; exact paths are matched before such
- * patterns. Every exchange gets its request id first, so that even these errors carry {@code X-Request-Id}.
+ * patterns. Every exchange gets its request id first, so that even these errors carry {@code X-Request-Id}. Routes
+ * pass the guard (API keys, rate limit) before their handler runs, unless added as open routes.
  */
 public final class IngestRouter implements Handler<HttpServerRequest> {
 
     /** Path (or pattern) → method → route, in the order added. */
     private final Map<String, Map<HttpMethod, Route>> routes = new LinkedHashMap<>();
 
-    private record Route(HttpMethod method, ErrorShape errorShape, Consumer<HttpExchange> handler) {
+    private record Route(HttpMethod method, ErrorShape errorShape, boolean open, Consumer<HttpExchange> handler) {
+    }
+
+    private final Predicate<HttpExchange> guard;
+
+    /**
+     * @param guard admits a request to a route that is not {@linkplain #openRoute open}, or answers it (401, 429)
+     *              and returns false
+     */
+    public IngestRouter(Predicate<HttpExchange> guard) {
+        this.guard = guard;
     }
 
     private record Match(Map<HttpMethod, Route> byMethod, Map<String, String> params) {
     }
 
+    /** A route behind the guard (API keys). */
     public IngestRouter route(HttpMethod method, String path, ErrorShape errorShape, Consumer<HttpExchange> handler) {
-        routes.computeIfAbsent(path, p -> new LinkedHashMap<>()).put(method, new Route(method, errorShape, handler));
+        routes.computeIfAbsent(path, p -> new LinkedHashMap<>())
+                .put(method, new Route(method, errorShape, false, handler));
+        return this;
+    }
+
+    /** A route open to everyone even when API keys are on: health probes, metrics, the playground's static files. */
+    public IngestRouter openRoute(HttpMethod method, String path, ErrorShape errorShape,
+                                  Consumer<HttpExchange> handler) {
+        routes.computeIfAbsent(path, p -> new LinkedHashMap<>())
+                .put(method, new Route(method, errorShape, true, handler));
         return this;
     }
 
@@ -69,7 +91,7 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
                     .collect(Collectors.joining(", "));
             request.response().putHeader(HttpHeaders.ALLOW, allowed);
             exchange.fail(new ApiException(405, "method_not_allowed", request.path() + " takes " + allowed));
-        } else {
+        } else if (route.open() || guard.test(exchange)) {
             try {
                 route.handler().accept(exchange);
             } catch (RuntimeException e) {

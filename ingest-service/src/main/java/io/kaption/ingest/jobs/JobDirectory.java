@@ -1,5 +1,6 @@
 package io.kaption.ingest.jobs;
 
+import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.jobs.JobSpec;
 import io.kaption.schemas.jobs.JobStatus;
@@ -64,17 +65,16 @@ public final class JobDirectory implements AutoCloseable {
     private long nextRefreshMs;
     private boolean failing;
 
-    private JobDirectory(String bootstrapServers, TopicProvisioner provisioner) {
+    private JobDirectory(KafkaConnection kafka, TopicProvisioner provisioner) {
         this.provisioner = provisioner;
         Map<String, Object> properties = new HashMap<>();
-        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         properties.put(ConsumerConfig.CLIENT_ID_CONFIG, "kaption-job-directory-" + UUID.randomUUID());
         // No group: every replica reads both topics whole, nothing is committed.
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         properties.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        this.consumer = new KafkaConsumer<>(properties, new StringDeserializer(), new ByteArrayDeserializer());
+        this.consumer = new KafkaConsumer<>(kafka.consumer(properties), new StringDeserializer(), new ByteArrayDeserializer());
         this.thread = new Thread(this::run, "kaption-job-directory");
         this.thread.setDaemon(true);
     }
@@ -84,8 +84,8 @@ public final class JobDirectory implements AutoCloseable {
      *
      * @param provisioner creates the job topics that do not exist yet
      */
-    public static JobDirectory start(String bootstrapServers, TopicProvisioner provisioner) {
-        JobDirectory directory = new JobDirectory(bootstrapServers, provisioner);
+    public static JobDirectory start(KafkaConnection kafka, TopicProvisioner provisioner) {
+        JobDirectory directory = new JobDirectory(kafka, provisioner);
         directory.thread.start();
         return directory;
     }
@@ -105,9 +105,12 @@ public final class JobDirectory implements AutoCloseable {
         return table.spec(jobId);
     }
 
-    /** Up to {@code limit} jobs newest first after job {@code afterId} (null: from the newest); empty if unknown. */
-    Optional<JobTable.Page> page(int limit, String afterId) {
-        return table.page(limit, afterId);
+    /**
+     * Up to {@code limit} jobs newest first after job {@code afterId} (null: from the newest); empty if unknown. With
+     * an {@code owner} (an API key's fingerprint) only that key's jobs.
+     */
+    Optional<JobTable.Page> page(int limit, String afterId, Optional<String> owner) {
+        return table.page(limit, afterId, owner);
     }
 
     /** A job this replica just published: known at once, before the consumer reads it back. */

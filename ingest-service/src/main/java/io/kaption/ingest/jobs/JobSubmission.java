@@ -101,9 +101,17 @@ public record JobSubmission(
         return submission;
     }
 
-    /** This job's id: derived from the client token when there is one, else random. */
-    public String newJobId() {
-        return clientToken == null ? JobIds.random() : JobIds.forClientToken(consumerGroup, clientToken);
+    /**
+     * This job's id: derived from the client token (and the submitting key's fingerprint, so that two keys' tokens
+     * never name the same job) when there is one, else random.
+     *
+     * @param owner the submitting API key's fingerprint; null when keys are off
+     */
+    public String newJobId(String owner) {
+        if (clientToken == null) {
+            return JobIds.random();
+        }
+        return JobIds.forClientToken(consumerGroup, owner == null ? clientToken : owner + "\n" + clientToken);
     }
 
     /**
@@ -123,9 +131,10 @@ public record JobSubmission(
         }
     }
 
-    public JobSpec toSpec(String jobId, Instant createdAt) {
+    /** @param owner the submitting API key's fingerprint; null when keys are off */
+    public JobSpec toSpec(String jobId, Instant createdAt, String owner) {
         return new JobSpec(jobId, input, inputFormat, output, template.deepCopy(), consumerGroup, clientToken,
-                createdAt);
+                createdAt, owner);
     }
 
     /**

@@ -72,13 +72,13 @@ final class JobTable {
 
     /**
      * Up to {@code limit} jobs, newest first, starting after job {@code afterId} (from the newest when null); empty
-     * when {@code afterId} names no job.
+     * when {@code afterId} names no job. With an {@code owner}, only the jobs whose spec names that owner count.
      */
-    Optional<Page> page(int limit, String afterId) {
+    Optional<Page> page(int limit, String afterId, Optional<String> owner) {
         Iterable<ListKey> keys = newestFirst;
         if (afterId != null) {
             Entry after = jobs.get(afterId);
-            if (after == null) {
+            if (after == null || !ownedBy(after, owner)) {
                 return Optional.empty();
             }
             keys = newestFirst.tailSet(after.key(), false);
@@ -87,8 +87,8 @@ final class JobTable {
         boolean hasMore = false;
         for (ListKey key : keys) {
             Entry entry = jobs.get(key.jobId());
-            if (entry == null) {
-                continue; // removed meanwhile
+            if (entry == null || !ownedBy(entry, owner)) {
+                continue; // removed meanwhile, or someone else's
             }
             if (page.size() == limit) {
                 hasMore = true;
@@ -97,6 +97,10 @@ final class JobTable {
             page.add(entry.view());
         }
         return Optional.of(new Page(List.copyOf(page), hasMore));
+    }
+
+    private static boolean ownedBy(Entry entry, Optional<String> owner) {
+        return owner.isEmpty() || entry.spec() != null && owner.get().equals(entry.spec().owner());
     }
 
     int size() {

@@ -3,6 +3,7 @@ package io.kaption.ingest.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kaption.apikeys.ApiKey;
 import io.kaption.ingest.http.ApiException;
 import io.kaption.ingest.http.BodyReader;
 import io.kaption.ingest.http.HttpExchange;
@@ -33,7 +34,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * The job API: {@code POST /v1/jobs}, {@code GET /v1/jobs/{id}}, {@code GET /v1/jobs},
  * {@code POST /v1/jobs/{id}/cancel}. A job is shown as its {@code kaption.job-status/v1} JSON. Every endpoint answers
  * 503 {@code not_ready} until the {@link JobDirectory} has read what was on its topics at start, so that a job is
- * never reported missing, nor resubmitted as new, because this replica has not read it yet.
+ * never reported missing, nor resubmitted as new, because this replica has not read it yet. With API keys a job is
+ * recorded with its key's fingerprint as {@code owner}, and only that key sees, lists and cancels it.
  */
 public final class JobsHandler {
 
@@ -69,9 +71,10 @@ public final class JobsHandler {
         BodyReader.read(exchange.request(), maxBodyBytes)
                 .map(JobsHandler::submission)
                 .compose(submission -> {
-                    String jobId = submission.newJobId();
+                    exchange.requireGroup(submission.consumerGroup());
+                    String jobId = submission.newJobId(owner(exchange));
                     submission.requireOutputOutsideInput(jobId);
-                    return submit(exchange.context(), submission, jobId);
+                    return submit(exchange.context(), submission, jobId, owner(exchange));
                 })
                 .onSuccess(answer -> {
                     exchange.response().putHeader(HttpHeaders.LOCATION, "/v1/jobs/" + answer.job().jobId());
@@ -84,7 +87,7 @@ public final class JobsHandler {
     public void get(HttpExchange exchange) {
         requireReady();
         String jobId = exchange.pathParam("id");
-        exchange.json(200, toJson(directory.find(jobId).orElseThrow(() -> notFound(jobId))));
+        exchange.json(200, toJson(find(exchange, jobId)));
     }
 
     /** {@code GET /v1/jobs?limit=20&after=<job_id>}: newest first. */
@@ -92,7 +95,7 @@ public final class JobsHandler {
         requireReady();
         int limit = limit(exchange.request().getParam("limit"));
         String after = exchange.request().getParam("after");
-        JobTable.Page page = directory.page(limit, after).orElseThrow(() -> ApiException.badRequest("invalid_after",
+        JobTable.Page page = directory.page(limit, after, Optional.ofNullable(owner(exchange))).orElseThrow(() -> ApiException.badRequest("invalid_after",
                 "after names no job: '" + after + "'"));
         ObjectNode body = Json.MAPPER.createObjectNode();
         body.put("object", "list");
@@ -112,7 +115,7 @@ public final class JobsHandler {
     public void cancel(HttpExchange exchange) {
         requireReady();
         String jobId = exchange.pathParam("id");
-        JobStatus job = directory.find(jobId).orElseThrow(() -> notFound(jobId));
+        JobStatus job = find(exchange, jobId);
         requireUnfinished(job);
         Context context = exchange.context();
         vertx.<CompletableFuture<Void>>executeBlocking(() -> publisher.cancel(jobId), false)
@@ -128,12 +131,12 @@ public final class JobsHandler {
                 .onFailure(exchange::fail);
     }
 
-    private Future<Answer> submit(Context context, JobSubmission submission, String jobId) {
+    private Future<Answer> submit(Context context, JobSubmission submission, String jobId, String owner) {
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> earlier = inFlight.putIfAbsent(jobId, mine);
         if (earlier != null) {
             return Future.fromCompletionStage(earlier.handle((done, error) -> done), context)
-                    .compose(done -> submit(context, submission, jobId));
+                    .compose(done -> submit(context, submission, jobId, owner));
         }
         Optional<Answer> existing;
         try {
@@ -146,7 +149,7 @@ public final class JobsHandler {
             release(jobId, mine);
             return Future.succeededFuture(existing.get());
         }
-        JobSpec spec = submission.toSpec(jobId, clock.instant().truncatedTo(ChronoUnit.MILLIS));
+        JobSpec spec = submission.toSpec(jobId, clock.instant().truncatedTo(ChronoUnit.MILLIS), owner);
         return vertx.<CompletableFuture<Void>>executeBlocking(() -> {
                     buckets.requireExisting(submission);
                     return publisher.publish(spec);
@@ -181,6 +184,23 @@ public final class JobsHandler {
         }
         LOG.info("job_id={} resubmitted with the same client token: answered with the existing job", jobId);
         return Optional.of(new Answer(200, job));
+    }
+
+    /**
+     * The job, if the exchange may see it: with API keys only the key that submitted it does (anyone else gets the
+     * same 404 as for a job that does not exist, so job ids of other keys cannot be probed).
+     */
+    private JobStatus find(HttpExchange exchange, String jobId) {
+        String owner = owner(exchange);
+        if (owner != null && !directory.spec(jobId).map(spec -> owner.equals(spec.owner())).orElse(false)) {
+            throw notFound(jobId);
+        }
+        return directory.find(jobId).orElseThrow(() -> notFound(jobId));
+    }
+
+    /** The fingerprint of the exchange's API key; null when keys are off. */
+    private static String owner(HttpExchange exchange) {
+        return exchange.apiKey().map(ApiKey::fingerprint).orElse(null);
     }
 
     private void release(String jobId, CompletableFuture<Void> mine) {

@@ -19,7 +19,8 @@ import java.time.Clock;
  * {@code POST /v1/chat/completions}. {@code model} names the consumer group when a group of that name exists;
  * anything else (absent, {@code "tgi"}, a Hugging Face model id, ...) goes to {@code primary}, and the response's
  * {@code model} says which group answered. OpenAI clients insist on some model name, and most send one that means
- * nothing to Kaption.
+ * nothing to Kaption. With API keys, a key that may not use the group gets 403 {@code group_not_allowed}
+ * ({@code GET /v1/models} lists the groups a key may use).
  */
 public final class ChatCompletionsHandler {
 
@@ -41,6 +42,7 @@ public final class ChatCompletionsHandler {
         BodyReader.read(exchange.request(), maxBodyBytes)
                 .map(body -> ChatCompletionRequests.parse(bodyObject(body), exchange.requestId()))
                 .compose(call -> consumerGroup(exchange, call).compose(group -> {
+                    exchange.requireGroup(group);
                     ChatCompletionResponses responses = ChatCompletionResponses.forRequest(exchange.requestId(),
                             created, group, call.includeUsage());
                     return generations.prepare(call.draft().toBuilder().consumerGroup(group).build(), call.images())

@@ -79,6 +79,7 @@ public final class TakeoffHandler {
     private Future<TakeoffCall> read(HttpExchange exchange, Mode mode, boolean imageRequired) {
         return BodyReader.read(exchange.request(), maxBodyBytes).map(body -> {
             TakeoffCall call = parse(body, exchange.requestId(), mode);
+            exchange.requireGroup(call.draft().consumerGroup());
             if (imageRequired && call.images().isEmpty()) {
                 throw ApiException.badRequest("image_required", "this endpoint needs an image: an image_data file "
                         + "part, an image_url, or an <image:URL> tag in text");
@@ -99,8 +100,8 @@ public final class TakeoffHandler {
         }
         List<byte[]> images = form.files().getOrDefault(IMAGE_DATA, List.of());
         if (images.size() > 1) {
-            throw ApiException.badRequest("too_many_images", "a request takes one image; got " + images.size()
-                    + " image_data parts");
+            throw ApiException.badRequest("too_many_images", "a request takes one image_data part; got "
+                    + images.size() + " (further images go in image_urls or <image:URL> tags)");
         }
         return TakeoffRequests.parse(jsonData(form), images.stream().findFirst(), requestId, mode, imageConfig);
     }

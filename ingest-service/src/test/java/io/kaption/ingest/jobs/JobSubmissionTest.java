@@ -41,7 +41,7 @@ class JobSubmissionTest {
         assertThat(job.consumerGroup()).isEqualTo("primary");
         assertThat(job.clientToken()).isNull();
         assertThat(Json.write(job.template())).isEqualTo("{\"text\":\"Describe it.\",\"max_new_tokens\":64}");
-        assertThat(job.newJobId()).matches("job-[0-9a-f]{32}").isNotEqualTo(job.newJobId());
+        assertThat(job.newJobId(null)).matches("job-[0-9a-f]{32}").isNotEqualTo(job.newJobId(null));
     }
 
     @Test
@@ -51,7 +51,10 @@ class JobSubmissionTest {
 
         assertThat(job.inputFormat()).isEqualTo(InputFormat.JSONL);
         assertThat(job.template()).isEmpty();
-        assertThat(job.newJobId()).isEqualTo(JobIds.forClientToken("gpu-a", "t-1"));
+        assertThat(job.newJobId(null)).isEqualTo(JobIds.forClientToken("gpu-a", "t-1"));
+        // Two API keys using the same token submit two jobs; each key's resubmissions keep their id.
+        assertThat(job.newJobId("key-0000000000000001")).isEqualTo(job.newJobId("key-0000000000000001"))
+                .isNotEqualTo(job.newJobId("key-0000000000000002")).isNotEqualTo(job.newJobId(null));
     }
 
     @Test
@@ -142,14 +145,14 @@ class JobSubmissionTest {
                 + "\"template\":{\"text\":\"x\"},\"client_token\":\"tok\",\"consumer_group\":\"g\"}");
         Instant now = Instant.parse("2026-01-02T03:04:05.678Z");
 
-        assertThat(job.toSpec("job-1", now)).isEqualTo(new JobSpec("job-1", "s3://in-b/x/", InputFormat.IMAGES,
+        assertThat(job.toSpec("job-1", now, null)).isEqualTo(new JobSpec("job-1", "s3://in-b/x/", InputFormat.IMAGES,
                 "s3://out-b/o", body("{\"text\":\"x\"}"), "g", "tok", now));
     }
 
     @Test
     void aResubmissionMatchesWhenItsTemplateMakesTheSameRequest() {
         String base = "{\"input\":\"s3://in-b/x/\",\"output\":\"s3://out-b/o\",\"client_token\":\"tok\",";
-        JobSpec earlier = parse(base + "\"template\":{\"text\":\"x\"}}").toSpec("job-1", Instant.EPOCH);
+        JobSpec earlier = parse(base + "\"template\":{\"text\":\"x\"}}").toSpec("job-1", Instant.EPOCH, null);
 
         assertThat(parse(base + "\"template\":{\"text\":\"x\"}}").sameParametersAs(earlier)).isTrue();
         assertThat(parse(base + "\"template\":{\"text\":\"x\",\"max_new_tokens\":128}}").sameParametersAs(earlier))

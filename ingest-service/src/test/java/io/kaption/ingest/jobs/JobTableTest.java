@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,7 +31,30 @@ class JobTableTest {
     }
 
     private List<String> ids(int limit, String after) {
-        return table.page(limit, after).orElseThrow().jobs().stream().map(JobStatus::jobId).toList();
+        return table.page(limit, after, Optional.empty()).orElseThrow().jobs().stream().map(JobStatus::jobId).toList();
+    }
+
+    @Test
+    void anOwnersPageHoldsOnlyItsJobs() {
+        JobSpec mine1 = withOwner(spec("job-m1", 10), "key-0000000000000001");
+        JobSpec theirs = withOwner(spec("job-t", 20), "key-0000000000000002");
+        JobSpec mine2 = withOwner(spec("job-m2", 30), "key-0000000000000001");
+        JobSpec nobodys = spec("job-n", 40);
+        List.of(mine1, theirs, mine2, nobodys).forEach(table::putSpec);
+        Optional<String> me = Optional.of("key-0000000000000001");
+
+        assertThat(table.page(10, null, me).orElseThrow().jobs()).extracting(JobStatus::jobId)
+                .containsExactly("job-m2", "job-m1");
+        assertThat(table.page(1, null, me).orElseThrow().hasMore()).isTrue();
+        assertThat(table.page(10, "job-m2", me).orElseThrow().jobs()).extracting(JobStatus::jobId)
+                .containsExactly("job-m1");
+        assertThat(table.page(10, "job-t", me)).isEmpty(); // someone else's job is no cursor
+        assertThat(table.page(10, null, Optional.empty()).orElseThrow().jobs()).hasSize(4);
+    }
+
+    private static JobSpec withOwner(JobSpec spec, String owner) {
+        return new JobSpec(spec.jobId(), spec.input(), spec.inputFormat(), spec.output(), spec.template(),
+                spec.consumerGroup(), spec.clientToken(), spec.createdAt(), owner);
     }
 
     @Test
@@ -77,12 +101,12 @@ class JobTableTest {
         table.putSpec(spec("job-mid-a", 20));
 
         assertThat(ids(2, null)).containsExactly("job-new", "job-mid-b");
-        assertThat(table.page(2, null).orElseThrow().hasMore()).isTrue();
+        assertThat(table.page(2, null, Optional.empty()).orElseThrow().hasMore()).isTrue();
         assertThat(ids(2, "job-mid-b")).containsExactly("job-mid-a", "job-old");
-        assertThat(table.page(2, "job-mid-b").orElseThrow().hasMore()).isFalse();
+        assertThat(table.page(2, "job-mid-b", Optional.empty()).orElseThrow().hasMore()).isFalse();
         assertThat(ids(10, "job-old")).isEmpty();
-        assertThat(table.page(4, null).orElseThrow().hasMore()).isFalse();
-        assertThat(table.page(10, "job-unknown")).isEmpty();
+        assertThat(table.page(4, null, Optional.empty()).orElseThrow().hasMore()).isFalse();
+        assertThat(table.page(10, "job-unknown", Optional.empty())).isEmpty();
     }
 
     @Test

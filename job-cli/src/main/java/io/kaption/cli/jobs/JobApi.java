@@ -23,9 +23,16 @@ public final class JobApi {
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
 
     private final String baseUrl;
+    private final String apiKey;
     private final HttpClient http;
 
     public JobApi(String baseUrl) {
+        this(baseUrl, null);
+    }
+
+    /** @param apiKey sent as {@code Authorization: Bearer}; null when the ingest service runs without API keys */
+    public JobApi(String baseUrl, String apiKey) {
+        this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey.strip();
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
@@ -61,9 +68,10 @@ public final class JobApi {
 
     private HttpRequest.Builder request(String path) {
         try {
-            return HttpRequest.newBuilder(URI.create(baseUrl + path))
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
                     .timeout(CALL_TIMEOUT)
                     .header("Accept", "application/json");
+            return apiKey == null ? request : request.header("Authorization", "Bearer " + apiKey);
         } catch (IllegalArgumentException e) {
             throw ApiError.unreachable(baseUrl, e);
         }

@@ -34,8 +34,11 @@ public final class JobCommand {
             description = "base URL of the ingest service (default: $KAPTION_INGEST_URL or http://127.0.0.1:3000)")
     String url;
 
+    /** The API key the CLI sends (from the environment only: a key on the command line would land in shell history). */
+    static final String API_KEY = "KAPTION_API_KEY";
+
     JobApi api() {
-        return new JobApi(url);
+        return new JobApi(url, System.getenv(API_KEY));
     }
 
     public static void main(String[] args) {

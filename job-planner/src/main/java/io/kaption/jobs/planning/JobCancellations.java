@@ -1,5 +1,6 @@
 package io.kaption.jobs.planning;
 
+import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.schemas.Cancellation;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.serde.ContractCodec;
@@ -51,12 +52,11 @@ final class JobCancellations implements AutoCloseable {
     }
 
     /** Positions the consumer at {@code lookback} ago and starts reading. */
-    static JobCancellations start(String bootstrapServers, Duration lookback, Consumer<Throwable> onFatal) {
-        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+    static JobCancellations start(KafkaConnection kafka, Duration lookback, Consumer<Throwable> onFatal) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.consumer(Map.of(
                 ConsumerConfig.CLIENT_ID_CONFIG, "kaption-job-planner-cancellations",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
         try {
             List<TopicPartition> partitions = consumer.partitionsFor(Topics.CANCELLATIONS, Duration.ofSeconds(30))

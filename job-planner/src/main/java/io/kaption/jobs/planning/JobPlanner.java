@@ -24,7 +24,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -111,8 +110,7 @@ public final class JobPlanner implements AutoCloseable {
         this.hook = hook;
         this.admin = admin;
         this.producer = producer;
-        this.consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        this.consumer = new KafkaConsumer<>(config.kafka().consumer(Map.of(
                 ConsumerConfig.GROUP_ID_CONFIG, GROUP_ID,
                 ConsumerConfig.CLIENT_ID_CONFIG, "kaption-job-planner-" + config.instanceId(),
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
@@ -120,10 +118,10 @@ public final class JobPlanner implements AutoCloseable {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
                 // A job can take long; few specs per poll keep those behind it with a replica that has time.
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5), new StringDeserializer(), new ByteArrayDeserializer());
-        this.plans = new PlanReader(config.bootstrapServers());
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5)), new StringDeserializer(), new ByteArrayDeserializer());
+        this.plans = new PlanReader(config.kafka());
         try {
-            this.cancellations = JobCancellations.start(config.bootstrapServers(), config.cancellationLookback(),
+            this.cancellations = JobCancellations.start(config.kafka(), config.cancellationLookback(),
                     this::fail);
         } catch (RuntimeException e) {
             plans.close();
@@ -150,15 +148,14 @@ public final class JobPlanner implements AutoCloseable {
     }
 
     static JobPlanner start(JobPlannerConfig config, S3Client s3, boolean ownsS3, PageHook hook) {
-        Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()));
+        Admin admin = Admin.create(config.kafka().admin(Map.of()));
         KafkaProducer<String, byte[]> producer = null;
         try {
             List<String> topics = new ArrayList<>(TopicProvisioner.jobTopics());
             topics.add(Topics.RESULTS);
             topics.add(Topics.CANCELLATIONS);
             new TopicProvisioner(admin, config.topics()).ensure(topics);
-            producer = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+            producer = new KafkaProducer<>(config.kafka().producer(Map.of(
                     ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId(),
                     ProducerConfig.ACKS_CONFIG, "all",
                     ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -166,7 +163,7 @@ public final class JobPlanner implements AutoCloseable {
                     // A page's transaction only produces (the listing happens before it): seconds at most. A planner
                     // killed mid-transaction holds back read_committed readers of the bulk lane, kaption.results and
                     // kaption.job-plans until this runs out, unless a successor with its instance id aborts it first.
-                    ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 15_000),
+                    ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 15_000)),
                     new StringSerializer(), new ByteArraySerializer());
             // Aborts whatever a previous planner of this instance id left open.
             producer.initTransactions();

@@ -1,5 +1,8 @@
 package io.kaption.jobs.planning;
 
+import io.kaption.kit.env.Env;
+import io.kaption.kit.kafka.KafkaConnection;
+import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.topics.TopicProvisioner;
 import java.net.InetAddress;
 import java.net.URI;
@@ -8,15 +11,12 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
  * Settings of a {@link JobPlanner}.
  *
- * @param bootstrapServers     Kafka bootstrap servers
+ * @param kafka                Kafka bootstrap servers and client properties (security)
  * @param s3Endpoint           S3 endpoint override (path-style), or empty for AWS's own
  * @param awsRegion            region of the S3 client
  * @param pageSize             records per page, hence per transaction and per S3 listing (1 to 1000)
@@ -25,18 +25,18 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * @param maxLineBytes         longest manifest line read; a longer one is refused as {@code invalid_record}
  * @param topics               partitions and replication of the topics the planner creates
  */
-public record JobPlannerConfig(String bootstrapServers, Optional<URI> s3Endpoint, String awsRegion, int pageSize,
+public record JobPlannerConfig(KafkaConnection kafka, Optional<URI> s3Endpoint, String awsRegion, int pageSize,
                                String instanceId, Duration cancellationLookback, int maxLineBytes,
                                TopicProvisioner.Settings topics) {
 
-    public static final String KAFKA_BOOTSTRAP_SERVERS = "KAPTION_KAFKA_BOOTSTRAP_SERVERS";
-    public static final String S3_ENDPOINT = "KAPTION_S3_ENDPOINT";
-    public static final String AWS_REGION = "AWS_REGION";
+    public static final String KAFKA_BOOTSTRAP_SERVERS = KafkaConnection.BOOTSTRAP_SERVERS;
+    public static final String S3_ENDPOINT = S3Clients.ENDPOINT;
+    public static final String AWS_REGION = S3Clients.REGION;
     public static final String PAGE_SIZE = "KAPTION_JOB_PLAN_PAGE_SIZE";
     public static final String INSTANCE_ID = "KAPTION_JOB_PLANNER_INSTANCE_ID";
 
-    public static final String DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092";
-    public static final String DEFAULT_REGION = "us-east-1";
+    public static final String DEFAULT_BOOTSTRAP_SERVERS = KafkaConnection.DEFAULT_BOOTSTRAP_SERVERS;
+    public static final String DEFAULT_REGION = S3Clients.DEFAULT_REGION;
     public static final int DEFAULT_PAGE_SIZE = 1000;
     /** ListObjectsV2 returns at most 1000 keys per call. */
     public static final int MAX_PAGE_SIZE = 1000;
@@ -45,7 +45,7 @@ public record JobPlannerConfig(String bootstrapServers, Optional<URI> s3Endpoint
     public static final int DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
     public JobPlannerConfig {
-        Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        Objects.requireNonNull(kafka, "kafka");
         Objects.requireNonNull(s3Endpoint, "s3Endpoint");
         Objects.requireNonNull(awsRegion, "awsRegion");
         Objects.requireNonNull(instanceId, "instanceId");
@@ -64,9 +64,9 @@ public record JobPlannerConfig(String bootstrapServers, Optional<URI> s3Endpoint
 
     /** The defaults, for {@code bootstrapServers} and AWS's own S3 endpoint. */
     public static JobPlannerConfig of(String bootstrapServers, String instanceId) {
-        return new JobPlannerConfig(bootstrapServers, Optional.empty(), DEFAULT_REGION, DEFAULT_PAGE_SIZE, instanceId,
-                DEFAULT_CANCELLATION_LOOKBACK, DEFAULT_MAX_LINE_BYTES, TopicProvisioner.Settings.fromEnvironment(
-                        Map.of()));
+        return new JobPlannerConfig(KafkaConnection.of(bootstrapServers), Optional.empty(), DEFAULT_REGION,
+                DEFAULT_PAGE_SIZE, instanceId, DEFAULT_CANCELLATION_LOOKBACK, DEFAULT_MAX_LINE_BYTES,
+                TopicProvisioner.Settings.fromEnvironment(Map.of()));
     }
 
     public static JobPlannerConfig fromEnvironment() {
@@ -74,44 +74,45 @@ public record JobPlannerConfig(String bootstrapServers, Optional<URI> s3Endpoint
     }
 
     /**
-     * {@value #KAFKA_BOOTSTRAP_SERVERS}, {@value #S3_ENDPOINT}, {@value #AWS_REGION}, {@value #PAGE_SIZE},
+     * The Kafka variables ({@link KafkaConnection#fromEnvironment}), {@value #S3_ENDPOINT}, {@value #AWS_REGION}, {@value #PAGE_SIZE},
      * {@value #INSTANCE_ID} (default: {@code HOSTNAME}, else the local host name), and the topic settings
      * {@code KAPTION_TOPIC_PARTITIONS}, {@code KAPTION_TOPIC_REPLICATION}.
      */
-    public static JobPlannerConfig fromEnvironment(Map<String, String> env) {
+    public static JobPlannerConfig fromEnvironment(Map<String, String> variables) {
+        Env env = Env.of(variables);
         return new JobPlannerConfig(
-                value(env, KAFKA_BOOTSTRAP_SERVERS).orElse(DEFAULT_BOOTSTRAP_SERVERS),
-                value(env, S3_ENDPOINT).map(URI::create),
-                value(env, AWS_REGION).orElse(DEFAULT_REGION),
-                integer(env, PAGE_SIZE, DEFAULT_PAGE_SIZE),
-                value(env, INSTANCE_ID).or(() -> value(env, "HOSTNAME")).orElseGet(JobPlannerConfig::hostName),
+                KafkaConnection.fromEnvironment(env),
+                S3Clients.endpoint(env),
+                S3Clients.region(env),
+                env.integer(PAGE_SIZE, DEFAULT_PAGE_SIZE),
+                env.string(INSTANCE_ID).or(() -> env.string("HOSTNAME")).orElseGet(JobPlannerConfig::hostName),
                 DEFAULT_CANCELLATION_LOOKBACK,
                 DEFAULT_MAX_LINE_BYTES,
-                TopicProvisioner.Settings.fromEnvironment(env));
+                TopicProvisioner.Settings.fromEnvironment(variables));
     }
 
     public JobPlannerConfig withS3Endpoint(URI endpoint) {
-        return new JobPlannerConfig(bootstrapServers, Optional.of(endpoint), awsRegion, pageSize, instanceId,
+        return new JobPlannerConfig(kafka, Optional.of(endpoint), awsRegion, pageSize, instanceId,
                 cancellationLookback, maxLineBytes, topics);
     }
 
     public JobPlannerConfig withPageSize(int size) {
-        return new JobPlannerConfig(bootstrapServers, s3Endpoint, awsRegion, size, instanceId, cancellationLookback,
+        return new JobPlannerConfig(kafka, s3Endpoint, awsRegion, size, instanceId, cancellationLookback,
                 maxLineBytes, topics);
     }
 
     public JobPlannerConfig withInstanceId(String id) {
-        return new JobPlannerConfig(bootstrapServers, s3Endpoint, awsRegion, pageSize, id, cancellationLookback,
+        return new JobPlannerConfig(kafka, s3Endpoint, awsRegion, pageSize, id, cancellationLookback,
                 maxLineBytes, topics);
     }
 
     public JobPlannerConfig withMaxLineBytes(int bytes) {
-        return new JobPlannerConfig(bootstrapServers, s3Endpoint, awsRegion, pageSize, instanceId,
+        return new JobPlannerConfig(kafka, s3Endpoint, awsRegion, pageSize, instanceId,
                 cancellationLookback, bytes, topics);
     }
 
     public JobPlannerConfig withTopics(TopicProvisioner.Settings settings) {
-        return new JobPlannerConfig(bootstrapServers, s3Endpoint, awsRegion, pageSize, instanceId,
+        return new JobPlannerConfig(kafka, s3Endpoint, awsRegion, pageSize, instanceId,
                 cancellationLookback, maxLineBytes, settings);
     }
 
@@ -120,14 +121,14 @@ public record JobPlannerConfig(String bootstrapServers, Optional<URI> s3Endpoint
         return JobPlanner.TRANSACTIONAL_ID_PREFIX + instanceId;
     }
 
-    /** A path-style client with the default credentials chain, like the worker's and the sink's. */
+    /** A path-style client with the default credentials chain, like every service's. */
     public S3Client s3Client() {
-        S3ClientBuilder builder = S3Client.builder()
-                .httpClient(UrlConnectionHttpClient.create())
-                .region(Region.of(awsRegion))
-                .forcePathStyle(true);
-        s3Endpoint.ifPresent(builder::endpointOverride);
-        return builder.build();
+        return S3Clients.create(s3Endpoint, awsRegion);
+    }
+
+    /** The Kafka bootstrap servers. */
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
     }
 
     private static String hostName() {
@@ -135,22 +136,6 @@ public record JobPlannerConfig(String bootstrapServers, Optional<URI> s3Endpoint
             return InetAddress.getLocalHost().getHostName();
         } catch (UnknownHostException e) {
             throw new IllegalStateException("cannot tell this host's name; set " + INSTANCE_ID, e);
-        }
-    }
-
-    private static Optional<String> value(Map<String, String> env, String name) {
-        return Optional.ofNullable(env.get(name)).map(String::trim).filter(v -> !v.isEmpty());
-    }
-
-    private static int integer(Map<String, String> env, String name, int fallback) {
-        Optional<String> value = value(env, name);
-        if (value.isEmpty()) {
-            return fallback;
-        }
-        try {
-            return Integer.parseInt(value.get());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " must be an integer, got '" + env.get(name) + "'");
         }
     }
 }

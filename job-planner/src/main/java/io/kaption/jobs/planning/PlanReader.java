@@ -1,5 +1,6 @@
 package io.kaption.jobs.planning;
 
+import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.jobs.JobPlan;
 import io.kaption.schemas.serde.ContractCodec;
@@ -30,13 +31,12 @@ final class PlanReader implements AutoCloseable {
 
     private final KafkaConsumer<byte[], byte[]> consumer;
 
-    PlanReader(String bootstrapServers) {
-        this.consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+    PlanReader(KafkaConnection kafka) {
+        this.consumer = new KafkaConsumer<>(kafka.consumer(Map.of(
                 ConsumerConfig.CLIENT_ID_CONFIG, "kaption-job-planner-plans",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 

@@ -20,7 +20,7 @@ import java.util.Set;
  * One {@code .safetensors} file: an 8-byte little-endian header length, a JSON header, then raw C-order data.
  * Tensors are memory-mapped one at a time when loaded, so large shards never become one big byte array.
  */
-public final class SafetensorsFile implements AutoCloseable {
+public final class SafetensorsFile implements TensorFile {
 
     private record Entry(StoredType type, long[] shape, long begin, long end) {}
 
@@ -84,6 +84,7 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    @Override
     public Set<String> names() {
         return entries.keySet();
     }
@@ -92,15 +93,17 @@ public final class SafetensorsFile implements AutoCloseable {
         return entries.containsKey(name);
     }
 
+    @Override
     public long[] shape(String name) {
         return entry(name).shape.clone();
     }
 
-    /** The stored dtype name, e.g. "BF16". */
+    @Override
     public String storedType(String name) {
         return entry(name).type.name();
     }
 
+    @Override
     public Tensor load(String name) {
         Entry entry = entry(name);
         long length = entry.end - entry.begin;

@@ -113,7 +113,7 @@ class OriginalLayoutTest {
     }
 
     /** Each entry is a case id, optionally prefixed by "padsq:" for that preprocessing mode. */
-    private static void assertMatchesFixture(LlavaEngine engine, LlavaFixture fixture, List<String> cases) {
+    static void assertMatchesFixture(LlavaEngine engine, LlavaFixture fixture, List<String> cases) {
         for (String entry : cases) {
             String mode = entry.startsWith("padsq:") ? "padsq" : "hf";
             JsonNode c = fixture.caseById(entry.substring(entry.indexOf(':') + 1));

@@ -14,12 +14,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialAlteration;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Uuid;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,10 +71,35 @@ public final class EmbeddedKafka implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
+  /**
+   * How clients must connect to a broker that does not take plaintext: TLS with {@code certificates}, then a SASL
+   * SCRAM-SHA-512 login as one of {@code scramUsers} (name to password).
+   */
+  public record SaslSsl(LocalCertificates certificates, Map<String, String> scramUsers) {
+    public static final String MECHANISM = "SCRAM-SHA-512";
+
+    public SaslSsl {
+      scramUsers = Map.copyOf(scramUsers);
+    }
+  }
+
   /** A broker on a free port with its data in a temporary directory, deleted on {@link #close()}. */
   public static EmbeddedKafka startOnFreePort() {
+    return startInTemporaryDirectory(Optional.empty());
+  }
+
+  /**
+   * Like {@link #startOnFreePort()}, but the clients' listener is SASL_SSL: TLS with the given certificates and
+   * SCRAM-SHA-512 logins of the given users. The broker's own traffic and {@link #createTopic} use a plaintext
+   * listener of their own on another loopback port.
+   */
+  public static EmbeddedKafka startSaslSslOnFreePort(SaslSsl security) {
+    return startInTemporaryDirectory(Optional.of(security));
+  }
+
+  private static EmbeddedKafka startInTemporaryDirectory(Optional<SaslSsl> security) {
     try {
-      return start(0, Files.createTempDirectory("kaption-kafka-"), true);
+      return start(0, Files.createTempDirectory("kaption-kafka-"), true, security);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary directory for Kafka", e);
     }
@@ -79,13 +110,14 @@ public final class EmbeddedKafka implements AutoCloseable {
    * {@link #close()} so that topics and records survive a restart.
    */
   public static EmbeddedKafka start(int port, Path dataDir) {
-    return start(port, dataDir, false);
+    return start(port, dataDir, false, Optional.empty());
   }
 
-  private static EmbeddedKafka start(int requestedPort, Path dataDir, boolean deleteDataDirOnClose) {
+  private static EmbeddedKafka start(int requestedPort, Path dataDir, boolean deleteDataDirOnClose,
+      Optional<SaslSsl> security) {
     for (int attempt = 1; ; attempt++) {
       try {
-        return startOnce(requestedPort, dataDir, deleteDataDirOnClose);
+        return startOnce(requestedPort, dataDir, deleteDataDirOnClose, security);
       } catch (PortTakenException e) {
         if (attempt == PORT_ATTEMPTS) {
           throw e;
@@ -95,16 +127,19 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static EmbeddedKafka startOnce(int requestedPort, Path dataDir, boolean deleteDataDirOnClose) {
+  private static EmbeddedKafka startOnce(int requestedPort, Path dataDir, boolean deleteDataDirOnClose,
+      Optional<SaslSsl> security) {
     Path logFile = dataDir.resolve("broker.out");
     int port = requestedPort == 0 ? freePort() : requireFree(requestedPort);
     int controllerPort = freePort();
+    int adminPort = security.isPresent() ? freePort() : port;
     Process process;
     try {
       Files.createDirectories(dataDir);
       Path logDir = dataDir.resolve("data");
       Path serverProperties = dataDir.resolve("server.properties");
-      Files.writeString(serverProperties, serverProperties(port, controllerPort, logDir),
+      Files.writeString(serverProperties, serverProperties(port, controllerPort, logDir)
+          + security.map(sasl -> saslSslProperties(sasl, port, adminPort, controllerPort)).orElse(""),
           StandardCharsets.UTF_8);
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -126,13 +161,16 @@ public final class EmbeddedKafka implements AutoCloseable {
     String bootstrapServers = HOST + ":" + port;
     Admin admin;
     try {
-      admin = awaitReady(process, port, logFile);
+      admin = awaitReady(process, adminPort, logFile);
+      if (security.isPresent()) {
+        addScramUsers(admin, security.get().scramUsers());
+      }
     } catch (RuntimeException e) {
       process.destroyForcibly();
       throw e;
     }
-    log.info("Kafka broker (pid {}) ready on {}, data in {}, output in {}",
-        process.pid(), bootstrapServers, dataDir, logFile);
+    log.info("Kafka broker (pid {}) ready on {}{}, data in {}, output in {}", process.pid(), bootstrapServers,
+        security.isPresent() ? " (SASL_SSL)" : "", dataDir, logFile);
     return new EmbeddedKafka(process, port, dataDir, deleteDataDirOnClose, logFile, admin);
   }
 
@@ -177,6 +215,51 @@ public final class EmbeddedKafka implements AutoCloseable {
         // Topics are created explicitly, with chosen partition counts.
         "auto.create.topics.enable=false",
         "");
+  }
+
+  /**
+   * The client listener becomes SASL_SSL; the broker's own traffic (and this class's admin client) keeps a plaintext
+   * listener on {@code adminPort}. These lines come after the plain ones and override them.
+   */
+  private static String saslSslProperties(SaslSsl security, int port, int adminPort, int controllerPort) {
+    LocalCertificates certificates = security.certificates();
+    return String.join("\n",
+        "listeners=SASL_SSL://" + HOST + ":" + port + ",INTERNAL://" + HOST + ":" + adminPort
+            + ",CONTROLLER://" + HOST + ":" + controllerPort,
+        "advertised.listeners=SASL_SSL://" + HOST + ":" + port + ",INTERNAL://" + HOST + ":" + adminPort,
+        "listener.security.protocol.map=SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name=INTERNAL",
+        "sasl.enabled.mechanisms=" + SaslSsl.MECHANISM,
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
+            + "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+        "ssl.keystore.type=PKCS12",
+        "ssl.keystore.location=" + certificates.keyStore(),
+        "ssl.keystore.password=" + certificates.password(),
+        "ssl.key.password=" + certificates.password(),
+        "");
+  }
+
+  /** Creates the SCRAM logins and waits until the broker knows them (a login right after must succeed). */
+  private static void addScramUsers(Admin admin, Map<String, String> users) {
+    List<UserScramCredentialAlteration> upserts = users.entrySet().stream()
+        .<UserScramCredentialAlteration>map(user -> new UserScramCredentialUpsertion(user.getKey(),
+            new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), user.getValue()))
+        .toList();
+    try {
+      admin.alterUserScramCredentials(upserts).all().get(30, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+      while (!admin.describeUserScramCredentials().users().get(30, TimeUnit.SECONDS).containsAll(users.keySet())) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the broker did not list its SCRAM users " + users.keySet());
+        }
+        sleep(Duration.ofMillis(50));
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("cannot create SCRAM users on the Kafka broker", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating SCRAM users", e);
+    }
   }
 
   /**

@@ -1,8 +1,8 @@
 package io.kaption.sink.jobs;
 
+import io.kaption.kit.env.Env;
 import io.kaption.sink.jobs.progress.JobProgressConfig;
 import io.kaption.sink.jobs.shards.JobShardWriterConfig;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -30,11 +30,7 @@ public record JobsConfig(boolean enabled, JobProgressConfig progress, JobShardWr
 
     /** {@value #ENABLED} (default {@code true}) and the variables of both parts. */
     public static JobsConfig fromEnvironment(Map<String, String> env) {
-        String value = env.getOrDefault(ENABLED, "true").trim().toLowerCase(Locale.ROOT);
-        if (!value.equals("true") && !value.equals("false")) {
-            throw new IllegalArgumentException(ENABLED + " must be true or false, got '" + env.get(ENABLED) + "'");
-        }
-        return new JobsConfig(value.equals("true"), JobProgressConfig.fromEnvironment(env),
+        return new JobsConfig(Env.of(env).bool(ENABLED, true), JobProgressConfig.fromEnvironment(env),
                 JobShardWriterConfig.fromEnvironment(env));
     }
 

@@ -1,5 +1,6 @@
 package io.kaption.sink.output;
 
+import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.dlq.DeadLetterPublisher;
@@ -15,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -69,21 +69,19 @@ public final class OutputWriter implements AutoCloseable {
     /** True while a put is being retried: partitions assigned meanwhile stay paused until it is done. */
     private boolean retrying;
 
-    private OutputWriter(String bootstrapServers, String resultsTopic, String groupId, S3Client s3) {
+    private OutputWriter(KafkaConnection kafka, String resultsTopic, String groupId, S3Client s3) {
         this.resultsTopic = resultsTopic;
         this.s3 = s3;
-        this.consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        this.consumer = new KafkaConsumer<>(kafka.consumer(Map.of(
                 ConsumerConfig.GROUP_ID_CONFIG, groupId,
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        this.deadLetterProducer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100)), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.deadLetterProducer = new KafkaProducer<>(kafka.producer(Map.of(
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicProvisioner.DEAD_LETTER_MAX_MESSAGE_BYTES),
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicProvisioner.DEAD_LETTER_MAX_MESSAGE_BYTES)),
                 new ByteArraySerializer(), new ByteArraySerializer());
         this.deadLetters = new DeadLetterPublisher(deadLetterProducer);
         this.thread = new Thread(this::run, "kaption-output-writer");
@@ -93,12 +91,12 @@ public final class OutputWriter implements AutoCloseable {
      * Creates {@code <resultsTopic>.dlq} if missing, joins consumer group {@code groupId} on {@code resultsTopic} and
      * starts writing. {@code s3} stays the caller's (not closed here).
      */
-    public static OutputWriter start(String bootstrapServers, String resultsTopic, String groupId,
+    public static OutputWriter start(KafkaConnection kafka, String resultsTopic, String groupId,
                                      TopicProvisioner.Settings topics, S3Client s3) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        try (Admin admin = Admin.create(kafka.admin(Map.of()))) {
             new TopicProvisioner(admin, topics).ensure(List.of(Topics.dlq(resultsTopic)));
         }
-        OutputWriter writer = new OutputWriter(bootstrapServers, resultsTopic, groupId, s3);
+        OutputWriter writer = new OutputWriter(kafka, resultsTopic, groupId, s3);
         writer.thread.start();
         log.info("writing results with an output_uri from {} (consumer group {})", resultsTopic, groupId);
         return writer;

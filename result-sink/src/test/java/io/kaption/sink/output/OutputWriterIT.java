@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.localstack.junit.SharedInfrastructure;
 import io.kaption.schemas.FinishReason;
 import io.kaption.schemas.GenerationRequest;
@@ -75,7 +76,7 @@ class OutputWriterIT {
     }
 
     private static OutputWriter startWriter(String topic, String group) {
-        return OutputWriter.start(SharedInfrastructure.kafkaBootstrapServers(), topic, group, TOPICS, s3);
+        return OutputWriter.start(KafkaConnection.of(SharedInfrastructure.kafkaBootstrapServers()), topic, group, TOPICS, s3);
     }
 
     private static GenerationResult result(String outputUri) {

@@ -9,7 +9,8 @@ import java.util.Objects;
 
 /**
  * Value of {@code kaption.jobs} (schema {@code kaption.jobs/v1.json}): a submitted bucket job. {@code template} holds
- * the Takeoff {@code json_data} fields (prompt and sampling) every record's request starts from.
+ * the Takeoff {@code json_data} fields (prompt and sampling) every record's request starts from. {@code owner} is the
+ * fingerprint of the API key that submitted it ({@code null} when the ingest service ran without keys).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -21,7 +22,8 @@ public record JobSpec(
         ObjectNode template,
         String consumerGroup,
         String clientToken,
-        Instant createdAt) {
+        Instant createdAt,
+        String owner) {
 
     public JobSpec {
         Objects.requireNonNull(jobId, "job_id");
@@ -31,5 +33,11 @@ public record JobSpec(
         Objects.requireNonNull(template, "template");
         Objects.requireNonNull(consumerGroup, "consumer_group");
         Objects.requireNonNull(createdAt, "created_at");
+    }
+
+    /** A job submitted without API keys: no owner. */
+    public JobSpec(String jobId, String input, InputFormat inputFormat, String output, ObjectNode template,
+                   String consumerGroup, String clientToken, Instant createdAt) {
+        this(jobId, input, inputFormat, output, template, consumerGroup, clientToken, createdAt, null);
     }
 }

@@ -25,6 +25,7 @@ import io.kaption.schemas.Cancellation;
 import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
+import io.kaption.schemas.WorkerAnnouncement;
 import io.kaption.schemas.jobs.JobOutputs;
 import io.kaption.schemas.jobs.JobPlan;
 import io.kaption.schemas.jobs.JobRecord;
@@ -93,6 +94,8 @@ public final class ContractCodec<T> {
             new ContractCodec<>("kaption.job-outputs", 1, JobOutputs.class);
     public static final ContractCodec<JobStatus> JOB_STATUS =
             new ContractCodec<>("kaption.job-status", 1, JobStatus.class);
+    public static final ContractCodec<WorkerAnnouncement> WORKERS =
+            new ContractCodec<>("kaption.workers", 1, WorkerAnnouncement.class);
 
     private final String name;
     private final String schemaId;

@@ -128,6 +128,11 @@ public final class TopicProvisioner {
         return List.of(Topics.JOBS, Topics.JOB_PLANS, Topics.JOB_STATUS, Topics.JOB_RECORDS, Topics.JOB_OUTPUTS);
     }
 
+    /** {@code kaption.workers}: the workers' announcements (one partition is plenty: a record per worker and interval). */
+    public static List<String> workerTopics() {
+        return List.of(Topics.WORKERS);
+    }
+
     private static final Set<String> COMPACTED = Set.of(Topics.JOBS, Topics.JOB_PLANS, Topics.JOB_STATUS);
 
     /**
@@ -151,6 +156,13 @@ public final class TopicProvisioner {
                 if (topic.endsWith(Topics.DLQ_SUFFIX)) {
                     newTopic.configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
                             Integer.toString(DEAD_LETTER_MAX_MESSAGE_BYTES)));
+                } else if (topic.equals(Topics.WORKERS)) {
+                    // Latest announcement per worker; a crashed worker's last one goes with its segment after a day.
+                    newTopic.configs(Map.of(
+                            TopicConfig.CLEANUP_POLICY_CONFIG,
+                            TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE,
+                            TopicConfig.RETENTION_MS_CONFIG, Long.toString(Duration.ofDays(1).toMillis()),
+                            TopicConfig.SEGMENT_MS_CONFIG, Long.toString(Duration.ofHours(1).toMillis())));
                 } else if (COMPACTED.contains(topic)) {
                     newTopic.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
                 }

@@ -4,7 +4,6 @@ import io.kaption.schemas.topics.TopicProvisioner;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -31,8 +30,7 @@ public final class JobProgress implements AutoCloseable {
      * returns without waiting for it to be assigned its tasks.
      */
     public static JobProgress start(JobProgressConfig config) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                config.bootstrapServers()))) {
+        try (Admin admin = Admin.create(config.kafka().admin(Map.of()))) {
             new TopicProvisioner(admin, config.topicSettings()).ensure(config.topics().all());
         }
         KafkaStreams streams = new KafkaStreams(JobProgressTopology.build(config.topics()),

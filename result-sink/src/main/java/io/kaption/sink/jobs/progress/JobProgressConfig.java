@@ -1,5 +1,7 @@
 package io.kaption.sink.jobs.progress;
 
+import io.kaption.kit.env.Env;
+import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.schemas.topics.TopicProvisioner;
 import java.nio.file.Path;
 import java.util.Map;
@@ -12,7 +14,7 @@ import org.apache.kafka.streams.StreamsConfig;
 /**
  * Settings of the {@link JobProgress} application.
  *
- * @param bootstrapServers Kafka bootstrap servers
+ * @param kafka            Kafka bootstrap servers and client properties (security)
  * @param applicationId    Kafka Streams {@code application.id}: consumer group, transactional id and internal
  *                         topic prefix; {@value #APPLICATION_ID} in production, one of their own in tests
  * @param stateDir         where the state stores live (RocksDB); kept across restarts so a restarted app need not
@@ -20,18 +22,16 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param topicSettings    partitions and replication of the topics it creates, and replication of its internal ones
  * @param topics           the topics it reads and writes
  */
-public record JobProgressConfig(String bootstrapServers, String applicationId, Path stateDir,
+public record JobProgressConfig(KafkaConnection kafka, String applicationId, Path stateDir,
                                 TopicProvisioner.Settings topicSettings, ProgressTopics topics) {
 
     public static final String APPLICATION_ID = "kaption-job-progress";
-    public static final String BOOTSTRAP_SERVERS = "KAPTION_KAFKA_BOOTSTRAP_SERVERS";
     public static final String STATE_DIR = "KAPTION_SINK_STATE_DIR";
-    public static final String DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092";
     /** Record cache of the stores, for all of them together: small, the stores are read per event anyway. */
     static final long CACHE_BYTES = 1024 * 1024;
 
     public JobProgressConfig {
-        Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        Objects.requireNonNull(kafka, "kafka");
         Objects.requireNonNull(applicationId, "applicationId");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(topicSettings, "topicSettings");
@@ -40,7 +40,7 @@ public record JobProgressConfig(String bootstrapServers, String applicationId, P
 
     /** The contract's topics, application id {@value #APPLICATION_ID}, state under {@code java.io.tmpdir}. */
     public static JobProgressConfig defaults(String bootstrapServers) {
-        return new JobProgressConfig(bootstrapServers, APPLICATION_ID, defaultStateDir(),
+        return new JobProgressConfig(KafkaConnection.of(bootstrapServers), APPLICATION_ID, defaultStateDir(),
                 TopicProvisioner.Settings.fromEnvironment(Map.of()), ProgressTopics.DEFAULT);
     }
 
@@ -49,34 +49,32 @@ public record JobProgressConfig(String bootstrapServers, String applicationId, P
     }
 
     /**
-     * {@value #BOOTSTRAP_SERVERS}, {@value #STATE_DIR} (default {@code <java.io.tmpdir>/kaption-sink-state}),
+     * The Kafka variables ({@link KafkaConnection#fromEnvironment}), {@value #STATE_DIR} (default {@code <java.io.tmpdir>/kaption-sink-state}),
      * {@code KAPTION_TOPIC_PARTITIONS} and {@code KAPTION_TOPIC_REPLICATION}.
      */
     public static JobProgressConfig fromEnvironment(Map<String, String> env) {
-        String bootstrap = env.getOrDefault(BOOTSTRAP_SERVERS, "").trim();
-        String stateDir = env.getOrDefault(STATE_DIR, "").trim();
-        return new JobProgressConfig(bootstrap.isEmpty() ? DEFAULT_BOOTSTRAP_SERVERS : bootstrap, APPLICATION_ID,
-                stateDir.isEmpty() ? defaultStateDir() : Path.of(stateDir),
+        Env variables = Env.of(env);
+        return new JobProgressConfig(KafkaConnection.fromEnvironment(variables), APPLICATION_ID,
+                variables.string(STATE_DIR).map(Path::of).orElseGet(JobProgressConfig::defaultStateDir),
                 TopicProvisioner.Settings.fromEnvironment(env), ProgressTopics.DEFAULT);
     }
 
     public JobProgressConfig withApplicationId(String id) {
-        return new JobProgressConfig(bootstrapServers, id, stateDir, topicSettings, topics);
+        return new JobProgressConfig(kafka, id, stateDir, topicSettings, topics);
     }
 
     public JobProgressConfig withStateDir(Path dir) {
-        return new JobProgressConfig(bootstrapServers, applicationId, dir, topicSettings, topics);
+        return new JobProgressConfig(kafka, applicationId, dir, topicSettings, topics);
     }
 
     public JobProgressConfig withTopics(ProgressTopics names) {
-        return new JobProgressConfig(bootstrapServers, applicationId, stateDir, topicSettings, names);
+        return new JobProgressConfig(kafka, applicationId, stateDir, topicSettings, names);
     }
 
-    /** The Kafka Streams configuration: exactly-once v2, one thread, small caches. */
+    /** The Kafka Streams configuration: the connection's properties, exactly-once v2, one thread, small caches. */
     public Properties streamsProperties() {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
@@ -86,7 +84,12 @@ public record JobProgressConfig(String bootstrapServers, String applicationId, P
         // A dead letter carries a value its source topic accepted plus the reason headers.
         props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 TopicProvisioner.DEAD_LETTER_MAX_MESSAGE_BYTES);
-        return props;
+        return kafka.streams(props);
+    }
+
+    /** The Kafka bootstrap servers. */
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
     }
 
     private static Path defaultStateDir() {

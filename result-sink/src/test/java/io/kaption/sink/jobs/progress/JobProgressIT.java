@@ -9,6 +9,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.localstack.junit.SharedInfrastructure;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.Topics;
@@ -72,7 +73,7 @@ class JobProgressIT {
     void setUp() {
         String run = UUID.randomUUID().toString().substring(0, 8);
         topics = ProgressTopics.prefixed("it-" + run + ".");
-        config = new JobProgressConfig(SharedInfrastructure.kafkaBootstrapServers(), "kaption-job-progress-it-" + run,
+        config = new JobProgressConfig(KafkaConnection.of(SharedInfrastructure.kafkaBootstrapServers()), "kaption-job-progress-it-" + run,
                 stateDir, new TopicProvisioner.Settings(2, (short) 1), topics);
         producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfrastructure.kafkaBootstrapServers(),

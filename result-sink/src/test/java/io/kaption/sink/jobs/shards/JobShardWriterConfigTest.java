@@ -34,7 +34,7 @@ class JobShardWriterConfigTest {
         assertThatThrownBy(() -> JobShardWriterConfig.fromEnvironment(Map.of("KAPTION_JOB_SHARD_RECORDS", "0")))
                 .hasMessageContaining("KAPTION_JOB_SHARD_RECORDS must be 1 to 1000000, got 0");
         assertThatThrownBy(() -> JobShardWriterConfig.fromEnvironment(Map.of("KAPTION_JOB_SHARD_RECORDS", "many")))
-                .hasMessageContaining("KAPTION_JOB_SHARD_RECORDS must be an integer");
+                .hasMessageContaining("KAPTION_JOB_SHARD_RECORDS must be a whole number");
         assertThatThrownBy(() -> JobShardWriterConfig.fromEnvironment(Map.of("KAPTION_JOB_SHARD_RECORDS", "1000001")))
                 .isInstanceOf(IllegalArgumentException.class);
     }
