@@ -8,9 +8,12 @@ import io.kaption.engine.LlavaEngine;
 import io.kaption.engine.LlavaPipeline;
 import io.kaption.engine.demo.DemoCheckpoint;
 import io.kaption.engine.generation.SamplingParams;
+import io.kaption.engine.prompt.Conversation;
 import io.kaption.localstack.junit.SharedInfrastructure;
 import io.kaption.localstack.kafka.KafkaTopics;
 import io.kaption.schemas.Cancellation;
+import io.kaption.schemas.ChatMessage;
+import io.kaption.schemas.ChatMessage.Part;
 import io.kaption.schemas.FinishReason;
 import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult;
@@ -221,6 +224,40 @@ class GpuWorkerIT {
         assertThat(result.usage()).isEqualTo(GenerationResult.Usage.of(expected.promptTokens(),
                 expected.completionTokens()));
         assertThat(events.tokens(id)).as("token events come before the result, so none will come").isEmpty();
+    }
+
+    @Test
+    void aConversationWithTwoImagesIsRenderedWithTheChatTemplateAndTooManyImagesAreAnInvalidRequest()
+            throws Exception {
+        String id = newId("chat");
+        produce(GenerationRequest.conversation(id, List.of(
+                        ChatMessage.text("system", "Answer briefly."),
+                        new ChatMessage("user", List.of(Part.image(0), Part.text("What is this?"))),
+                        ChatMessage.text("assistant", "A picture."),
+                        new ChatMessage("user", List.of(Part.image(1), Part.image(0), Part.text("And these?")))),
+                List.of("s3://" + BUCKET + "/cats/1.png", TestImages.dataUrl(PNG))).maxNewTokens(10).build());
+        String tooMany = newId("nine-images");
+        produce(GenerationRequest.builder(tooMany, Texts.of("Compare."), null)
+                .imageUrls(java.util.Collections.nCopies(9, TestImages.dataUrl(PNG))).build());
+
+        GenerationResult result = events.awaitResult(id).value();
+        LlavaPipeline.Result expected = reference.generate(List.of(LlavaPipeline.Request.conversation(
+                new Conversation(List.of(
+                        new Conversation.Message("system", List.of(Conversation.Part.text("Answer briefly."))),
+                        new Conversation.Message("user", List.of(Conversation.Part.IMAGE,
+                                Conversation.Part.text("What is this?"))),
+                        new Conversation.Message("assistant", List.of(Conversation.Part.text("A picture."))),
+                        new Conversation.Message("user", List.of(Conversation.Part.IMAGE, Conversation.Part.IMAGE,
+                                Conversation.Part.text("And these?"))))),
+                List.of(PNG, PNG, PNG), SamplingParams.greedy(10))), LlavaPipeline.Listener.NONE).get(0);
+        assertThat(result.error()).isNull();
+        assertThat(result.text()).isEqualTo(Texts.of(expected.text()));
+        assertThat(result.usage()).isEqualTo(GenerationResult.Usage.of(expected.promptTokens(),
+                expected.completionTokens()));
+
+        GenerationResult refused = events.awaitResult(tooMany).value();
+        assertThat(refused.error()).isEqualTo(new GenerationResult.Failure("invalid_request",
+                "the request has 9 images; at most 8 are allowed"));
     }
 
     @Test

@@ -23,6 +23,7 @@ import java.util.function.Function;
  * @param connectTimeout      TCP connect timeout of one hop
  * @param readTimeout         longest wait for the next bytes of a response
  * @param maxRedirects        redirect hops followed before giving up
+ * @param maxImagesPerRequest most images one request may carry (several images, conversations)
  */
 public record ImageIntakeConfig(
         boolean remoteImagesAllowed,
@@ -33,7 +34,8 @@ public record ImageIntakeConfig(
         Duration fetchTimeout,
         Duration connectTimeout,
         Duration readTimeout,
-        int maxRedirects) {
+        int maxRedirects,
+        int maxImagesPerRequest) {
 
     public static final String ALLOW_REMOTE_IMAGES = "TAKEOFF_ALLOW_REMOTE_IMAGES";
     public static final String ALLOWED_HOSTS = "KAPTION_REMOTE_IMAGE_ALLOWED_HOSTS";
@@ -44,6 +46,7 @@ public record ImageIntakeConfig(
     public static final String CONNECT_TIMEOUT_MS = "KAPTION_REMOTE_IMAGE_CONNECT_TIMEOUT_MS";
     public static final String READ_TIMEOUT_MS = "KAPTION_REMOTE_IMAGE_READ_TIMEOUT_MS";
     public static final String MAX_REDIRECTS = "KAPTION_REMOTE_IMAGE_MAX_REDIRECTS";
+    public static final String MAX_IMAGES_PER_REQUEST = "KAPTION_MAX_IMAGES_PER_REQUEST";
 
     public static final long DEFAULT_MAX_BYTES = 20L * 1024 * 1024;
     public static final long DEFAULT_MAX_PIXELS = 40_000_000L;
@@ -51,6 +54,7 @@ public record ImageIntakeConfig(
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(5);
     public static final int DEFAULT_MAX_REDIRECTS = 3;
+    public static final int DEFAULT_MAX_IMAGES_PER_REQUEST = 8;
 
     public ImageIntakeConfig {
         allowedHosts = List.copyOf(allowedHosts);
@@ -62,6 +66,7 @@ public record ImageIntakeConfig(
         if (maxBytes > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException(MAX_BYTES + " must fit in one Java array, got " + maxBytes);
         }
+        requirePositive(MAX_IMAGES_PER_REQUEST, maxImagesPerRequest);
         if (maxRedirects < 0) {
             throw new IllegalArgumentException(MAX_REDIRECTS + " must be 0 or more, got " + maxRedirects);
         }
@@ -89,7 +94,9 @@ public record ImageIntakeConfig(
                 value.apply(TIMEOUT_MS).map(v -> millis(TIMEOUT_MS, v)).orElse(DEFAULT_FETCH_TIMEOUT),
                 value.apply(CONNECT_TIMEOUT_MS).map(v -> millis(CONNECT_TIMEOUT_MS, v)).orElse(DEFAULT_CONNECT_TIMEOUT),
                 value.apply(READ_TIMEOUT_MS).map(v -> millis(READ_TIMEOUT_MS, v)).orElse(DEFAULT_READ_TIMEOUT),
-                value.apply(MAX_REDIRECTS).map(v -> parseInt(MAX_REDIRECTS, v)).orElse(DEFAULT_MAX_REDIRECTS));
+                value.apply(MAX_REDIRECTS).map(v -> parseInt(MAX_REDIRECTS, v)).orElse(DEFAULT_MAX_REDIRECTS),
+                value.apply(MAX_IMAGES_PER_REQUEST).map(v -> parseInt(MAX_IMAGES_PER_REQUEST, v))
+                        .orElse(DEFAULT_MAX_IMAGES_PER_REQUEST));
     }
 
     private static List<AllowedHost> parseAllowedHosts(String commaSeparated) {

@@ -26,6 +26,7 @@ class ImageIntakeConfigTest {
         assertThat(config.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.readTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.maxRedirects()).isEqualTo(3);
+        assertThat(config.maxImagesPerRequest()).isEqualTo(8);
     }
 
     @Test
@@ -39,7 +40,8 @@ class ImageIntakeConfigTest {
                 "KAPTION_REMOTE_IMAGE_TIMEOUT_MS", "2500",
                 "KAPTION_REMOTE_IMAGE_CONNECT_TIMEOUT_MS", "700",
                 "KAPTION_REMOTE_IMAGE_READ_TIMEOUT_MS", "800",
-                "KAPTION_REMOTE_IMAGE_MAX_REDIRECTS", "0"));
+                "KAPTION_REMOTE_IMAGE_MAX_REDIRECTS", "0",
+                "KAPTION_MAX_IMAGES_PER_REQUEST", "2"));
 
         assertThat(config.remoteImagesAllowed()).isTrue();
         assertThat(config.allowedHosts()).containsExactly(
@@ -51,6 +53,7 @@ class ImageIntakeConfigTest {
         assertThat(config.connectTimeout()).isEqualTo(Duration.ofMillis(700));
         assertThat(config.readTimeout()).isEqualTo(Duration.ofMillis(800));
         assertThat(config.maxRedirects()).isZero();
+        assertThat(config.maxImagesPerRequest()).isEqualTo(2);
     }
 
     @Test

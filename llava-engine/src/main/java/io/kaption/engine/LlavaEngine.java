@@ -151,23 +151,28 @@ public final class LlavaEngine implements AutoCloseable {
         int[] ids = request.promptIds();
         int imageTokens = (int) Arrays.stream(ids).filter(id -> id == imageToken).count();
         int[] expanded = ids;
-        if (request.image() == null) {
+        List<PixelValues> images = request.images();
+        if (images.isEmpty()) {
             if (imageTokens > 0) {
                 throw new RequestRejectedException(FailureKind.INVALID_PROMPT,
                         "the prompt has an image token but the request has no image");
             }
         } else {
-            int features;
+            int[] features = new int[images.size()];
             try {
-                features = model.imageFeatureCount(request.image());
+                for (int i = 0; i < features.length; i++) {
+                    features[i] = model.imageFeatureCount(images.get(i));
+                }
             } catch (IllegalArgumentException e) {
                 throw new RequestRejectedException(FailureKind.INVALID_IMAGE, e.getMessage(), e);
             }
-            if (imageTokens == 1 && features != 1) {
+            int total = Arrays.stream(features).sum();
+            if (imageTokens == images.size() && total != imageTokens) {
                 expanded = expand(ids, imageToken, features);
-            } else if (imageTokens != features) {
+            } else if (imageTokens != total) {
                 throw new RequestRejectedException(FailureKind.INVALID_PROMPT, "the prompt has " + imageTokens
-                        + " image tokens; expected one (or " + features + ", already expanded) for one image");
+                        + " image tokens; expected " + (images.size() == 1 ? "one" : images.size()) + " (or " + total
+                        + ", already expanded) for " + (images.size() == 1 ? "one image" : images.size() + " images"));
             }
         }
         for (int id : expanded) {
@@ -187,16 +192,18 @@ public final class LlavaEngine implements AutoCloseable {
                     + " tokens) plus max_new_tokens (" + request.params().maxNewTokens() + ") exceeds the model's "
                     + maxPositions + " positions");
         }
-        return new Sequence(index, expanded, request.image(), request.params());
+        return new Sequence(index, expanded, images, request.params());
     }
 
-    private static int[] expand(int[] ids, int imageToken, int count) {
-        int[] out = new int[ids.length - 1 + count];
+    // Image token i becomes counts[i] of them.
+    private static int[] expand(int[] ids, int imageToken, int[] counts) {
+        int[] out = new int[ids.length - counts.length + Arrays.stream(counts).sum()];
         int o = 0;
+        int image = 0;
         for (int id : ids) {
             if (id == imageToken) {
-                Arrays.fill(out, o, o + count, imageToken);
-                o += count;
+                Arrays.fill(out, o, o + counts[image], imageToken);
+                o += counts[image++];
             } else {
                 out[o++] = id;
             }

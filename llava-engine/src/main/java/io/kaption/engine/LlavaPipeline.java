@@ -7,15 +7,18 @@ import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.generation.TokenListener;
 import io.kaption.engine.generation.stream.Detokenizer;
 import io.kaption.engine.generation.stream.DetokenizerStream;
+import io.kaption.engine.prompt.Conversation;
 import io.kaption.engine.prompt.ConversationFormat;
 import io.kaption.engine.prompt.EncodedPrompt;
 import io.kaption.engine.prompt.LlavaTokenizer;
 import io.kaption.engine.prompt.PromptEncoder;
+import io.kaption.engine.prompt.PromptException;
 import io.kaption.engine.prompt.SpecialTokenIds;
 import io.kaption.engine.vision.PixelValues;
 import io.kaption.engine.vision.preprocess.ImageProcessor;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -33,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * {@link FinishReason#ERROR} and a message; the other requests of the same call go on.
  *
  * <p>{@code prompt_max_tokens}: like Takeoff, an over-long prompt is truncated, not refused. The earliest text tokens
- * are dropped ({@link EncodedPrompt#truncateLeft}), keeping BOS, the image and the end of the prompt, where the chat
- * template asks for the answer; the limit counts the image's feature positions.
+ * are dropped ({@link EncodedPrompt#truncateLeft}), keeping BOS, the images and the end of the prompt, where the chat
+ * template asks for the answer; the limit counts the images' feature positions.
  */
 public final class LlavaPipeline implements AutoCloseable {
 
@@ -57,19 +60,37 @@ public final class LlavaPipeline implements AutoCloseable {
     }
 
     /**
-     * One request, with Takeoff's fields.
+     * One request, with Takeoff's fields: a text or a conversation, and its images.
      *
-     * @param text            the user's text ({@code text})
-     * @param useChatTemplate {@code use_chat_template}: wrap the text in the checkpoint's chat template; false uses
-     *                        it verbatim ({@code <image>} marks the image, else it goes right after BOS)
-     * @param image           the encoded image (PNG, JPEG, …), or null for a text-only request
+     * @param text            the user's text ({@code text}), or null for a conversation
+     * @param conversation    the chat to answer, rendered with the checkpoint's chat template; or null for a text
+     * @param useChatTemplate {@code use_chat_template} (texts only): wrap the text and its images in the checkpoint's
+     *                        chat template; false uses it verbatim ({@code <image>} marks each image, else they go
+     *                        right after BOS)
+     * @param images          the encoded images (PNG, JPEG, …) in prompt order (a conversation's: the order of its
+     *                        image parts); empty for a text-only request
      * @param params          sampling parameters, {@code prompt_max_tokens} included
      */
-    public record Request(String text, boolean useChatTemplate, byte[] image, SamplingParams params) {
+    public record Request(String text, Conversation conversation, boolean useChatTemplate, List<byte[]> images,
+            SamplingParams params) {
 
         public Request {
-            Objects.requireNonNull(text, "text");
+            if ((text == null) == (conversation == null)) {
+                throw new IllegalArgumentException("a request has a text or a conversation");
+            }
+            images = List.copyOf(images);
             Objects.requireNonNull(params, "params");
+        }
+
+        /** A text about one image, or none when {@code image} is null. */
+        public Request(String text, boolean useChatTemplate, byte[] image, SamplingParams params) {
+            this(Objects.requireNonNull(text, "text"), null, useChatTemplate,
+                    image == null ? List.of() : List.of(image), params);
+        }
+
+        /** A conversation and its images in the order of its image parts. */
+        public static Request conversation(Conversation conversation, List<byte[]> images, SamplingParams params) {
+            return new Request(null, conversation, true, images, params);
         }
     }
 
@@ -308,24 +329,34 @@ public final class LlavaPipeline implements AutoCloseable {
 
     /**
      * Decodes, preprocesses, encodes and truncates; {@link RequestRejectedException} (with the reason) for bad
-     * input.
+     * input. Each image is preprocessed on its own (for NeXT: its own anyres grid).
      */
     private GenerationRequest prepare(Request request) {
-        PixelValues pixels = null;
+        List<PixelValues> pixels = new ArrayList<>();
         int imageTokens = 0;
-        if (request.image() != null) {
+        for (int i = 0; i < request.images().size(); i++) {
             try {
-                pixels = imageProcessor.process(request.image());
-                imageTokens = imageProcessor.imageTokenCount(pixels.originalHeight(), pixels.originalWidth());
+                PixelValues image = imageProcessor.process(request.images().get(i));
+                pixels.add(image);
+                imageTokens += imageProcessor.imageTokenCount(image.originalHeight(), image.originalWidth());
             } catch (IllegalArgumentException e) {
-                throw new RequestRejectedException(FailureKind.INVALID_IMAGE, e.getMessage(), e);
+                throw new RequestRejectedException(FailureKind.INVALID_IMAGE, request.images().size() == 1
+                        ? e.getMessage() : "image " + i + ": " + e.getMessage(), e);
             }
         }
         EncodedPrompt prompt;
         try {
-            prompt = pixels == null
-                    ? promptEncoder.encodeTextOnly(request.text(), request.useChatTemplate())
-                    : promptEncoder.encode(request.text(), request.useChatTemplate());
+            if (request.conversation() != null) {
+                if (request.conversation().imageCount() != pixels.size()) {
+                    throw new PromptException("the conversation shows " + request.conversation().imageCount()
+                            + " images but the request carries " + pixels.size());
+                }
+                prompt = promptEncoder.encodeConversation(request.conversation());
+            } else {
+                prompt = pixels.isEmpty()
+                        ? promptEncoder.encodeTextOnly(request.text(), request.useChatTemplate())
+                        : promptEncoder.encode(request.text(), request.useChatTemplate(), pixels.size());
+            }
         } catch (IllegalArgumentException e) {
             throw new RequestRejectedException(FailureKind.INVALID_PROMPT, e.getMessage(), e);
         }

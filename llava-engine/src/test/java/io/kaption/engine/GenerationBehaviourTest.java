@@ -111,7 +111,7 @@ class GenerationBehaviourTest {
                 request("square", SamplingParams.greedy(12).withPromptMaxTokens(10)),
                 request("tall", SamplingParams.greedy(12)),
                 new GenerationRequest(ids, wrongSize, SamplingParams.greedy(12)),
-                new GenerationRequest(ids, null, SamplingParams.greedy(12)),
+                new GenerationRequest(ids, List.of(), SamplingParams.greedy(12)),
                 request("square", SamplingParams.greedy(12).withPromptMaxTokens(200)));
         List<GenerationResult> finished = new ArrayList<>(Arrays.asList(new GenerationResult[5]));
         List<GenerationResult> results = engine.generate(requests, new TokenListener() {
@@ -157,7 +157,7 @@ class GenerationBehaviourTest {
     @Test
     void textOnlyRowsDecodeTheSameAloneAndBesideImageRows() {
         int[] textOnly = {1, 3148, 1001, 29901, 1724, 338, 263, 6635, 29973, 319, 1799, 9047, 13566, 29901};
-        GenerationRequest text = new GenerationRequest(textOnly, null, SamplingParams.greedy(8));
+        GenerationRequest text = new GenerationRequest(textOnly, List.of(), SamplingParams.greedy(8));
         int[] alone = engine.generate(List.of(text), TokenListener.NONE).get(0).tokenIds();
         List<GenerationResult> mixed = engine.generate(
                 List.of(request("square", SamplingParams.greedy(12)), text), TokenListener.NONE);

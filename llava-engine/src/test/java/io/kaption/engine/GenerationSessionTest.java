@@ -138,7 +138,7 @@ class GenerationSessionTest {
         int[] ids = LlavaFixture.ints(square.path("input_ids"));
         try (GenerationSession session = engine.newSession(recorder)) {
             assertThatThrownBy(() -> session.submit(0,
-                            new GenerationRequest(ids, null, SamplingParams.greedy(4))))
+                            new GenerationRequest(ids, List.of(), SamplingParams.greedy(4))))
                     .isInstanceOfSatisfying(RequestRejectedException.class,
                             e -> assertThat(e.kind()).isEqualTo(FailureKind.INVALID_PROMPT));
             assertThatThrownBy(() -> session.submit(1, request("square", 4090)))

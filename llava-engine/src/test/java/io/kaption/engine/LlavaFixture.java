@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,6 +68,17 @@ public final class LlavaFixture implements AutoCloseable {
     public static JsonNode casesJson(String variant) {
         try {
             return new ObjectMapper().readTree(variantDir(variant).resolve("cases.json").toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The variant's conversations.json (several images, several turns), or a missing node if it has none. */
+    public static JsonNode conversationsJson(String variant) {
+        Path file = variantDir(variant).resolve("conversations.json");
+        try {
+            return Files.isRegularFile(file) ? new ObjectMapper().readTree(file.toFile())
+                    : new ObjectMapper().missingNode();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -249,7 +249,7 @@ class LlavaPipelineTest {
         assertThat(result.error()).isNull();
         assertThat(result.promptTokenIds()).doesNotContain(32000).startsWith(1);
         assertThat(result.promptTokens()).isEqualTo(result.promptTokenIds().length);
-        int[] direct = pipeline.engine().generate(List.of(new GenerationRequest(result.promptTokenIds(), null,
+        int[] direct = pipeline.engine().generate(List.of(new GenerationRequest(result.promptTokenIds(), List.of(),
                 SamplingParams.greedy(6))), TokenListener.NONE).get(0).tokenIds();
         assertThat(result.tokenIds()).hasSize(6).containsExactly(direct);
     }

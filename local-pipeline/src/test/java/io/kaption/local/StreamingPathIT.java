@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kaption.engine.LlavaPipeline;
 import io.kaption.engine.demo.DemoCheckpoint;
 import io.kaption.engine.generation.SamplingParams;
+import io.kaption.engine.prompt.Conversation;
 import io.kaption.localstack.junit.SharedInfrastructure;
 import io.kaption.schemas.Cancellation;
 import io.kaption.schemas.GenerationResult;
@@ -30,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -170,6 +172,57 @@ class StreamingPathIT {
         assertThat(usage.get("completion_tokens").asInt()).isEqualTo(expected.completionTokens());
         assertThat(usage.get("total_tokens").asInt())
                 .isEqualTo(expected.promptTokens() + expected.completionTokens());
+    }
+
+    @Test
+    void openAiConversationWithTwoImagesAndSeveralTurnsIsRenderedWithTheChatTemplate() throws Exception {
+        BufferedImage tall = new BufferedImage(30, 70, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < tall.getHeight(); y++) {
+            for (int x = 0; x < tall.getWidth(); x++) {
+                tall.setRGB(x, y, y < 35 ? 0xd02020 : 0x2020d0);
+            }
+        }
+        ByteArrayOutputStream encoded = new ByteArrayOutputStream();
+        ImageIO.write(tall, "png", encoded);
+        byte[] second = encoded.toByteArray();
+        ObjectNode body = JSON.createObjectNode();
+        body.put("model", "primary");
+        body.put("max_tokens", 9);
+        body.put("temperature", 0);
+        var messages = body.putArray("messages");
+        messages.addObject().put("role", "system").put("content", "Answer briefly.");
+        var content = messages.addObject().put("role", "user").putArray("content");
+        content.addObject().put("type", "image_url").putObject("image_url").put("url", dataUrl(png));
+        content.addObject().put("type", "text").put("text", "Compare these two.");
+        content.addObject().put("type", "image_url").putObject("image_url").put("url", dataUrl(second));
+        messages.addObject().put("role", "assistant").put("content", "The first is brighter.");
+        messages.addObject().put("role", "user").put("content", "And the second?");
+
+        HttpResponse<String> response = send(json("/v1/chat/completions", body.toString()),
+                HttpResponse.BodyHandlers.ofString());
+
+        Conversation conversation = new Conversation(List.of(
+                new Conversation.Message("system", List.of(Conversation.Part.text("Answer briefly."))),
+                new Conversation.Message("user", List.of(Conversation.Part.IMAGE,
+                        Conversation.Part.text("Compare these two."), Conversation.Part.IMAGE)),
+                new Conversation.Message("assistant", List.of(Conversation.Part.text("The first is brighter."))),
+                new Conversation.Message("user", List.of(Conversation.Part.text("And the second?")))));
+        LlavaPipeline.Result expected;
+        synchronized (engine) {
+            expected = engine.generate(List.of(LlavaPipeline.Request.conversation(conversation, List.of(png, second),
+                    SamplingParams.greedy(9))), LlavaPipeline.Listener.NONE).get(0);
+        }
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode completion = JSON.readTree(response.body());
+        assertThat(completion.at("/choices/0/message/content").asText()).isEqualTo(expected.text());
+        assertThat(completion.at("/usage/prompt_tokens").asInt()).isEqualTo(expected.promptTokens());
+        int imageToken = engine.engine().config().imageTokenId();
+        assertThat(Arrays.stream(expected.promptTokenIds()).filter(id -> id == imageToken).count())
+                .as("one image token per image").isEqualTo(2);
+    }
+
+    private static String dataUrl(byte[] image) {
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(image);
     }
 
     @Test

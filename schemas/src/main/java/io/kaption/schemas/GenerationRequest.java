@@ -6,19 +6,24 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Value of {@code kaption.requests.<consumer_group>} (schema {@code kaption.requests/v1.json}): a Takeoff
- * {@code json_data} object plus the image and routing fields. Decoding fills absent fields with the schema's defaults,
- * so every primitive here holds the effective value. Nullable fields are optional and have no default.
+ * {@code json_data} object plus the image and routing fields, or a conversation ({@code messages}) with its images
+ * ({@code image_urls}) instead of {@code text}. Decoding fills absent fields with the schema's defaults, so every
+ * primitive here holds the effective value. Nullable fields are optional and have no default.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record GenerationRequest(
         String requestId,
         Texts text,
+        List<ChatMessage> messages,
         String imageUrl,
+        List<String> imageUrls,
         boolean stream,
         String consumerGroup,
         double samplingTemperature,
@@ -51,7 +56,14 @@ public record GenerationRequest(
 
     public GenerationRequest {
         Objects.requireNonNull(requestId, "request_id");
-        Objects.requireNonNull(text, "text");
+        if ((text == null) == (messages == null)) {
+            throw new IllegalArgumentException("a request has exactly one of text and messages");
+        }
+        if (imageUrl != null && imageUrls != null) {
+            throw new IllegalArgumentException("image_url and image_urls do not go together");
+        }
+        messages = messages == null ? null : List.copyOf(messages);
+        imageUrls = imageUrls == null ? null : List.copyOf(imageUrls);
         Objects.requireNonNull(consumerGroup, "consumer_group");
     }
 
@@ -61,18 +73,75 @@ public record GenerationRequest(
         return samplingTopk == 1;
     }
 
+    /** How many prompts the request holds, each answered on its own: the size of {@code text}, 1 for messages. */
+    @JsonIgnore
+    public int promptCount() {
+        return text == null ? 1 : text.size();
+    }
+
+    /** Every image of the request in order: {@code image_urls}, or {@code image_url} alone, or none. */
+    @JsonIgnore
+    public List<String> images() {
+        return imageUrls != null ? imageUrls : imageUrl != null ? List.of(imageUrl) : List.of();
+    }
+
+    /**
+     * What makes the request's images unusable beyond the schema, or empty: more than {@code maxImages} images, an
+     * image part whose index is not in {@code image_urls}, an image of {@code image_urls} that no part shows.
+     */
+    public Optional<String> imageProblem(int maxImages) {
+        int count = images().size();
+        if (count > maxImages) {
+            return Optional.of("the request has " + count + " images; at most " + maxImages + " are allowed");
+        }
+        if (messages == null) {
+            return Optional.empty();
+        }
+        boolean[] shown = new boolean[count];
+        for (int m = 0; m < messages.size(); m++) {
+            for (int index : messages.get(m).imageIndexes()) {
+                if (index >= count) {
+                    return Optional.of("messages[" + m + "] shows image " + index + " but image_urls has "
+                            + count + (count == 1 ? " image" : " images"));
+                }
+                shown[index] = true;
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            if (!shown[i]) {
+                return Optional.of("image_urls[" + i + "] is not shown by any message");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The result's {@code text} for these answers (one per prompt): shaped like {@code text}, one string for messages. */
+    public Texts answers(List<String> generations) {
+        return text != null ? text.withValues(generations) : Texts.of(generations.get(0));
+    }
+
     /** The topic this request belongs on. */
     public String topic() {
         return Topics.requests(consumerGroup);
     }
 
     public static Builder builder(String requestId, Texts text, String imageUrl) {
-        return new Builder(requestId, text, imageUrl);
+        return new Builder(requestId).text(text).imageUrl(imageUrl);
+    }
+
+    /** A conversation: {@code messages}, whose image parts index {@code imageUrls} (null or empty for none). */
+    public static Builder conversation(String requestId, List<ChatMessage> messages, List<String> imageUrls) {
+        return new Builder(requestId).messages(messages)
+                .imageUrls(imageUrls == null || imageUrls.isEmpty() ? null : imageUrls);
     }
 
     /** A copy of this request to change a few fields of. */
     public Builder toBuilder() {
-        return new Builder(requestId, text, imageUrl)
+        return new Builder(requestId)
+                .text(text)
+                .messages(messages)
+                .imageUrl(imageUrl)
+                .imageUrls(imageUrls)
                 .stream(stream)
                 .consumerGroup(consumerGroup)
                 .samplingTemperature(samplingTemperature)
@@ -96,8 +165,10 @@ public record GenerationRequest(
     /** Starts from the schema's defaults. */
     public static final class Builder {
         private final String requestId;
-        private final Texts text;
-        private final String imageUrl;
+        private Texts text;
+        private List<ChatMessage> messages;
+        private String imageUrl;
+        private List<String> imageUrls;
         private boolean stream = DEFAULT_STREAM;
         private String consumerGroup = Topics.DEFAULT_CONSUMER_GROUP;
         private double samplingTemperature = DEFAULT_SAMPLING_TEMPERATURE;
@@ -117,11 +188,14 @@ public record GenerationRequest(
         private String recordId;
         private Instant createdAt;
 
-        private Builder(String requestId, Texts text, String imageUrl) {
+        private Builder(String requestId) {
             this.requestId = requestId;
-            this.text = text;
-            this.imageUrl = imageUrl;
         }
+
+        public Builder text(Texts value) { text = value; return this; }
+        public Builder messages(List<ChatMessage> value) { messages = value; return this; }
+        public Builder imageUrl(String value) { imageUrl = value; return this; }
+        public Builder imageUrls(List<String> value) { imageUrls = value; return this; }
 
         public Builder stream(boolean value) { stream = value; return this; }
         public Builder consumerGroup(String value) { consumerGroup = value; return this; }
@@ -143,10 +217,10 @@ public record GenerationRequest(
         public Builder createdAt(Instant value) { createdAt = value; return this; }
 
         public GenerationRequest build() {
-            return new GenerationRequest(requestId, text, imageUrl, stream, consumerGroup, samplingTemperature,
-                    samplingTopp, samplingTopk, repetitionPenalty, noRepeatNgramSize, maxNewTokens, minNewTokens,
-                    promptMaxTokens, regexString, jsonSchema, useChatTemplate, loraId, outputUri, jobId, recordId,
-                    createdAt);
+            return new GenerationRequest(requestId, text, messages, imageUrl, imageUrls, stream, consumerGroup,
+                    samplingTemperature, samplingTopp, samplingTopk, repetitionPenalty, noRepeatNgramSize,
+                    maxNewTokens, minNewTokens, promptMaxTokens, regexString, jsonSchema, useChatTemplate, loraId,
+                    outputUri, jobId, recordId, createdAt);
         }
     }
 }

@@ -60,7 +60,7 @@ public final class DecodeLoop {
         Running(AcceptedRequest accepted) {
             this.accepted = accepted;
             this.progress = new RequestProgress(accepted.request());
-            this.rowIds = new int[accepted.request().text().size()];
+            this.rowIds = new int[accepted.request().promptCount()];
             Arrays.fill(rowIds, -1);
         }
 

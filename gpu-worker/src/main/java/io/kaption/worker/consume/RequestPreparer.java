@@ -2,6 +2,8 @@ package io.kaption.worker.consume;
 
 import io.kaption.engine.LlavaPipeline;
 import io.kaption.engine.generation.SamplingParams;
+import io.kaption.engine.prompt.Conversation;
+import io.kaption.schemas.ChatMessage;
 import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult.Failure;
 import io.kaption.worker.images.ImageLoadException;
@@ -9,12 +11,14 @@ import io.kaption.worker.images.ImageLoader;
 import io.kaption.worker.publish.ErrorCodes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Turns a Takeoff request into engine requests: refuses what the engine cannot do, maps the sampling fields, loads
- * the image. Runs on the image pool, so a slow image never holds up the decode loop. Thread-safe.
+ * the images, and turns {@code messages} into the engine's {@link Conversation} (its images in the order of their
+ * image parts). Runs on the image pool, so a slow image never holds up the decode loop. Thread-safe.
  */
 public final class RequestPreparer {
 
@@ -51,27 +55,64 @@ public final class RequestPreparer {
         }
         List<SamplingParams> params = new ArrayList<>();
         try {
-            for (int batchId = 0; batchId < request.text().size(); batchId++) {
+            for (int batchId = 0; batchId < request.promptCount(); batchId++) {
                 params.add(samplingParams(request, batchId));
             }
         } catch (IllegalArgumentException e) {
             return ReadyRequest.failed(accepted, new Failure(ErrorCodes.INVALID_REQUEST, e.getMessage()));
         }
-        byte[] image = null;
-        if (request.imageUrl() != null) {
+        Optional<String> imageProblem = request.imageProblem(images.maxImagesPerRequest());
+        if (imageProblem.isPresent()) {
+            return ReadyRequest.failed(accepted, new Failure(ErrorCodes.INVALID_REQUEST, imageProblem.get()));
+        }
+        if (request.messages() != null && !request.useChatTemplate()) {
+            return ReadyRequest.failed(accepted, new Failure(ErrorCodes.INVALID_REQUEST,
+                    "messages are always rendered with the model's chat template; use_chat_template: false needs text"));
+        }
+        List<byte[]> loaded = new ArrayList<>();
+        List<String> urls = request.images();
+        for (int i = 0; i < urls.size(); i++) {
             try {
-                image = images.load(request.imageUrl());
+                loaded.add(images.load(urls.get(i)));
             } catch (ImageLoadException e) {
-                LOG.info("request {}: image refused ({}): {}", request.requestId(), e.code(), e.getMessage());
-                return ReadyRequest.failed(accepted, new Failure(e.code(), e.getMessage()));
+                LOG.info("request {}: image {} refused ({}): {}", request.requestId(), i, e.code(), e.getMessage());
+                return ReadyRequest.failed(accepted, new Failure(e.code(),
+                        urls.size() == 1 ? e.getMessage() : "image " + i + ": " + e.getMessage()));
             }
         }
         List<LlavaPipeline.Request> prompts = new ArrayList<>();
-        for (int batchId = 0; batchId < request.text().size(); batchId++) {
-            prompts.add(new LlavaPipeline.Request(request.text().get(batchId), request.useChatTemplate(), image,
-                    params.get(batchId)));
+        if (request.messages() != null) {
+            List<byte[]> shown = new ArrayList<>();
+            prompts.add(LlavaPipeline.Request.conversation(conversation(request.messages(), loaded, shown), shown,
+                    params.get(0)));
+        } else {
+            for (int batchId = 0; batchId < request.text().size(); batchId++) {
+                prompts.add(new LlavaPipeline.Request(request.text().get(batchId), null, request.useChatTemplate(),
+                        loaded, params.get(batchId)));
+            }
         }
         return new ReadyRequest(accepted, prompts, null);
+    }
+
+    /**
+     * The engine's conversation for {@code messages}; {@code shown} receives the image of each image part in order
+     * (an image shown twice is there twice).
+     */
+    static Conversation conversation(List<ChatMessage> messages, List<byte[]> images, List<byte[]> shown) {
+        List<Conversation.Message> turns = new ArrayList<>(messages.size());
+        for (ChatMessage message : messages) {
+            List<Conversation.Part> parts = new ArrayList<>(message.content().size());
+            for (ChatMessage.Part part : message.content()) {
+                if (part.isImage()) {
+                    parts.add(Conversation.Part.IMAGE);
+                    shown.add(images.get(part.index()));
+                } else {
+                    parts.add(Conversation.Part.text(part.text()));
+                }
+            }
+            turns.add(new Conversation.Message(message.role(), parts));
+        }
+        return new Conversation(turns);
     }
 
     /** The first Takeoff field the engine cannot honour, or null. Silently ignoring them would give wrong answers. */

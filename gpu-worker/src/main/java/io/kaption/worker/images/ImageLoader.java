@@ -39,6 +39,11 @@ public final class ImageLoader {
         this.s3 = s3;
     }
 
+    /** {@code KAPTION_MAX_IMAGES_PER_REQUEST}: the most images one request may carry. */
+    public int maxImagesPerRequest() {
+        return intake.config().maxImagesPerRequest();
+    }
+
     /**
      * @return the admitted image's encoded bytes
      * @throws ImageLoadException with code {@code image_unavailable} or {@code invalid_image}; the message names

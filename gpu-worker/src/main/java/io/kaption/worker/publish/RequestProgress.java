@@ -57,8 +57,8 @@ public final class RequestProgress {
 
     public RequestProgress(GenerationRequest request) {
         this.request = request;
-        this.nextIndex = new int[request.text().size()];
-        this.outcomes = new PromptOutcome[request.text().size()];
+        this.nextIndex = new int[request.promptCount()];
+        this.outcomes = new PromptOutcome[request.promptCount()];
     }
 
     public GenerationRequest request() {
@@ -137,7 +137,7 @@ public final class RequestProgress {
             promptTokens += outcome.promptTokens();
             completionTokens += outcome.completionTokens();
         }
-        return GenerationResult.completed(request, request.text().withValues(texts), finishReason,
+        return GenerationResult.completed(request, request.answers(texts), finishReason,
                 GenerationResult.Usage.of(promptTokens, completionTokens), queuedMs, inferenceMs);
     }
 

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.images.ImageIntake;
 import io.kaption.images.ImageIntakeConfig;
+import io.kaption.engine.prompt.Conversation;
+import io.kaption.schemas.ChatMessage;
+import io.kaption.schemas.ChatMessage.Part;
 import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult.Failure;
 import io.kaption.schemas.Texts;
@@ -59,7 +62,8 @@ class RequestPreparerTest {
         assertThat(ready.prompts()).extracting(p -> p.text()).containsExactly("What?", "Colour?");
         assertThat(ready.prompts()).allSatisfy(p -> {
             assertThat(p.useChatTemplate()).isFalse();
-            assertThat(p.image()).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
+            assertThat(p.images()).singleElement()
+                    .satisfies(image -> assertThat(image).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G'));
         });
         SamplingParams first = ready.prompts().get(0).params();
         assertThat(first).isEqualTo(new SamplingParams(0.7, 40, 0.9, 1.2, 3, 64, 2, 500, first.seed()));
@@ -69,11 +73,62 @@ class RequestPreparerTest {
                 .as("a redelivered request samples the same").isEqualTo(first.seed());
     }
 
+    private static String pngDataUrl(int side) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ImageIO.write(new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB), "png", out);
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(out.toByteArray());
+    }
+
+    @Test
+    void aConversationBecomesOneEngineConversationWithItsImagesInPartOrder() throws IOException {
+        String small = pngDataUrl(4);
+        String large = pngDataUrl(9);
+        GenerationRequest request = GenerationRequest.conversation("req-c", List.of(
+                ChatMessage.text("system", "Be brief."),
+                new ChatMessage("user", List.of(Part.text("Compare"), Part.image(1), Part.image(0))),
+                ChatMessage.text("assistant", "They differ."),
+                new ChatMessage("user", List.of(Part.image(1), Part.text("And this one again?")))),
+                List.of(small, large)).maxNewTokens(5).build();
+
+        ReadyRequest ready = preparer.prepare(accepted(request));
+
+        assertThat(ready.failure()).isNull();
+        assertThat(ready.prompts()).singleElement().satisfies(p -> {
+            assertThat(p.text()).isNull();
+            assertThat(p.conversation().messages()).extracting(Conversation.Message::role)
+                    .containsExactly("system", "user", "assistant", "user");
+            assertThat(p.conversation().messages().get(1).parts()).containsExactly(
+                    Conversation.Part.text("Compare"), Conversation.Part.IMAGE, Conversation.Part.IMAGE);
+            assertThat(p.images()).as("image of each image part, in order").hasSize(3);
+            assertThat(p.images().get(0)).isEqualTo(p.images().get(2));
+            assertThat(p.images().get(0)).isNotEqualTo(p.images().get(1));
+            assertThat(p.params().maxNewTokens()).isEqualTo(5);
+        });
+    }
+
+    @Test
+    void tooManyImagesOrAnUnknownImageIndexIsAnInvalidRequest() throws IOException {
+        String png = pngDataUrl(4);
+        GenerationRequest nine = GenerationRequest.builder("req-9", Texts.of("Compare."), null)
+                .imageUrls(java.util.Collections.nCopies(9, png)).build();
+        assertThat(preparer.prepare(accepted(nine)).failure()).isEqualTo(new Failure("invalid_request",
+                "the request has 9 images; at most 8 are allowed"));
+
+        GenerationRequest dangling = GenerationRequest.conversation("req-d", List.of(
+                new ChatMessage("user", List.of(Part.image(1), Part.text("Hi")))), List.of(png)).build();
+        assertThat(preparer.prepare(accepted(dangling)).failure()).isEqualTo(new Failure("invalid_request",
+                "messages[0] shows image 1 but image_urls has 1 image"));
+
+        GenerationRequest verbatim = GenerationRequest.conversation("req-v",
+                List.of(ChatMessage.text("user", "Hi")), null).useChatTemplate(false).build();
+        assertThat(preparer.prepare(accepted(verbatim)).failure().code()).isEqualTo("invalid_request");
+    }
+
     @Test
     void takeoffDefaultsAreGreedyAndWithoutImageTheRequestIsTextOnly() {
         ReadyRequest ready = preparer.prepare(accepted(GenerationRequest.builder("req-2", Texts.of("Hi"), null).build()));
         assertThat(ready.prompts()).singleElement().satisfies(p -> {
-            assertThat(p.image()).isNull();
+            assertThat(p.images()).isEmpty();
             assertThat(p.useChatTemplate()).isTrue();
             assertThat(p.params().isGreedy()).isTrue();
             assertThat(p.params().maxNewTokens()).isEqualTo(128);

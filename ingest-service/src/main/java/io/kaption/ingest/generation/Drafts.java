@@ -1,8 +1,9 @@
 package io.kaption.ingest.generation;
 
 import io.kaption.schemas.GenerationRequest;
+import java.util.List;
 
-/** Completes a request parsed from HTTP with what is only known later: its image reference. */
+/** Completes a request parsed from HTTP with what is only known later: its image references. */
 public final class Drafts {
 
     private Drafts() {
@@ -10,25 +11,18 @@ public final class Drafts {
 
     /** {@code draft} with {@code imageUrl} (null: text only); every other field unchanged. */
     public static GenerationRequest withImage(GenerationRequest draft, String imageUrl) {
-        return GenerationRequest.builder(draft.requestId(), draft.text(), imageUrl)
-                .stream(draft.stream())
-                .consumerGroup(draft.consumerGroup())
-                .samplingTemperature(draft.samplingTemperature())
-                .samplingTopp(draft.samplingTopp())
-                .samplingTopk(draft.samplingTopk())
-                .repetitionPenalty(draft.repetitionPenalty())
-                .noRepeatNgramSize(draft.noRepeatNgramSize())
-                .maxNewTokens(draft.maxNewTokens())
-                .minNewTokens(draft.minNewTokens())
-                .promptMaxTokens(draft.promptMaxTokens())
-                .regexString(draft.regexString())
-                .jsonSchema(draft.jsonSchema())
-                .useChatTemplate(draft.useChatTemplate())
-                .loraId(draft.loraId())
-                .outputUri(draft.outputUri())
-                .jobId(draft.jobId())
-                .recordId(draft.recordId())
-                .createdAt(draft.createdAt())
+        return withImages(draft, imageUrl == null ? List.of() : List.of(imageUrl));
+    }
+
+    /**
+     * {@code draft} with these images, every other field unchanged: a text's one image as {@code image_url}, several
+     * (or a conversation's, which its image parts index) as {@code image_urls}.
+     */
+    public static GenerationRequest withImages(GenerationRequest draft, List<String> imageUrls) {
+        boolean single = imageUrls.size() == 1 && draft.messages() == null;
+        return draft.toBuilder()
+                .imageUrl(single ? imageUrls.get(0) : null)
+                .imageUrls(single || imageUrls.isEmpty() ? null : imageUrls)
                 .build();
     }
 }

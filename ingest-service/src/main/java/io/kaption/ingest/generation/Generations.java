@@ -21,6 +21,7 @@ import io.vertx.core.WorkerExecutor;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -66,14 +67,30 @@ public final class Generations {
     }
 
     /**
-     * The request as it will be published: its consumer group checked (404 {@code unknown_consumer_group}), its image
-     * admitted and turned into a {@code data:} or {@code s3://} URL. Runs on a worker thread.
+     * The request as it will be published: its images counted (400 {@code too_many_images} past
+     * {@code KAPTION_MAX_IMAGES_PER_REQUEST}) and matched with its messages' image parts (400 {@code invalid_request}),
+     * its consumer group checked (404 {@code unknown_consumer_group}), each image admitted and turned into a
+     * {@code data:} or {@code s3://} URL. Runs on a worker thread.
      */
-    public Future<GenerationRequest> prepare(GenerationRequest draft, Optional<ImageSource> image) {
+    public Future<GenerationRequest> prepare(GenerationRequest draft, List<ImageSource> sources) {
+        int maxImages = images.maxImagesPerRequest();
+        if (sources.size() > maxImages) {
+            return Future.failedFuture(ApiException.badRequest("too_many_images", "a request takes at most "
+                    + maxImages + " images; got " + sources.size()));
+        }
+        // Image parts index the images: checked before any image is admitted or stored.
+        Optional<String> problem = Drafts.withImages(draft,
+                Collections.nCopies(sources.size(), "s3://kaption-images/not-yet-stored")).imageProblem(maxImages);
+        if (problem.isPresent()) {
+            return Future.failedFuture(ApiException.badRequest("invalid_request", problem.get()));
+        }
         return imageAdmission.executeBlocking(() -> {
             groups.requireExisting(draft.consumerGroup());
-            String imageUrl = image.map(source -> images.store(draft.requestId(), source)).orElse(null);
-            return Drafts.withImage(draft, imageUrl);
+            List<String> imageUrls = new ArrayList<>(sources.size());
+            for (ImageSource source : sources) {
+                imageUrls.add(images.store(draft.requestId(), source));
+            }
+            return Drafts.withImages(draft, imageUrls);
         }, false);
     }
 

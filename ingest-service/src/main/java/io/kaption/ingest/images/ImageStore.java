@@ -64,6 +64,11 @@ public final class ImageStore {
         return bucketReady;
     }
 
+    /** {@code KAPTION_MAX_IMAGES_PER_REQUEST}: the most images one request may carry. */
+    public int maxImagesPerRequest() {
+        return intake.config().maxImagesPerRequest();
+    }
+
     /** Admits the image and returns the URL the record carries: {@code data:image/...} or {@code s3://...}. */
     public String store(String requestId, ImageSource source) {
         AdmittedImage image = source instanceof ImageSource.Upload upload

@@ -3,6 +3,7 @@ package io.kaption.ingest.openai;
 import io.kaption.ingest.images.ImageSource;
 import io.kaption.schemas.GenerationRequest;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -10,10 +11,14 @@ import java.util.Optional;
  *
  * @param draft        the validated request, routed to {@code primary} until the model is resolved; no image yet
  * @param model        the {@code model} the client asked for, if any
- * @param image        the conversation's one image, if any
+ * @param images       the conversation's images, indexed by its messages' image parts
  * @param stream       whether to answer with {@code chat.completion.chunk} events
  * @param includeUsage whether a stream ends with a usage chunk ({@code stream_options.include_usage})
  */
-public record ChatCall(GenerationRequest draft, Optional<String> model, Optional<ImageSource> image, boolean stream,
+public record ChatCall(GenerationRequest draft, Optional<String> model, List<ImageSource> images, boolean stream,
                        boolean includeUsage) {
+
+    public ChatCall {
+        images = List.copyOf(images);
+    }
 }

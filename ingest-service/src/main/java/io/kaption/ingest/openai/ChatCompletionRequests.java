@@ -10,6 +10,7 @@ import io.kaption.schemas.Topics;
 import io.kaption.schemas.serde.ContractCodec;
 import io.kaption.schemas.serde.InvalidRecordException;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -17,8 +18,10 @@ import java.util.Optional;
  * {@code InferenceClient.chat_completion} sends) to a {@code kaption.requests} record.
  *
  * <ul>
- *   <li>{@code messages}: flattened into one prompt by {@link ChatPrompt}; at most one image, as an
- *       {@code image_url} part ({@code data:image/...;base64,...}, or {@code https://} when remote images are on).</li>
+ *   <li>{@code messages}: passed on as the contract's {@code messages} by {@link ChatMessages} (system, user and
+ *       assistant turns; the worker renders them with the model's own chat template), its {@code image_url} parts
+ *       ({@code data:image/...;base64,...}, or {@code https://} when remote images are on) as {@code image_urls},
+ *       at most {@code KAPTION_MAX_IMAGES_PER_REQUEST} of them.</li>
  *   <li>{@code max_completion_tokens} (or the older {@code max_tokens}) → {@code max_new_tokens}.</li>
  *   <li>{@code temperature} 0 (or {@code top_p} 0) → greedy decoding; otherwise sampling from the whole vocabulary
  *       with {@code sampling_temperature} = temperature (OpenAI's default 1) and {@code sampling_topp} = top_p.</li>
@@ -39,11 +42,7 @@ public final class ChatCompletionRequests {
 
     public static ChatCall parse(ObjectNode body, String requestId) {
         rejectUnsupported(body);
-        ChatPrompt prompt = ChatPrompt.render(body.get("messages"));
-        if (prompt.imageUrls().size() > 1) {
-            throw ApiException.badRequest("too_many_images", "a request takes one image; the messages hold "
-                    + prompt.imageUrls().size());
-        }
+        ChatMessages conversation = ChatMessages.from(body.get("messages"));
         boolean stream = optionalBoolean(body, "stream").orElse(false);
         JsonNode streamOptions = body.path("stream_options");
         boolean includeUsage = stream && streamOptions.isObject()
@@ -51,7 +50,7 @@ public final class ChatCompletionRequests {
 
         ObjectNode record = Json.MAPPER.createObjectNode();
         record.put("request_id", requestId);
-        record.put("text", prompt.text());
+        record.set("messages", conversation.messages());
         record.put("stream", stream);
         record.put("consumer_group", Topics.DEFAULT_CONSUMER_GROUP);
         Optional<Integer> maxTokens = optionalInt(body, "max_completion_tokens")
@@ -75,8 +74,8 @@ public final class ChatCompletionRequests {
             throw ApiException.badRequest("invalid_request", String.join("; ", e.violations()));
         }
         Optional<String> model = optionalString(body, "model");
-        Optional<ImageSource> image = prompt.imageUrls().stream().findFirst().map(ImageSource.Url::new);
-        return new ChatCall(draft, model, image, stream, includeUsage);
+        List<ImageSource> images = conversation.imageUrls().stream().<ImageSource>map(ImageSource.Url::new).toList();
+        return new ChatCall(draft, model, images, stream, includeUsage);
     }
 
     private static void rejectUnsupported(ObjectNode body) {

@@ -45,7 +45,7 @@ public final class ChatCompletionsHandler {
                     exchange.requireGroup(group);
                     ChatCompletionResponses responses = ChatCompletionResponses.forRequest(exchange.requestId(),
                             created, group, call.includeUsage());
-                    return generations.prepare(call.draft().toBuilder().consumerGroup(group).build(), call.image())
+                    return generations.prepare(call.draft().toBuilder().consumerGroup(group).build(), call.images())
                             .compose(request -> call.stream()
                                     ? generations.stream(exchange, request, new ChatStream(exchange, responses))
                                     : generations.call(exchange, request)

@@ -43,7 +43,7 @@ public final class TakeoffHandler {
     /** {@code /generate} and {@code /image_generate}: the result as {@code {"text": ...}}. */
     public void generate(HttpExchange exchange, boolean imageRequired) {
         read(exchange, Mode.BLOCKING, imageRequired)
-                .compose(call -> generations.prepare(call.draft(), call.image())
+                .compose(call -> generations.prepare(call.draft(), call.images())
                         .compose(request -> generations.call(exchange, request))
                         .map(result -> TakeoffResponses.body(result, call.returnMetadata())))
                 .onSuccess(body -> exchange.json(200, body))
@@ -53,7 +53,7 @@ public final class TakeoffHandler {
     /** {@code /generate_stream} and {@code /image_generate_stream}: the tokens as server-sent events. */
     public void generateStream(HttpExchange exchange, boolean imageRequired) {
         read(exchange, Mode.STREAM, imageRequired)
-                .compose(call -> generations.prepare(call.draft(), call.image())
+                .compose(call -> generations.prepare(call.draft(), call.images())
                         .compose(request -> generations.stream(exchange, request,
                                 new TakeoffStream(exchange, call.returnMetadata()))))
                 .onFailure(exchange::fail);
@@ -62,7 +62,7 @@ public final class TakeoffHandler {
     /** {@code POST /v1/requests}: 202 with the request id and where the result sink serves its events and result. */
     public void submit(HttpExchange exchange) {
         read(exchange, Mode.ASYNC, false)
-                .compose(call -> generations.prepare(call.draft(), call.image()))
+                .compose(call -> generations.prepare(call.draft(), call.images()))
                 .compose(request -> generations.submit(exchange, request))
                 .onSuccess(published -> {
                     String base = sinkPublicUrl + "/v1/requests/" + exchange.requestId();
@@ -80,7 +80,7 @@ public final class TakeoffHandler {
         return BodyReader.read(exchange.request(), maxBodyBytes).map(body -> {
             TakeoffCall call = parse(body, exchange.requestId(), mode);
             exchange.requireGroup(call.draft().consumerGroup());
-            if (imageRequired && call.image().isEmpty()) {
+            if (imageRequired && call.images().isEmpty()) {
                 throw ApiException.badRequest("image_required", "this endpoint needs an image: an image_data file "
                         + "part, an image_url, or an <image:URL> tag in text");
             }
@@ -100,8 +100,8 @@ public final class TakeoffHandler {
         }
         List<byte[]> images = form.files().getOrDefault(IMAGE_DATA, List.of());
         if (images.size() > 1) {
-            throw ApiException.badRequest("too_many_images", "a request takes one image; got " + images.size()
-                    + " image_data parts");
+            throw ApiException.badRequest("too_many_images", "a request takes one image_data part; got "
+                    + images.size() + " (further images go in image_urls or <image:URL> tags)");
         }
         return TakeoffRequests.parse(jsonData(form), images.stream().findFirst(), requestId, mode, imageConfig);
     }

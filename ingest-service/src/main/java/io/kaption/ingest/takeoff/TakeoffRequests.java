@@ -23,8 +23,9 @@ import java.util.Set;
  * Maps a Takeoff {@code json_data} object to a {@code kaption.requests} record. The fields Takeoff and the contract
  * share pass through unchanged and are validated by the contract's own schema ({@link ContractCodec#REQUESTS}), so the
  * HTTP API accepts exactly what a hand-written Kafka record may carry; defaults are the contract's (Takeoff's).
- * HTTP-only fields are taken out first: {@code image_url}, {@code return_metadata}, and {@code <image:URL>} tags in
- * {@code text}.
+ * HTTP-only fields are taken out first: {@code image_url}, {@code image_urls}, {@code return_metadata}, and
+ * {@code <image:URL>} tags in {@code text}; every image they name is admitted by the ingest before the record carries
+ * it.  The images of a request, in order: {@code image_data}, {@code image_url} or {@code image_urls}, then the tags.
  */
 public final class TakeoffRequests {
 
@@ -59,6 +60,7 @@ public final class TakeoffRequests {
         ObjectNode tree = jsonData.deepCopy();
         boolean returnMetadata = mode != Mode.ASYNC && takeBoolean(tree, "return_metadata");
         Optional<String> imageUrl = takeString(tree, "image_url");
+        List<String> imageUrls = takeStrings(tree, "image_urls");
         for (String field : SERVICE_FIELDS) {
             boolean allowed = mode == Mode.ASYNC && ASYNC_CLIENT_FIELDS.contains(field);
             if (tree.has(field) && !allowed) {
@@ -84,12 +86,14 @@ public final class TakeoffRequests {
         List<ImageSource> images = new ArrayList<>();
         upload.ifPresent(bytes -> images.add(new ImageSource.Upload(bytes)));
         imageUrl.ifPresent(url -> images.add(new ImageSource.Url(url)));
+        imageUrls.forEach(url -> images.add(new ImageSource.Url(url)));
         tagUrls.forEach(url -> images.add(new ImageSource.Url(url)));
-        if (images.size() > 1) {
-            throw ApiException.badRequest("too_many_images", "a request takes one image; got " + images.size()
-                    + " (from image_data, image_url and <image:URL> tags together)");
+        if (images.size() > imageConfig.maxImagesPerRequest()) {
+            throw ApiException.badRequest("too_many_images", "a request takes at most "
+                    + imageConfig.maxImagesPerRequest() + " images; got " + images.size()
+                    + " (from image_data, image_url, image_urls and <image:URL> tags together)");
         }
-        return new TakeoffCall(draft, images.stream().findFirst(), returnMetadata);
+        return new TakeoffCall(draft, images, returnMetadata);
     }
 
     /** Validates against the contract; every violation is named in the 422's message. */
@@ -132,6 +136,22 @@ public final class TakeoffRequests {
                     + Json.kind(value));
         }
         return value.booleanValue();
+    }
+
+    private static List<String> takeStrings(ObjectNode tree, String field) {
+        JsonNode value = tree.remove(field);
+        if (value == null || value.isNull()) {
+            return List.of();
+        }
+        List<String> strings = new ArrayList<>();
+        if (value.isArray()) {
+            value.forEach(element -> strings.add(element.isTextual() ? element.textValue().strip() : ""));
+        }
+        if (strings.isEmpty() || strings.contains("")) {
+            throw ApiException.unprocessable("invalid_request", "$." + field
+                    + ": must be a non-empty array of non-empty strings");
+        }
+        return strings;
     }
 
     private static Optional<String> takeString(ObjectNode tree, String field) {

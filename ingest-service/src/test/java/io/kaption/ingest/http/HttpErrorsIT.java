@@ -29,7 +29,8 @@ class HttpErrorsIT {
 
     @BeforeAll
     static void start() {
-        ingest = IngestFixture.start("errors", Map.of("KAPTION_MAX_BODY_BYTES", String.valueOf(MAX_BODY)));
+        ingest = IngestFixture.start("errors", Map.of("KAPTION_MAX_BODY_BYTES", String.valueOf(MAX_BODY),
+                "KAPTION_MAX_IMAGES_PER_REQUEST", "1"));
         group = ingest.group();
     }
 
@@ -144,7 +145,7 @@ class HttpErrorsIT {
     }
 
     @Test
-    void twoImagesInOneRequestAre400() {
+    void moreImagesThanKaptionMaxImagesPerRequestAre400() {
         String id = newRequestId();
         String dataUrl = "data:image/png;base64," + Base64.getEncoder().encodeToString(TestImages.smallPng(4, 4));
         Multipart form = new Multipart()
@@ -155,7 +156,7 @@ class HttpErrorsIT {
 
         assertThat(response.statusCode()).isEqualTo(400);
         assertThat(response.body()).isEqualTo("{\"error\":{\"code\":\"too_many_images\",\"message\":\"a request takes "
-                + "one image; got 2 (from image_data, image_url and <image:URL> tags together)\"}}");
+                + "at most 1 images; got 2 (from image_data, image_url, image_urls and <image:URL> tags together)\"}}");
         ingest.assertNothingPublished(id);
     }
 

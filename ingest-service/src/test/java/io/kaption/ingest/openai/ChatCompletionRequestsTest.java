@@ -3,11 +3,13 @@ package io.kaption.ingest.openai;
 import io.kaption.ingest.http.ApiException;
 import io.kaption.ingest.http.Json;
 import io.kaption.ingest.images.ImageSource;
+import io.kaption.schemas.ChatMessage;
+import io.kaption.schemas.ChatMessage.Part;
 import io.kaption.schemas.GenerationRequest;
-import io.kaption.schemas.Texts;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -32,12 +34,12 @@ class ChatCompletionRequestsTest {
     void withoutSamplingParametersItSamplesLikeOpenAiAtTemperatureOne() {
         ChatCall call = parse("{" + HI + "}");
 
-        assertThat(call.draft()).isEqualTo(GenerationRequest.builder("req-1", Texts.of("Hi"), null)
+        assertThat(call.draft()).isEqualTo(GenerationRequest.conversation("req-1", List.of(ChatMessage.text("user", "Hi")), null)
                 .samplingTemperature(1.0)
                 .samplingTopk(Integer.MAX_VALUE)
                 .build());
         assertThat(call.model()).isEmpty();
-        assertThat(call.image()).isEmpty();
+        assertThat(call.images()).isEmpty();
         assertThat(call.stream()).isFalse();
         assertThat(call.includeUsage()).isFalse();
     }
@@ -45,7 +47,7 @@ class ChatCompletionRequestsTest {
     @Test
     void temperatureZeroOrTopPZeroIsGreedy() {
         assertThat(parse("{\"temperature\":0,\"top_p\":0.5," + HI + "}").draft())
-                .isEqualTo(GenerationRequest.builder("req-1", Texts.of("Hi"), null).build());
+                .isEqualTo(GenerationRequest.conversation("req-1", List.of(ChatMessage.text("user", "Hi")), null).build());
         assertThat(parse("{\"temperature\":0.8,\"top_p\":0," + HI + "}").draft().samplingTopk()).isEqualTo(1);
     }
 
@@ -54,7 +56,7 @@ class ChatCompletionRequestsTest {
         GenerationRequest draft = parse("{\"temperature\":0.7,\"top_p\":0.9,\"max_tokens\":10,"
                 + "\"max_completion_tokens\":20,\"seed\":3," + HI + "}").draft();
 
-        assertThat(draft).isEqualTo(GenerationRequest.builder("req-1", Texts.of("Hi"), null)
+        assertThat(draft).isEqualTo(GenerationRequest.conversation("req-1", List.of(ChatMessage.text("user", "Hi")), null)
                 .samplingTemperature(0.7)
                 .samplingTopp(0.9)
                 .samplingTopk(Integer.MAX_VALUE)
@@ -73,7 +75,7 @@ class ChatCompletionRequestsTest {
         assertThat(call.stream()).isTrue();
         assertThat(call.draft().stream()).isTrue();
         assertThat(call.includeUsage()).isTrue();
-        assertThat(call.image()).contains(new ImageSource.Url("data:image/png;base64,AAAA"));
+        assertThat(call.images()).containsExactly(new ImageSource.Url("data:image/png;base64,AAAA"));
         assertThat(parse("{\"stream_options\":{\"include_usage\":true}," + HI + "}").includeUsage()).isFalse();
     }
 
@@ -92,8 +94,8 @@ class ChatCompletionRequestsTest {
     @Test
     void defaultValuesOfUnsupportedFeaturesAreAccepted() {
         assertThat(parse("{\"n\":1,\"stop\":null,\"tools\":[],\"logprobs\":false,\"presence_penalty\":0,"
-                + "\"frequency_penalty\":0,\"logit_bias\":{},\"user\":\"u\"," + HI + "}").draft().text())
-                .isEqualTo(Texts.of("Hi"));
+                + "\"frequency_penalty\":0,\"logit_bias\":{},\"user\":\"u\"," + HI + "}").draft().messages())
+                .containsExactly(ChatMessage.text("user", "Hi"));
     }
 
     @Test
@@ -114,10 +116,44 @@ class ChatCompletionRequestsTest {
         assertRefused("{\"max_tokens\":0," + HI + "}", "invalid_request", "max_tokens: must be a whole number of at least 1");
         assertRefused("{\"stream\":\"yes\"," + HI + "}", "invalid_request", "stream: must be a boolean, got a string");
         assertRefused("{\"model\":7," + HI + "}", "invalid_request", "model: must be a string, got a number");
-        assertRefused("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"A\"},"
-                        + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"u1\"}},"
-                        + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"u2\"}}]}]}",
-                "too_many_images", "a request takes one image; the messages hold 2");
         assertThat(parse("{\"model\":\"\"," + HI + "}").model()).isEmpty();
+    }
+
+    @Test
+    void aConversationIsPassedOnUnflattenedWithItsImagesByIndex() {
+        ChatCall call = parse("{\"temperature\":0,\"messages\":["
+                + "{\"role\":\"developer\",\"content\":\"Be brief.\"},"
+                + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"Look: \"},"
+                + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AAAA\",\"detail\":\"low\"}},"
+                + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://a.example/x.png\"}}]},"
+                + "{\"role\":\"assistant\",\"content\":\"Two cats.\"},"
+                + "{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AAAA\"}},"
+                + "{\"type\":\"text\",\"text\":\"This one again?\"}]}]}");
+
+        assertThat(call.draft().text()).isNull();
+        assertThat(call.draft().messages()).containsExactly(
+                ChatMessage.text("system", "Be brief."),
+                new ChatMessage("user", List.of(Part.text("Look: "), Part.image(0), Part.image(1))),
+                ChatMessage.text("assistant", "Two cats."),
+                new ChatMessage("user", List.of(Part.image(0), Part.text("This one again?"))));
+        assertThat(call.images()).containsExactly(new ImageSource.Url("data:image/png;base64,AAAA"),
+                new ImageSource.Url("https://a.example/x.png"));
+    }
+
+    @Test
+    void conversationsThePipelineCannotTakeAreRefused() {
+        assertRefused("{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"Hello\"}]}",
+                "invalid_request", "messages: the last message must be from the user");
+        assertRefused("{\"messages\":[]}", "invalid_request", "messages: must be a non-empty array");
+        assertRefused("{\"messages\":[{\"role\":\"tool\",\"content\":\"42\"}]}", "unsupported_parameter",
+                "messages[0]: tool and function messages are not supported");
+        assertRefused("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\"}]}]}",
+                "unsupported_content", "messages[0].content[0]: content parts of type 'input_audio' are not supported "
+                        + "(text and image_url are)");
+        assertRefused("{\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"image_url\","
+                + "\"image_url\":{\"url\":\"u\"}}]},{\"role\":\"user\",\"content\":\"Hi\"}]}",
+                "invalid_request", "messages[0].content[0]: images are accepted in user messages only");
+        assertRefused("{\"messages\":[{\"role\":\"narrator\",\"content\":\"Hi\"}]}", "invalid_request",
+                "messages[0].role: must be system, developer, user or assistant");
     }
 }

@@ -56,7 +56,8 @@ class ChatCompletionsIT {
                         + "{\"role\":\"user\",\"content\":\"What is this?\"}]}"));
 
         assertThat(ingest.awaitRequest(id)).isEqualTo(json("{\"request_id\":\"" + id + "\","
-                + "\"text\":\"You are terse.\\n\\nWhat is this?\",\"stream\":false,\"consumer_group\":\"" + group + "\","
+                + "\"messages\":[{\"role\":\"system\",\"content\":[{\"type\":\"text\",\"text\":\"You are terse.\"}]},"
+                + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"What is this?\"}]}],\"stream\":false,\"consumer_group\":\"" + group + "\","
                 + "\"sampling_temperature\":1.0,\"sampling_topp\":1.0,\"sampling_topk\":1,\"repetition_penalty\":1.0,"
                 + "\"no_repeat_ngram_size\":0,\"max_new_tokens\":20,\"min_new_tokens\":0,\"use_chat_template\":true}"));
 
@@ -82,7 +83,7 @@ class ChatCompletionsIT {
 
         JsonNode record = ingest.awaitRequest(id);
         assertThat(record.get("stream").booleanValue()).isTrue();
-        assertThat(record.get("text").textValue()).isEqualTo("Hi");
+        assertThat(record.at("/messages/0/content/0/text").textValue()).isEqualTo("Hi");
         ingest.token(id, 0, 0, "Hel");
         ingest.token(id, 0, 1, "lo");
         ingest.lastToken(id, 0, 2, "", FinishReason.STOP);
@@ -111,18 +112,24 @@ class ChatCompletionsIT {
     }
 
     @Test
-    void aBase64ImagePartBecomesTheImageAndSamplingFollowsOpenAisDefaults() {
+    void base64ImagePartsBecomeTheImagesAndSamplingFollowsOpenAisDefaults() {
         byte[] png = TestImages.smallPng(12, 12);
         String dataUrl = "data:image/png;base64," + Base64.getEncoder().encodeToString(png);
+        String otherUrl = "data:image/png;base64," + Base64.getEncoder().encodeToString(TestImages.smallPng(7, 5));
         String id = newRequestId();
         ingest.sendAsync(ingest.jsonRequest("/v1/chat/completions", id, "{\"model\":\"" + group + "\","
                 + "\"top_p\":0.9,\"max_completion_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":["
                 + "{\"type\":\"text\",\"text\":\"What is in this image?\"},"
-                + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + dataUrl + "\"}}]}]}"));
+                + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + dataUrl + "\"}},"
+                + "{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + otherUrl + "\"}}]}]}"));
 
         JsonNode record = ingest.awaitRequest(id);
-        assertThat(record.get("image_url").textValue()).isEqualTo(dataUrl);
-        assertThat(record.get("text").textValue()).isEqualTo("What is in this image?");
+        assertThat(record.has("image_url")).isFalse();
+        assertThat(record.get("image_urls")).extracting(JsonNode::textValue).containsExactly(dataUrl, otherUrl);
+        assertThat(record.has("text")).isFalse();
+        assertThat(record.get("messages").toString()).isEqualTo("[{\"role\":\"user\",\"content\":["
+                + "{\"type\":\"text\",\"text\":\"What is in this image?\"},"
+                + "{\"type\":\"image\",\"index\":0},{\"type\":\"image\",\"index\":1}]}]");
         assertThat(record.get("sampling_temperature").doubleValue()).isEqualTo(1.0);
         assertThat(record.get("sampling_topk").intValue()).isEqualTo(Integer.MAX_VALUE);
         assertThat(record.get("sampling_topp").doubleValue()).isEqualTo(0.9);
@@ -142,7 +149,7 @@ class ChatCompletionsIT {
     }
 
     @Test
-    void aConversationIsFlattenedIntoOnePrompt() {
+    void aConversationIsPassedOnWithItsRoles() {
         String id = newRequestId();
         ingest.sendAsync(ingest.jsonRequest("/v1/chat/completions", id, "{\"model\":\"" + group + "\",\"messages\":["
                 + "{\"role\":\"system\",\"content\":\"Answer in one word.\"},"
@@ -150,8 +157,11 @@ class ChatCompletionsIT {
                 + "{\"role\":\"assistant\",\"content\":\"Cat.\"},"
                 + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"And its colour?\"}]}]}"));
 
-        assertThat(ingest.awaitRequest(id).get("text").textValue()).isEqualTo("Answer in one word.\n\n"
-                + "User: What animal is this?\nAssistant: Cat.\n\nAnd its colour?");
+        assertThat(ingest.awaitRequest(id).get("messages").toString()).isEqualTo("["
+                + "{\"role\":\"system\",\"content\":[{\"type\":\"text\",\"text\":\"Answer in one word.\"}]},"
+                + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"What animal is this?\"}]},"
+                + "{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"Cat.\"}]},"
+                + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"And its colour?\"}]}]");
     }
 
     @Test

@@ -37,7 +37,7 @@ class TakeoffRequestsTest {
         TakeoffCall call = parse("{\"text\":\"Hi\"}", Mode.BLOCKING);
 
         assertThat(call.draft()).isEqualTo(GenerationRequest.builder("req-1", Texts.of("Hi"), null).build());
-        assertThat(call.image()).isEmpty();
+        assertThat(call.images()).isEmpty();
         assertThat(call.returnMetadata()).isFalse();
     }
 
@@ -70,13 +70,13 @@ class TakeoffRequestsTest {
 
     @Test
     void imageUrlAndAnUploadBecomeTheImageSource() {
-        assertThat(parse("{\"text\":\"Hi\",\"image_url\":\"data:image/png;base64,AAAA\"}", Mode.BLOCKING).image())
-                .contains(new ImageSource.Url("data:image/png;base64,AAAA"));
+        assertThat(parse("{\"text\":\"Hi\",\"image_url\":\"data:image/png;base64,AAAA\"}", Mode.BLOCKING).images())
+                .containsExactly(new ImageSource.Url("data:image/png;base64,AAAA"));
 
         byte[] upload = {1, 2, 3};
         TakeoffCall call = TakeoffRequests.parse(json("{\"text\":\"Hi\"}"), Optional.of(upload), "req-1",
                 Mode.BLOCKING, REMOTE_OFF);
-        assertThat(((ImageSource.Upload) call.image().orElseThrow()).bytes()).isEqualTo(upload);
+        assertThat(((ImageSource.Upload) call.images().get(0)).bytes()).isEqualTo(upload);
     }
 
     @Test
@@ -94,16 +94,28 @@ class TakeoffRequestsTest {
                 + "\"Colour? <image:https://a.example/x.png>\"]}"), Optional.empty(), "req-1", Mode.BLOCKING, REMOTE_ON);
 
         assertThat(call.draft().text()).isEqualTo(Texts.ofList(List.of("What?", "Colour?")));
-        assertThat(call.image()).contains(new ImageSource.Url("https://a.example/x.png"));
+        assertThat(call.images()).containsExactly(new ImageSource.Url("https://a.example/x.png"));
     }
 
     @Test
-    void twoImagesAreRefused() {
+    void tagsAndImageUrlsAddImagesUpToTheLimit() {
+        TakeoffCall call = TakeoffRequests.parse(json("{\"text\":\"<image:https://a.example/x.png> Hi\","
+                + "\"image_urls\":[\"https://a.example/y.png\",\"s3://bucket/z.png\"]}"), Optional.of(new byte[] {1}),
+                "req-1", Mode.BLOCKING, REMOTE_ON);
+        assertThat(call.images()).hasSize(4);
+        assertThat(call.images().subList(1, 4)).containsExactly(new ImageSource.Url("https://a.example/y.png"),
+                new ImageSource.Url("s3://bucket/z.png"), new ImageSource.Url("https://a.example/x.png"));
+        assertThat(call.draft().imageUrls()).as("admitted by the ingest before the record carries them").isNull();
+
+        ImageIntakeConfig two = ImageIntakeConfig.fromEnvironment(Map.of("TAKEOFF_ALLOW_REMOTE_IMAGES", "true",
+                "KAPTION_MAX_IMAGES_PER_REQUEST", "2"));
         assertThatThrownBy(() -> TakeoffRequests.parse(json("{\"text\":\"<image:https://a.example/x.png> Hi\","
-                        + "\"image_url\":\"https://a.example/y.png\"}"), Optional.empty(), "req-1", Mode.BLOCKING, REMOTE_ON))
+                        + "\"image_urls\":[\"https://a.example/y.png\",\"https://a.example/z.png\"]}"),
+                Optional.empty(), "req-1", Mode.BLOCKING, two))
                 .isInstanceOfSatisfying(ApiException.class, e -> {
                     assertThat(e.status()).isEqualTo(400);
                     assertThat(e.code()).isEqualTo("too_many_images");
+                    assertThat(e.getMessage()).startsWith("a request takes at most 2 images; got 3");
                 });
     }
 

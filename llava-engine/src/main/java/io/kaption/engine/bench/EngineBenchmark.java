@@ -87,7 +87,7 @@ public final class EngineBenchmark {
                 ids[i] = i >= 5 && i < 5 + features ? IMAGE_TOKEN : 3 + random.nextInt(30000);
             }
             ids[0] = 1;
-            rows.add(new Sequence(r, ids, image(model.config().vision(), random), params));
+            rows.add(new Sequence(r, ids, List.of(image(model.config().vision(), random)), params));
         }
         try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE)) {
             long start = System.nanoTime();

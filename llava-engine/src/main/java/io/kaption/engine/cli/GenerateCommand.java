@@ -36,7 +36,9 @@ import picocli.CommandLine.Spec;
                 + "--requests they are the defaults of every line.",
                 "  --image FILE --prompt TEXT: prints the answer (chat template applied) as it is generated.",
                 "  --requests FILE.jsonl: one Takeoff json_data object per line, plus \"id\" and \"image_paths\" "
-                        + "(relative to the file); prints one JSON line per request, in input order."},
+                        + "(relative to the file), or \"messages\" in OpenAI's chat shape instead of text (image "
+                        + "parts' url: a data: URL or a file relative to the file); prints one JSON line per request, "
+                        + "in input order."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:it ran (in --requests mode, even if some lines failed)",
                 "1:the model could not be loaded, or the single request failed", "2:usage error"})
@@ -220,8 +222,10 @@ public final class GenerateCommand implements Callable<Integer> {
     private static void run(LlavaPipeline pipeline, List<RequestLine> lines, PrintWriter out) {
         List<Request> submitted = new ArrayList<>();
         for (RequestLine line : lines) {
-            if (line.error() == null) {
-                line.texts().forEach(t -> submitted.add(new Request(t, line.useChatTemplate(), line.image(),
+            if (line.error() == null && line.conversation() != null) {
+                submitted.add(Request.conversation(line.conversation(), line.images(), line.params()));
+            } else if (line.error() == null) {
+                line.texts().forEach(t -> submitted.add(new Request(t, null, line.useChatTemplate(), line.images(),
                         line.params())));
             }
         }
@@ -238,8 +242,9 @@ public final class GenerateCommand implements Callable<Integer> {
             if (line.error() != null) {
                 json.put("error", line.error());
             } else {
-                List<Result> own = results.subList(next, next + line.texts().size());
-                next += line.texts().size();
+                int prompts = line.conversation() != null ? 1 : line.texts().size();
+                List<Result> own = results.subList(next, next + prompts);
+                next += prompts;
                 String error = own.stream().map(Result::error).filter(e -> e != null).findFirst().orElse(null);
                 if (error != null) {
                     json.put("error", error);

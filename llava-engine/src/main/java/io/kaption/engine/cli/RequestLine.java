@@ -5,29 +5,33 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import io.kaption.engine.generation.SamplingParams;
+import io.kaption.engine.prompt.Conversation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * One line of a {@code --requests} JSONL file: a Takeoff {@code json_data} object plus {@code "id"} and
- * {@code "image_paths"}, parsed and checked, or the reason it cannot run.
+ * {@code "image_paths"}, or {@code "messages"} in OpenAI's chat shape instead of {@code text} (image parts'
+ * {@code url} a {@code data:} URL or a file path), parsed and checked, or the reason it cannot run.
  *
  * @param id              the line's {@code id} as written (any JSON value), {@code null} node when unknown
- * @param texts           the prompt(s); several when {@code text} is a list
+ * @param texts           the prompt(s); several when {@code text} is a list; empty for messages
  * @param textList        whether {@code text} was a list (the output then has lists in the same shape)
+ * @param conversation    the messages, or null for a text line
  * @param useChatTemplate {@code use_chat_template}, default true
- * @param image           the image file's bytes, or null for a text-only request
+ * @param images          the images' bytes: {@code image_paths}, or a conversation's image parts in order
  * @param params          sampling parameters from Takeoff's fields
  * @param error           why the line cannot run (all other fields but {@code id} are then empty), or null
  */
-record RequestLine(JsonNode id, List<String> texts, boolean textList, boolean useChatTemplate, byte[] image,
-        SamplingParams params, String error) {
+record RequestLine(JsonNode id, List<String> texts, boolean textList, Conversation conversation,
+        boolean useChatTemplate, List<byte[]> images, SamplingParams params, String error) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -36,12 +40,12 @@ record RequestLine(JsonNode id, List<String> texts, boolean textList, boolean us
             "job_id", "record_id", "created_at");
     /** Takeoff fields this engine does not implement: refused when they carry a value. */
     private static final Set<String> UNSUPPORTED = Set.of("regex_string", "json_schema", "lora_id");
-    private static final Set<String> KNOWN = Set.of("id", "text", "image_paths", "use_chat_template",
+    private static final Set<String> KNOWN = Set.of("id", "text", "messages", "image_paths", "use_chat_template",
             "sampling_temperature", "sampling_topk", "sampling_topp", "repetition_penalty", "no_repeat_ngram_size",
             "max_new_tokens", "min_new_tokens", "prompt_max_tokens", "seed");
 
     static RequestLine failed(JsonNode id, String error) {
-        return new RequestLine(id, List.of(), false, false, null, null, error);
+        return new RequestLine(id, List.of(), false, null, false, List.of(), null, error);
     }
 
     /**
@@ -63,8 +67,18 @@ record RequestLine(JsonNode id, List<String> texts, boolean textList, boolean us
         JsonNode id = root.has("id") ? root.get("id") : NullNode.instance;
         try {
             checkFields(root);
-            return new RequestLine(id, texts(root), root.path("text").isArray(), useChatTemplate(root),
-                    image(root, baseDirectory), params(root, defaults), null);
+            if (root.has("messages")) {
+                if (root.has("text") || root.has("image_paths")) {
+                    throw new IllegalArgumentException("messages go without text and image_paths (images are "
+                            + "image_url parts)");
+                }
+                List<byte[]> images = new ArrayList<>();
+                Conversation conversation = conversation(root.get("messages"), baseDirectory, images);
+                return new RequestLine(id, List.of(), false, conversation, true, images, params(root, defaults),
+                        null);
+            }
+            return new RequestLine(id, texts(root), root.path("text").isArray(), null, useChatTemplate(root),
+                    images(root, baseDirectory), params(root, defaults), null);
         } catch (IllegalArgumentException e) {
             return failed(id, e.getMessage());
         }
@@ -111,18 +125,90 @@ record RequestLine(JsonNode id, List<String> texts, boolean textList, boolean us
         return value.asBoolean();
     }
 
-    private static byte[] image(JsonNode root, Path baseDirectory) {
+    /**
+     * OpenAI's chat messages: {@code role} system (or developer), user or assistant; {@code content} a string or
+     * parts {@code {"type": "text", "text"}} and {@code {"type": "image_url", "image_url": {"url"}}}; {@code images}
+     * receives each image part's bytes in order.
+     */
+    private static Conversation conversation(JsonNode messages, Path baseDirectory, List<byte[]> images) {
+        if (!messages.isArray() || messages.isEmpty()) {
+            throw new IllegalArgumentException("messages must be a non-empty list");
+        }
+        List<Conversation.Message> turns = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode message = messages.get(i);
+            String role = message.path("role").asText("");
+            if (role.equals("developer")) {
+                role = "system";
+            }
+            if (!List.of("system", "user", "assistant").contains(role)) {
+                throw new IllegalArgumentException("messages[" + i + "].role must be system, developer, user or "
+                        + "assistant");
+            }
+            JsonNode content = message.path("content");
+            List<Conversation.Part> parts = new ArrayList<>();
+            if (content.isTextual()) {
+                parts.add(Conversation.Part.text(content.textValue()));
+            } else if (content.isArray()) {
+                for (JsonNode part : content) {
+                    String type = part.path("type").asText("");
+                    if (type.equals("text") && part.path("text").isTextual()) {
+                        parts.add(Conversation.Part.text(part.path("text").textValue()));
+                    } else if (type.equals("image_url")) {
+                        JsonNode url = part.path("image_url").isObject() ? part.path("image_url").path("url")
+                                : part.path("image_url");
+                        if (!url.isTextual()) {
+                            throw new IllegalArgumentException("messages[" + i + "]: an image_url part needs a url");
+                        }
+                        parts.add(Conversation.Part.IMAGE);
+                        images.add(imageBytes(url.textValue(), baseDirectory));
+                    } else {
+                        throw new IllegalArgumentException("messages[" + i + "]: content parts are text or image_url");
+                    }
+                }
+            } else {
+                throw new IllegalArgumentException("messages[" + i + "].content must be a string or a list of parts");
+            }
+            turns.add(new Conversation.Message(role, parts));
+        }
+        return new Conversation(turns);
+    }
+
+    // A data: URL's bytes, or the file it names (relative to the JSONL file).
+    private static byte[] imageBytes(String url, Path baseDirectory) {
+        if (url.startsWith("data:")) {
+            int comma = url.indexOf(',');
+            if (comma < 0 || !url.substring(0, comma).endsWith(";base64")) {
+                throw new IllegalArgumentException("a data: URL must be data:<type>;base64,<data>");
+            }
+            try {
+                return Base64.getDecoder().decode(url.substring(comma + 1));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("a data: URL holds invalid base64");
+            }
+        }
+        return file(url, baseDirectory);
+    }
+
+    private static List<byte[]> images(JsonNode root, Path baseDirectory) {
         JsonNode paths = root.get("image_paths");
         if (paths == null || paths.isNull()) {
-            return null;
+            return List.of();
         }
-        if (!paths.isArray() || paths.size() > 1 || (paths.size() == 1 && !paths.get(0).isTextual())) {
-            throw new IllegalArgumentException("image_paths must be a list of at most one file name");
+        List<byte[]> images = new ArrayList<>();
+        if (paths.isArray()) {
+            for (JsonNode path : paths) {
+                if (!path.isTextual()) {
+                    throw new IllegalArgumentException("image_paths must be a list of file names");
+                }
+                images.add(file(path.textValue(), baseDirectory));
+            }
+            return images;
         }
-        if (paths.isEmpty()) {
-            return null;
-        }
-        String name = paths.get(0).asText();
+        throw new IllegalArgumentException("image_paths must be a list of file names");
+    }
+
+    private static byte[] file(String name, Path baseDirectory) {
         try {
             return Files.readAllBytes(baseDirectory.resolve(name));
         } catch (NoSuchFileException e) {

@@ -158,10 +158,13 @@ public final class GenerationBatch implements AutoCloseable {
         return text.slidingWindow() == 0 || distance < text.slidingWindow();
     }
 
-    /** {@code [rows, padded, D]}: each row's text embeddings with its image features scattered in, left-padded. */
+    /**
+     * {@code [rows, padded, D]}: each row's text embeddings with its images' features scattered in, left-padded. A
+     * row's image-token positions take the rows of its images' features in order, image after image.
+     */
     private NDArray promptEmbeddings(List<Sequence> joining, int padded, NDManager scope) {
         List<PixelValues> images = new ArrayList<>();
-        joining.stream().filter(s -> s.image() != null).forEach(s -> images.add(s.image()));
+        joining.forEach(s -> images.addAll(s.images()));
         List<NDArray> features = model.imageFeatures(images, scope);
         int imageToken = model.config().imageTokenId();
         long hiddenSize = model.config().text().hiddenSize();
@@ -169,7 +172,10 @@ public final class GenerationBatch implements AutoCloseable {
         int nextImage = 0;
         for (Sequence row : joining) {
             int[] ids = row.promptIds();
-            NDArray image = row.image() == null ? null : features.get(nextImage++);
+            int rowImages = row.images().size();
+            NDArray image = rowImages == 0 ? null
+                    : concat(new NDList(features.subList(nextImage, nextImage + rowImages)));
+            nextImage += rowImages;
             long[] textIds = new long[ids.length];
             for (int i = 0; i < ids.length; i++) {
                 textIds[i] = ids[i] == imageToken ? 0 : ids[i];

@@ -1,16 +1,17 @@
 package io.kaption.engine.generation;
 
 import io.kaption.engine.vision.PixelValues;
+import java.util.List;
 
 /**
  * One prompt to complete.
  *
  * @param promptIds prompt token ids with ONE image token id per image (the checkpoint's {@code image_token_index}),
  *                  or already expanded to one id per image feature
- * @param image     the preprocessed image, or null for a text-only prompt
+ * @param images    the preprocessed images in the order of their image tokens; empty for a text-only prompt
  * @param params    decoding parameters
  */
-public record GenerationRequest(int[] promptIds, PixelValues image, SamplingParams params) {
+public record GenerationRequest(int[] promptIds, List<PixelValues> images, SamplingParams params) {
 
     public GenerationRequest {
         if (promptIds == null || promptIds.length == 0) {
@@ -19,5 +20,11 @@ public record GenerationRequest(int[] promptIds, PixelValues image, SamplingPara
         if (params == null) {
             throw new IllegalArgumentException("a request needs sampling parameters");
         }
+        images = images == null ? List.of() : List.copyOf(images);
+    }
+
+    /** A prompt about one image, or none when {@code image} is null. */
+    public GenerationRequest(int[] promptIds, PixelValues image, SamplingParams params) {
+        this(promptIds, image == null ? List.of() : List.of(image), params);
     }
 }

@@ -12,7 +12,7 @@ import java.util.List;
 public final class Sequence {
 
     private final int request;
-    private final PixelValues image;
+    private final List<PixelValues> images;
     private final SamplingParams params;
     private final Sampler sampler;
     private final int[] tokens;
@@ -26,10 +26,11 @@ public final class Sequence {
     /**
      * @param request       index reported to the {@link TokenListener}
      * @param expandedIds   prompt ids with one image token per image feature
+     * @param images        the images whose features fill the image tokens, in order (null or empty: none)
      */
-    public Sequence(int request, int[] expandedIds, PixelValues image, SamplingParams params) {
+    public Sequence(int request, int[] expandedIds, List<PixelValues> images, SamplingParams params) {
         this.request = request;
-        this.image = image;
+        this.images = images == null ? List.of() : List.copyOf(images);
         this.params = params;
         this.sampler = Sampler.of(params);
         this.tokens = Arrays.copyOf(expandedIds, expandedIds.length + params.maxNewTokens());
@@ -47,8 +48,8 @@ public final class Sequence {
         return request;
     }
 
-    PixelValues image() {
-        return image;
+    List<PixelValues> images() {
+        return images;
     }
 
     int[] promptIds() {

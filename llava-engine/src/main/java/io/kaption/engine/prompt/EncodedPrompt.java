@@ -3,9 +3,9 @@ package io.kaption.engine.prompt;
 import java.util.Arrays;
 
 /**
- * A tokenized prompt holding one image token ({@code imageTokenId}) where the image features go — the unexpanded
- * form of the original LLaVA code and of older transformers — or none for a text-only request. The model replaces
- * that id by the image's feature rows, so the sequence it runs is {@link #length(int)} long.
+ * A tokenized prompt holding one image token ({@code imageTokenId}) per image where that image's features go — the
+ * unexpanded form of the original LLaVA code and of older transformers — or none for a text-only request. The model
+ * replaces each of those ids by its image's feature rows, so the sequence it runs is {@link #length(int)} long.
  *
  * @param text         the rendered prompt string that was tokenized (before any truncation)
  * @param ids          token ids, BOS first when the tokenizer adds one
@@ -13,19 +13,17 @@ import java.util.Arrays;
  */
 public record EncodedPrompt(String text, long[] ids, long imageTokenId) {
 
-    public EncodedPrompt {
-        long images = Arrays.stream(ids).filter(id -> id == imageTokenId).count();
-        if (images > 1) {
-            throw new PromptException("a prompt holds at most one image token, found " + images);
-        }
-    }
-
     /** Whether the prompt has an image token (text-only prompts have none). */
     public boolean hasImage() {
-        return Arrays.stream(ids).anyMatch(id -> id == imageTokenId);
+        return imageCount() > 0;
     }
 
-    /** Index of the image token in {@link #ids()}. */
+    /** How many images the prompt holds: its image tokens. */
+    public int imageCount() {
+        return (int) Arrays.stream(ids).filter(id -> id == imageTokenId).count();
+    }
+
+    /** Index of the first image token in {@link #ids()}. */
     public int imagePosition() {
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] == imageTokenId) {
@@ -36,30 +34,43 @@ public record EncodedPrompt(String text, long[] ids, long imageTokenId) {
     }
 
     /**
-     * Length of the sequence the model runs once the image token becomes {@code imageTokens} feature rows
+     * Length of the sequence the model runs once the image tokens become {@code imageTokens} feature rows in all
      * ({@code imageTokens} is ignored for text-only prompts).
      */
     public int length(int imageTokens) {
-        return hasImage() ? ids.length - 1 + imageTokens : ids.length;
+        return hasImage() ? ids.length - imageCount() + imageTokens : ids.length;
     }
 
-    /** The ids with the image token repeated {@code imageTokens} times (what transformers' processors emit). */
-    public long[] expandedIds(int imageTokens) {
+    /**
+     * The ids with image token {@code i} repeated {@code imageTokens[i]} times (what transformers' processors emit);
+     * one count per image.
+     */
+    public long[] expandedIds(int... imageTokens) {
         if (!hasImage()) {
             return ids.clone();
         }
-        int at = imagePosition();
-        long[] out = new long[length(imageTokens)];
-        System.arraycopy(ids, 0, out, 0, at);
-        Arrays.fill(out, at, at + imageTokens, imageTokenId);
-        System.arraycopy(ids, at + 1, out, at + imageTokens, ids.length - at - 1);
+        if (imageTokens.length != imageCount()) {
+            throw new IllegalArgumentException("the prompt has " + imageCount() + " images, got " + imageTokens.length
+                    + " feature counts");
+        }
+        long[] out = new long[length(Arrays.stream(imageTokens).sum())];
+        int o = 0;
+        int image = 0;
+        for (long id : ids) {
+            if (id == imageTokenId) {
+                Arrays.fill(out, o, o + imageTokens[image], imageTokenId);
+                o += imageTokens[image++];
+            } else {
+                out[o++] = id;
+            }
+        }
         return out;
     }
 
     /**
      * Drops the earliest text tokens until {@link #length(int)} is at most {@code maxTokens}, keeping a leading BOS
-     * ({@code bosId}, -1 for none), the image token and the end of the prompt, where the chat template asks for the
-     * answer.
+     * ({@code bosId}, -1 for none), the image tokens ({@code imageTokens} feature rows in all) and the end of the
+     * prompt, where the chat template asks for the answer.
      *
      * @throws PromptException when even BOS plus the image does not fit
      */
@@ -69,10 +80,11 @@ public record EncodedPrompt(String text, long[] ids, long imageTokenId) {
             return this;
         }
         boolean keepBos = ids.length > 0 && ids[0] == bosId;
-        int removable = ids.length - (hasImage() ? 1 : 0) - (keepBos ? 1 : 0);
+        int removable = ids.length - imageCount() - (keepBos ? 1 : 0);
         if (excess > removable) {
             throw new PromptException("prompt limit " + maxTokens + " is below the " + (length(imageTokens) - removable)
-                    + " tokens the " + (hasImage() ? "image alone needs" : "prompt needs at least"));
+                    + " tokens the " + (!hasImage() ? "prompt needs at least"
+                    : imageCount() == 1 ? "image alone needs" : "images alone need"));
         }
         long[] out = new long[ids.length - excess];
         int n = 0;
@@ -101,6 +113,6 @@ public record EncodedPrompt(String text, long[] ids, long imageTokenId) {
 
     @Override
     public String toString() {
-        return "EncodedPrompt[" + ids.length + " ids, " + (hasImage() ? "image at " + imagePosition() : "no image") + "]";
+        return "EncodedPrompt[" + ids.length + " ids, " + (hasImage() ? imageCount() + " image(s), first at " + imagePosition() : "no image") + "]";
     }
 }

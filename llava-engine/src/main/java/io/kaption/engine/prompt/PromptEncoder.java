@@ -5,23 +5,28 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns a request's prompt text into token ids with one image token, the way the checkpoint's own Python stack does.
+ * Turns a request's prompt text (or conversation) into token ids with one image token per image, the way the
+ * checkpoint's own Python stack does.
  *
  * <ul>
  *   <li>{@code useChatTemplate = false}: the text verbatim; {@code <image>} marks where the image goes and a text
  *       without it gets the image right after BOS.</li>
  *   <li>{@code useChatTemplate = true}: a conversation format when one is forced, else the checkpoint's chat
- *       template (Hugging Face layout) with one user message {@code [image, text]}, else the LLaVA conversation
- *       format of its architecture (original layout). A {@code <image>} marker in the text is removed for templates,
- *       which place the image themselves, and kept as the image position in conversation formats.</li>
+ *       template (Hugging Face layout) with one user message {@code [image..., text]}, else the LLaVA conversation
+ *       format of its architecture (original layout). {@code <image>} markers in the text (one per image, or none)
+ *       are removed for templates, which place the images themselves, and kept as the image positions in
+ *       conversation formats.</li>
+ *   <li>A {@link Conversation}: the chat template renders all its messages, as transformers'
+ *       {@code apply_chat_template(messages, add_generation_prompt=True)} does; without a template the conversation
+ *       format's multi-turn form.</li>
  * </ul>
  * Tokenizers that have {@code <image>} as an added token with the image id tokenize the rendered text directly; for
  * the others the text is split at the marker and the pieces tokenized separately ({@code tokenizer_image_token} of
@@ -91,21 +96,32 @@ public final class PromptEncoder {
         return imageTokenId;
     }
 
-    /** Renders (when asked) and tokenizes one prompt; throws {@link PromptException} for unusable input. */
+    /** Renders (when asked) and tokenizes one prompt about one image; see {@link #encode(String, boolean, int)}. */
     public EncodedPrompt encode(String userText, boolean useChatTemplate) {
+        return encode(userText, useChatTemplate, 1);
+    }
+
+    /**
+     * Renders (when asked) and tokenizes one prompt about {@code images} images (at least one); throws
+     * {@link PromptException} for unusable input.
+     */
+    public EncodedPrompt encode(String userText, boolean useChatTemplate, int images) {
         int markers = countMarkers(userText);
-        if (markers > 1) {
-            throw new PromptException("a request carries one image, but the prompt has " + markers + " "
-                    + IMAGE_MARKER + " markers");
+        if (markers != 0 && markers != images) {
+            throw new PromptException("the request carries " + images + (images == 1 ? " image" : " images")
+                    + ", but the prompt has " + markers + " " + IMAGE_MARKER + " markers");
         }
         String text;
         if (!useChatTemplate) {
-            text = markers == 1 ? userText : IMAGE_MARKER + userText;
+            text = markers > 0 ? userText : IMAGE_MARKER.repeat(images) + userText;
         } else if (conversationFormat.isPresent()) {
-            text = conversationFormat.get().render(markers == 1 ? userText : IMAGE_MARKER + "\n" + userText);
+            text = conversationFormat.get().render(markers > 0 ? userText : (IMAGE_MARKER + "\n").repeat(images) + userText);
         } else if (chatTemplate.isPresent()) {
-            text = renderTemplate(chatTemplate.get(), markers == 1 ? userText.replace(IMAGE_MARKER, "").strip() : userText,
-                    true);
+            String plain = markers > 0 ? userText.replace(IMAGE_MARKER, "").strip() : userText;
+            List<Conversation.Part> parts = new ArrayList<>(Collections.nCopies(images, Conversation.Part.IMAGE));
+            parts.add(Conversation.Part.text(plain));
+            text = renderTemplate(chatTemplate.get(),
+                    new Conversation(List.of(new Conversation.Message("user", parts))));
         } else {
             throw new PromptException("use_chat_template was requested but the checkpoint has no chat template "
                     + "and no conversation format was configured");
@@ -127,7 +143,8 @@ public final class PromptEncoder {
         } else if (conversationFormat.isPresent()) {
             text = conversationFormat.get().render(userText);
         } else if (chatTemplate.isPresent()) {
-            text = renderTemplate(chatTemplate.get(), userText, false);
+            text = renderTemplate(chatTemplate.get(), new Conversation(List.of(
+                    new Conversation.Message("user", List.of(Conversation.Part.text(userText))))));
         } else {
             throw new PromptException("use_chat_template was requested but the checkpoint has no chat template "
                     + "and no conversation format was configured");
@@ -135,14 +152,35 @@ public final class PromptEncoder {
         return new EncodedPrompt(text, tokenize(text), imageTokenId);
     }
 
-    private String renderTemplate(ChatTemplate template, String text, boolean withImage) {
-        List<Map<String, Object>> content = withImage
-                ? List.of(Map.of("type", "image"), Map.of("type", "text", "text", text))
-                : List.of(Map.of("type", "text", "text", text));
-        String rendered = template.render(List.of(Map.of("role", "user", "content", content)), true,
-                tokenizer.specialTokens());
+    /**
+     * Renders a whole conversation with the checkpoint's chat template (else its conversation format) and tokenizes
+     * it; the prompt holds one image token per image part, in the parts' order.
+     */
+    public EncodedPrompt encodeConversation(Conversation conversation) {
+        for (Conversation.Message message : conversation.messages()) {
+            for (Conversation.Part part : message.parts()) {
+                if (!part.isImage() && part.text().contains(IMAGE_MARKER)) {
+                    throw new PromptException("message text may not contain " + IMAGE_MARKER
+                            + " (images are image parts)");
+                }
+            }
+        }
+        String text;
+        if (conversationFormat.isPresent()) {
+            text = conversationFormat.get().render(conversation);
+        } else if (chatTemplate.isPresent()) {
+            text = renderTemplate(chatTemplate.get(), conversation);
+        } else {
+            throw new PromptException("the checkpoint has no chat template and no conversation format was configured, "
+                    + "so it cannot render messages");
+        }
+        return new EncodedPrompt(text, tokenize(text), imageTokenId);
+    }
+
+    private String renderTemplate(ChatTemplate template, Conversation conversation) {
+        String rendered = template.render(conversation.toTemplateMessages(), true, tokenizer.specialTokens());
         int placed = countMarkers(rendered);
-        int expected = withImage ? 1 : 0;
+        int expected = conversation.imageCount();
         if (placed != expected) {
             throw new PromptException("the chat template placed " + placed + " images, expected " + expected);
         }

@@ -16,10 +16,15 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code kaption generate} run in-process on the llava15-tiny fixture, stdout and stderr captured. */
 class GenerateCommandTest {
@@ -136,6 +141,60 @@ class GenerateCommandTest {
                         reppen.path("input_ids")),
                 result("text-only", textOnly.text(), ints(textOnly.tokenIds()), ints(textOnly.promptTokenIds())));
         assertThat(textOnly.tokenIds()).hasSize(5);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llava15-tiny", "llava-mistral-tiny", "llava-next-tiny"})
+    void messagesLinesGiveTheConversationFixturesIds(String variant) throws IOException {
+        Path images = Files.createDirectories(temp.resolve("images"));
+        List<String> lines = new ArrayList<>();
+        List<JsonNode> cases = new ArrayList<>();
+        for (JsonNode c : LlavaFixture.conversationsJson(variant).path("cases")) {
+            if (!c.path("kind").asText().equals("chat")) {
+                continue;
+            }
+            JsonNode messages = c.path("messages_openai").deepCopy();
+            for (JsonNode ref : c.path("image_refs")) {
+                Path source = LlavaFixture.variantDir(variant).resolve(ref.asText());
+                Files.copy(source, images.resolve(source.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+            if (cases.isEmpty()) { // the first conversation's images inline, as data: URLs
+                for (JsonNode message : messages) {
+                    for (JsonNode part : message.path("content")) {
+                        if (part.path("type").asText().equals("image_url")) {
+                            byte[] png = Files.readAllBytes(LlavaFixture.variantDir(variant)
+                                    .resolve(part.path("image_url").path("url").asText()));
+                            ((ObjectNode) part.path("image_url")).put("url",
+                                    "data:image/png;base64," + Base64.getEncoder().encodeToString(png));
+                        }
+                    }
+                }
+            }
+            ObjectNode line = JSON.createObjectNode().put("id", c.path("id").asText());
+            line.set("messages", messages);
+            line.put("max_new_tokens", c.path("new_token_ids").size());
+            lines.add(line.toString());
+            cases.add(c);
+        }
+        lines.add("{\"id\": \"both\", \"text\": \"Hi\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}");
+        lines.add("{\"id\": \"tool\", \"messages\": [{\"role\": \"tool\", \"content\": \"42\"}]}");
+        Path file = temp.resolve("chats.jsonl");
+        Files.write(file, lines);
+
+        Run run = run("--model", LlavaFixture.modelDir(variant).toString(), "--requests", file.toString());
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        List<String> out = run.out().lines().toList();
+        assertThat(out).hasSize(cases.size() + 2);
+        for (int i = 0; i < cases.size(); i++) {
+            JsonNode c = cases.get(i);
+            assertThat(out.get(i)).isEqualTo(result(c.path("id").asText(), c.path("new_text").asText(),
+                    c.path("new_token_ids"), c.path("input_ids")));
+        }
+        assertThat(out.get(cases.size())).isEqualTo("{\"id\":\"both\",\"error\":\"messages go without text and "
+                + "image_paths (images are image_url parts)\"}");
+        assertThat(out.get(cases.size() + 1)).isEqualTo("{\"id\":\"tool\",\"error\":\"messages[0].role must be "
+                + "system, developer, user or assistant\"}");
     }
 
     @Test

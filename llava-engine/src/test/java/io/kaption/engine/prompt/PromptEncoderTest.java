@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -167,6 +168,47 @@ class PromptEncoderTest {
         assertThat(prompt.text()).isEqualTo("[INST] <image>\nDescribe the colors. [/INST]");
         assertThat(prompt.ids()).containsExactly(
                 withImageId(FixtureTokenizers.of("llava-mistral-tiny").encode(prompt.text(), true), -200));
+    }
+
+    @Test
+    void conversationFormatsRenderSeveralTurnsAndImages(@TempDir Path dir) throws IOException {
+        Conversation chat = new Conversation(List.of(
+                new Conversation.Message("system", List.of(Conversation.Part.text("Be brief."))),
+                new Conversation.Message("user", List.of(Conversation.Part.text("What?"), Conversation.Part.IMAGE,
+                        Conversation.Part.IMAGE)),
+                new Conversation.Message("assistant", List.of(Conversation.Part.text("Two cats."))),
+                new Conversation.Message("user", List.of(Conversation.Part.text("Colours?")))));
+
+        EncodedPrompt vicuna = originalCheckpoint(Files.createDirectories(dir.resolve("v1")), "llava15-tiny", "LlavaLlamaForCausalLM")
+                .encodeConversation(chat);
+        EncodedPrompt mistral = originalCheckpoint(Files.createDirectories(dir.resolve("mistral")), "llava-mistral-tiny",
+                "LlavaMistralForCausalLM").encodeConversation(chat);
+
+        // llava/conversation.py: SeparatorStyle.TWO (" " then "</s>") and LLAMA_2 (<<SYS>> in the first turn).
+        assertThat(vicuna.text()).isEqualTo(
+                "Be brief. USER: <image>\n<image>\nWhat? ASSISTANT: Two cats.</s>USER: Colours? ASSISTANT:");
+        assertThat(mistral.text()).isEqualTo("[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\n<image>\n<image>\nWhat? "
+                + "[/INST] Two cats. </s>[INST] Colours? [/INST]");
+        assertThat(vicuna.imageCount()).isEqualTo(2);
+        assertThat(mistral.imageCount()).isEqualTo(2);
+    }
+
+    @Test
+    void aTextAboutSeveralImagesPutsThemAllBeforeItOrAtItsMarkers() throws IOException {
+        PromptEncoder encoder = encoder("llava15-tiny");
+
+        assertThat(encoder.encode("Compare.", true, 2).text()).isEqualTo("USER: <image>\n<image>\nCompare. ASSISTANT:");
+        assertThat(encoder.encode("<image> and <image>: compare.", true, 2).text())
+                .isEqualTo("USER: <image>\n<image>\nand : compare. ASSISTANT:");
+        assertThat(encoder.encode("A <image> B <image>", false, 2).imageCount()).isEqualTo(2);
+        assertThat(encoder.encode("Compare.", false, 3).text()).isEqualTo("<image><image><image>Compare.");
+        assertThatThrownBy(() -> encoder.encode("<image> only one", false, 2))
+                .isInstanceOf(PromptException.class).hasMessageContaining("2 images").hasMessageContaining("1 <image>");
+        EncodedPrompt two = encoder.encode("Compare.", true, 2);
+        assertThat(two.length(16 + 88)).isEqualTo(two.ids().length - 2 + 104);
+        assertThat(two.expandedIds(16, 88)).hasSize(two.ids().length - 2 + 104);
+        assertThatThrownBy(() -> encoder.encodeConversation(new Conversation(List.of(new Conversation.Message("user",
+                List.of(Conversation.Part.text("sneaky <image>"))))))).isInstanceOf(PromptException.class);
     }
 
     @Test

@@ -1,37 +1,37 @@
 package io.kaption.ingest.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kaption.ingest.http.ApiException;
 import io.kaption.ingest.http.Json;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
- * Flattens a chat conversation into the one user prompt a {@code kaption.requests} record carries (the worker wraps
- * it, with the image, in the model's chat template). A single user message is passed as it is. Otherwise the system
- * (and developer) messages come first, then the earlier turns as {@code User: ...} / {@code Assistant: ...} lines,
- * then the last message, which must be the user's. This keeps the conversation's content, not the model's own
- * multi-turn format: the contract has no field for a list of messages.
+ * An OpenAI chat conversation as the contract's {@code messages} and {@code image_urls}, unflattened: every system
+ * ({@code developer} is OpenAI's newer name for it), user and assistant message keeps its role and its parts in
+ * order, so that the worker renders the whole conversation with the model's own chat template. Each
+ * {@code image_url} part (user messages only) becomes an {@code {"type": "image", "index": i}} part; the same URL
+ * twice is one image shown twice. Text is passed as written.
  *
- * @param text      the prompt
- * @param imageUrls the distinct image URLs of the user messages, in order
+ * @param messages  the contract's {@code messages}
+ * @param imageUrls the distinct image URLs in the order they first appear, indexed by the image parts
  */
-public record ChatPrompt(String text, List<String> imageUrls) {
+public record ChatMessages(ArrayNode messages, List<String> imageUrls) {
 
-    public ChatPrompt {
+    public ChatMessages {
         imageUrls = List.copyOf(imageUrls);
     }
 
-    public static ChatPrompt render(JsonNode messages) {
+    public static ChatMessages from(JsonNode messages) {
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
             throw invalid("messages: must be a non-empty array");
         }
-        List<String> system = new ArrayList<>();
-        List<String[]> turns = new ArrayList<>();
-        Set<String> images = new LinkedHashSet<>();
+        ArrayNode out = Json.MAPPER.createArrayNode();
+        List<String> images = new ArrayList<>();
+        String lastRole = "";
         for (int i = 0; i < messages.size(); i++) {
             JsonNode message = messages.get(i);
             String where = "messages[" + i + "]";
@@ -40,50 +40,35 @@ public record ChatPrompt(String text, List<String> imageUrls) {
             }
             JsonNode roleNode = message.get("role");
             String role = roleNode != null && roleNode.isTextual() ? roleNode.textValue() : "";
-            switch (role) {
-                case "system", "developer" -> system.add(text(message.get("content"), where, null));
-                case "user" -> turns.add(new String[] {"User", text(message.get("content"), where, images)});
-                case "assistant" -> turns.add(new String[] {"Assistant", text(message.get("content"), where, null)});
+            lastRole = switch (role) {
+                case "system", "developer" -> "system";
+                case "user", "assistant" -> role;
                 case "tool", "function" -> throw new ApiException(400, "unsupported_parameter",
                         where + ": tool and function messages are not supported");
                 default -> throw invalid(where + ".role: must be system, developer, user or assistant");
-            }
+            };
+            ObjectNode converted = out.addObject();
+            converted.put("role", lastRole);
+            converted.set("content", content(message.get("content"), where, lastRole.equals("user") ? images : null));
         }
-        if (turns.isEmpty() || !turns.get(turns.size() - 1)[0].equals("User")) {
+        if (!lastRole.equals("user")) {
             throw invalid("messages: the last message must be from the user");
         }
-        List<String> sections = new ArrayList<>();
-        String systemText = String.join("\n\n", system.stream().filter(s -> !s.isEmpty()).toList());
-        if (!systemText.isEmpty()) {
-            sections.add(systemText);
-        }
-        if (turns.size() > 1) {
-            List<String> lines = new ArrayList<>();
-            for (String[] turn : turns.subList(0, turns.size() - 1)) {
-                lines.add(turn[0] + ": " + turn[1]);
-            }
-            sections.add(String.join("\n", lines));
-        }
-        String last = turns.get(turns.size() - 1)[1];
-        if (last.isEmpty()) {
-            throw invalid("messages: the last user message needs text");
-        }
-        sections.add(last);
-        return new ChatPrompt(String.join("\n\n", sections), List.copyOf(images));
+        return new ChatMessages(out, images);
     }
 
-    // String content, or parts: text parts joined by newlines; image_url parts (user messages only) collected.
-    private static String text(JsonNode content, String where, Set<String> images) {
+    // A string stays a string; parts become text and image parts. Null content (an assistant turn) is empty text.
+    private static JsonNode content(JsonNode content, String where, List<String> images) {
         if (content == null || content.isNull()) {
-            return "";
+            return Json.MAPPER.getNodeFactory().textNode("");
         }
         if (content.isTextual()) {
-            return content.textValue().strip();
+            return content;
         }
         if (!content.isArray()) {
             throw invalid(where + ".content: must be a string or an array of content parts");
         }
-        List<String> texts = new ArrayList<>();
+        ArrayNode parts = Json.MAPPER.createArrayNode();
         for (int p = 0; p < content.size(); p++) {
             JsonNode part = content.get(p);
             String partWhere = where + ".content[" + p + "]";
@@ -94,19 +79,25 @@ public record ChatPrompt(String text, List<String> imageUrls) {
                     if (text == null || !text.isTextual()) {
                         throw invalid(partWhere + ".text: must be a string");
                     }
-                    texts.add(text.textValue().strip());
+                    parts.addObject().put("type", "text").put("text", text.textValue());
                 }
                 case "image_url" -> {
                     if (images == null) {
                         throw invalid(partWhere + ": images are accepted in user messages only");
                     }
-                    images.add(imageUrl(part.get("image_url"), partWhere));
+                    String url = imageUrl(part.get("image_url"), partWhere);
+                    int index = images.indexOf(url);
+                    if (index < 0) {
+                        index = images.size();
+                        images.add(url);
+                    }
+                    parts.addObject().put("type", "image").put("index", index);
                 }
                 default -> throw new ApiException(400, "unsupported_content", partWhere + ": content parts of type '"
                         + type + "' are not supported (text and image_url are)");
             }
         }
-        return String.join("\n", texts.stream().filter(t -> !t.isEmpty()).toList());
+        return parts.isEmpty() ? Json.MAPPER.getNodeFactory().textNode("") : parts;
     }
 
     private static String imageUrl(JsonNode imageUrl, String where) {
