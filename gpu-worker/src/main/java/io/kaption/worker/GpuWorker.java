@@ -3,6 +3,7 @@ package io.kaption.worker;
 import io.kaption.engine.LlavaPipeline;
 import io.kaption.engine.demo.DemoCheckpoint;
 import io.kaption.images.ImageIntake;
+import io.kaption.kit.metrics.ServiceMetrics;
 import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.dlq.DeadLetterPublisher;
 import io.kaption.schemas.topics.TopicProvisioner;
@@ -14,8 +15,11 @@ import io.kaption.worker.cancel.CancelledRequests;
 import io.kaption.worker.consume.ReadyRequest;
 import io.kaption.worker.consume.RequestConsumer;
 import io.kaption.worker.consume.RequestPreparer;
+import io.kaption.worker.http.MetricsServer;
 import io.kaption.worker.images.ImageLoader;
+import io.kaption.worker.metrics.WorkerMetrics;
 import io.kaption.worker.publish.EventPublisher;
+import io.micrometer.core.instrument.Tags;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +69,8 @@ public final class GpuWorker implements AutoCloseable {
     private EventPublisher publisher;
     private KafkaProducer<byte[], byte[]> producer;
     private boolean closed;
+    private final ServiceMetrics metrics = ServiceMetrics.create();
+    private MetricsServer http;
 
     private GpuWorker(WorkerConfig config) {
         this.config = config;
@@ -88,6 +94,10 @@ public final class GpuWorker implements AutoCloseable {
 
     // Holds the lock that close() takes, so that a fatal error during start waits for start to end.
     private synchronized void open() throws IOException {
+        resources.push(metrics);
+        http = MetricsServer.start(config.httpHost(), config.httpPort(), metrics);
+        resources.push(http);
+        LOG.info("gpu-worker metrics on http://{}:{}/metrics", config.httpHost(), http.port());
         Path modelDir = config.model().isPresent() ? config.model().get() : writeDemoModel();
         LlavaPipeline pipeline = LlavaPipeline.load(modelDir, new LlavaPipeline.Options(config.precision(),
                 config.visionTower().orElse(null), config.maxBatchSize(), null));
@@ -112,6 +122,7 @@ public final class GpuWorker implements AutoCloseable {
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicProvisioner.DEAD_LETTER_MAX_MESSAGE_BYTES)),
                 new ByteArraySerializer(), new ByteArraySerializer());
         resources.push(producer);
+        metrics.bind(producer, Tags.empty());
         ImageIntake intake = new ImageIntake(config.imageIntake());
         resources.push(intake);
         S3Client s3 = S3Clients.create(config.s3Endpoint(), config.awsRegion());
@@ -127,7 +138,8 @@ public final class GpuWorker implements AutoCloseable {
         Handoff handoff = new Handoff(2 * config.maxBatchSize(), config.maxBatchSize());
         BatchCollector<ReadyRequest> collector = new BatchCollector<>(config.maxBatchSize(), config.batchDuration(),
                 ReadyRequest::rows, System::nanoTime);
-        decodeLoop = new DecodeLoop(pipeline, handoff, collector, cancelled, publisher, this::fail, System::nanoTime);
+        decodeLoop = new DecodeLoop(pipeline, handoff, collector, cancelled, publisher, this::fail, System::nanoTime,
+                new WorkerMetrics(metrics.registry(), config.maxBatchSize()));
         decodeLoop.start();
 
         AtomicInteger threads = new AtomicInteger();
@@ -137,11 +149,11 @@ public final class GpuWorker implements AutoCloseable {
             return thread;
         });
         RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, s3));
-        DeadLetterPublisher deadLetters = new DeadLetterPublisher(producer);
+        DeadLetterPublisher deadLetters = new DeadLetterPublisher(producer, metrics::deadLettered);
         for (String group : config.consumerGroups()) {
             RequestConsumer consumer = new RequestConsumer(config.kafka(), group,
                     config.maxBatchSize(), handoff, preparer, imagePool, deadLetters, cancelled, publisher, this::fail,
-                    Clock.systemUTC(), System::nanoTime);
+                    Clock.systemUTC(), System::nanoTime, metrics);
             consumers.add(consumer);
             consumer.start();
         }
@@ -154,6 +166,11 @@ public final class GpuWorker implements AutoCloseable {
         resources.push(() -> deleteRecursively(directory));
         LOG.warn("KAPTION_MODEL is not set: writing the {} to {}", DemoCheckpoint.NOTICE, directory);
         return DemoCheckpoint.write(directory);
+    }
+
+    /** The port of the HTTP server ({@code /metrics}). */
+    public int httpPort() {
+        return http.port();
     }
 
     /** Completes when the worker has stopped, after {@link #close()} or on its own after a fatal error. */

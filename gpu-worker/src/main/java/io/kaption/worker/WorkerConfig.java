@@ -32,6 +32,8 @@ import java.util.Optional;
  * @param imageThreads          threads loading images, so a slow image never stalls the decode loop
  * @param shutdownGrace         how long running requests may take to finish on shutdown before they are cancelled
  * @param jobCancellationLookback how far back job cancellations are read at start (and how long one is honoured)
+ * @param httpHost              interface of the worker's HTTP server ({@code /metrics})
+ * @param httpPort              port of the worker's HTTP server (0: any free port)
  */
 public record WorkerConfig(
         Optional<Path> model,
@@ -47,7 +49,9 @@ public record WorkerConfig(
         TopicProvisioner.Settings topics,
         int imageThreads,
         Duration shutdownGrace,
-        Duration jobCancellationLookback) {
+        Duration jobCancellationLookback,
+        String httpHost,
+        int httpPort) {
 
     public static final String MODEL = "KAPTION_MODEL";
     public static final String DTYPE = "KAPTION_DTYPE";
@@ -61,6 +65,9 @@ public record WorkerConfig(
     public static final String IMAGE_THREADS = "KAPTION_IMAGE_FETCH_THREADS";
     public static final String SHUTDOWN_GRACE_MILLIS = "KAPTION_WORKER_SHUTDOWN_GRACE_MS";
     public static final String JOB_CANCELLATION_LOOKBACK_MILLIS = "KAPTION_WORKER_JOB_CANCELLATION_LOOKBACK_MS";
+    public static final String HTTP_HOST = "KAPTION_WORKER_HOST";
+    public static final String HTTP_PORT = "KAPTION_WORKER_METRICS_PORT";
+    public static final int DEFAULT_HTTP_PORT = 3001;
     /** Kafka's default retention ({@code retention.ms}) of the cancellations topic. */
     public static final Duration DEFAULT_JOB_CANCELLATION_LOOKBACK = Duration.ofDays(7);
 
@@ -94,6 +101,10 @@ public record WorkerConfig(
             throw new IllegalArgumentException(JOB_CANCELLATION_LOOKBACK_MILLIS + " must be at least 1, got "
                     + jobCancellationLookback.toMillis());
         }
+        Objects.requireNonNull(httpHost, "httpHost");
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException(HTTP_PORT + " must be a port number (0-65535), got " + httpPort);
+        }
     }
 
     public static WorkerConfig fromEnvironment() {
@@ -118,12 +129,14 @@ public record WorkerConfig(
                 TopicProvisioner.Settings.fromEnvironment(variables),
                 env.integer(IMAGE_THREADS, 4),
                 Duration.ofMillis(env.integer(SHUTDOWN_GRACE_MILLIS, 30_000)),
-                env.millis(JOB_CANCELLATION_LOOKBACK_MILLIS, DEFAULT_JOB_CANCELLATION_LOOKBACK));
+                env.millis(JOB_CANCELLATION_LOOKBACK_MILLIS, DEFAULT_JOB_CANCELLATION_LOOKBACK),
+                env.string(HTTP_HOST, "0.0.0.0"),
+                env.integer(HTTP_PORT, DEFAULT_HTTP_PORT));
     }
 
-    /** The defaults (as with an empty environment), to change a few fields of, e.g. in tests. */
+    /** The defaults (as with an empty environment, but any free HTTP port), to change a few fields of, e.g. in tests. */
     public static Builder builder() {
-        return new Builder(fromEnvironment(Map.of()));
+        return new Builder(fromEnvironment(Map.of())).httpPort(0);
     }
 
     public Builder toBuilder() {
@@ -146,6 +159,8 @@ public record WorkerConfig(
         private int imageThreads;
         private Duration shutdownGrace;
         private Duration jobCancellationLookback;
+        private String httpHost;
+        private int httpPort;
 
         private Builder(WorkerConfig c) {
             model = c.model;
@@ -162,6 +177,8 @@ public record WorkerConfig(
             imageThreads = c.imageThreads;
             shutdownGrace = c.shutdownGrace;
             jobCancellationLookback = c.jobCancellationLookback;
+            httpHost = c.httpHost;
+            httpPort = c.httpPort;
         }
 
         public Builder model(Path value) { model = Optional.ofNullable(value); return this; }
@@ -179,11 +196,13 @@ public record WorkerConfig(
         public Builder imageThreads(int value) { imageThreads = value; return this; }
         public Builder shutdownGrace(Duration value) { shutdownGrace = value; return this; }
         public Builder jobCancellationLookback(Duration value) { jobCancellationLookback = value; return this; }
+        public Builder httpHost(String value) { httpHost = value; return this; }
+        public Builder httpPort(int value) { httpPort = value; return this; }
 
         public WorkerConfig build() {
             return new WorkerConfig(model, precision, visionTower, consumerGroups, maxBatchSize, batchDuration,
                     kafka, s3Endpoint, awsRegion, imageIntake, topics, imageThreads, shutdownGrace,
-                    jobCancellationLookback);
+                    jobCancellationLookback, httpHost, httpPort);
         }
     }
 

@@ -8,16 +8,21 @@ import io.kaption.ingest.http.HealthHandler;
 import io.kaption.ingest.http.IngestRouter;
 import io.kaption.ingest.images.ImageStore;
 import io.kaption.ingest.jobs.JobDirectory;
+import io.kaption.ingest.jobs.JobMetrics;
 import io.kaption.ingest.jobs.JobsHandler;
 import io.kaption.ingest.openai.ChatCompletionsHandler;
 import io.kaption.ingest.publish.ConsumerGroups;
 import io.kaption.ingest.publish.RequestPublisher;
 import io.kaption.ingest.takeoff.TakeoffHandler;
 import io.kaption.jobs.planning.JobPlanner;
+import io.kaption.kit.metrics.HttpMetrics;
+import io.kaption.kit.metrics.ServiceMetrics;
 import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.topics.TopicProvisioner;
+import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -72,9 +77,12 @@ public final class IngestService implements AutoCloseable {
         // Closed in reverse order of creation, also when a later step of the start fails.
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
+            ServiceMetrics metrics = ServiceMetrics.create();
+            resources.push(metrics);
             Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(config), new StringSerializer(),
                     new ByteArraySerializer());
             resources.push(() -> producer.close(CLOSE_TIMEOUT));
+            metrics.bind(producer, Tags.empty());
             Admin admin = Admin.create(adminConfig(config));
             resources.push(() -> admin.close(CLOSE_TIMEOUT));
             RequestEventHub hub = RequestEventHub.start(config.events());
@@ -83,6 +91,7 @@ public final class IngestService implements AutoCloseable {
             JobDirectory jobs = JobDirectory.start(config.kafka(),
                     new TopicProvisioner(admin, config.topics()));
             resources.push(jobs);
+            JobMetrics.register(metrics.registry(), jobs);
             JobPlanner planner = config.jobPlanner().map(JobPlanner::start).orElse(null);
             if (planner != null) {
                 resources.push(planner);
@@ -105,7 +114,7 @@ public final class IngestService implements AutoCloseable {
             JobsHandler jobsHandler = new JobsHandler(vertx, jobs, producer, s3, config.maxBodyBytes(),
                     Clock.systemUTC());
             IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler,
-                    () -> planner == null || planner.isAlive());
+                    () -> planner == null || planner.isAlive(), metrics);
 
             HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router)
                     .invalidRequestHandler(router::invalid).listen());
@@ -137,14 +146,15 @@ public final class IngestService implements AutoCloseable {
 
     private static IngestRouter router(IngestConfig config, Vertx vertx, Generations generations,
                                        RequestPublisher publisher, RequestEventHub hub, JobDirectory jobs,
-                                       JobsHandler jobsHandler, BooleanSupplier plannerAlive) {
+                                       JobsHandler jobsHandler, BooleanSupplier plannerAlive,
+                                       ServiceMetrics metrics) {
         TakeoffHandler takeoff = new TakeoffHandler(generations, config.images(), config.maxBodyBytes(),
                 config.sinkPublicUrl());
         ChatCompletionsHandler chat = new ChatCompletionsHandler(generations, config.maxBodyBytes(),
                 Clock.systemUTC());
         HealthHandler health = new HealthHandler(vertx, publisher, hub, jobs, plannerAlive);
         ErrorShape kaption = ErrorShape.KAPTION;
-        return new IngestRouter()
+        return new IngestRouter(new HttpMetrics(metrics.registry()))
                 .route(HttpMethod.POST, "/generate", kaption, exchange -> takeoff.generate(exchange, false))
                 .route(HttpMethod.POST, "/generate_stream", kaption, exchange -> takeoff.generateStream(exchange, false))
                 .route(HttpMethod.POST, "/image_generate", kaption, exchange -> takeoff.generate(exchange, true))
@@ -157,7 +167,9 @@ public final class IngestService implements AutoCloseable {
                 .route(HttpMethod.GET, "/v1/jobs/{id}", kaption, jobsHandler::get)
                 .route(HttpMethod.POST, "/v1/jobs/{id}/cancel", kaption, jobsHandler::cancel)
                 .route(HttpMethod.GET, "/healthz", kaption, health::live)
-                .route(HttpMethod.GET, "/readyz", kaption, health::ready);
+                .route(HttpMethod.GET, "/readyz", kaption, health::ready)
+                .route(HttpMethod.GET, "/metrics", kaption, exchange -> exchange.response()
+                        .putHeader(HttpHeaders.CONTENT_TYPE, ServiceMetrics.CONTENT_TYPE).end(metrics.scrape()));
     }
 
     private static HttpServerOptions serverOptions(IngestConfig config) {

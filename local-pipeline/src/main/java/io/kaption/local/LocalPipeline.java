@@ -28,6 +28,7 @@ public final class LocalPipeline implements AutoCloseable {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private IngestService ingest;
     private ResultSink sink;
+    private GpuWorker worker;
 
     private LocalPipeline() {
     }
@@ -45,10 +46,12 @@ public final class LocalPipeline implements AutoCloseable {
         local.putIfAbsent(WorkerConfig.AWS_REGION, EmbeddedS3.REGION.id());
         local.putIfAbsent(IngestConfig.HOST, "127.0.0.1");
         local.putIfAbsent("KAPTION_SINK_HOST", "127.0.0.1");
+        local.putIfAbsent(WorkerConfig.HTTP_HOST, "127.0.0.1");
 
         LocalPipeline pipeline = new LocalPipeline();
         try {
-            pipeline.started.push(GpuWorker.start(WorkerConfig.fromEnvironment(local)));
+            pipeline.worker = GpuWorker.start(WorkerConfig.fromEnvironment(local));
+            pipeline.started.push(pipeline.worker);
             pipeline.sink = ResultSink.start(ResultSinkConfig.fromEnvironment(local));
             pipeline.started.push(pipeline.sink);
             local.putIfAbsent(IngestConfig.SINK_PUBLIC_URL, "http://127.0.0.1:" + pipeline.sink.port());
@@ -85,6 +88,11 @@ public final class LocalPipeline implements AutoCloseable {
 
     public int sinkPort() {
         return sink.port();
+    }
+
+    /** The worker's HTTP port ({@code /metrics}). */
+    public int workerPort() {
+        return worker.httpPort();
     }
 
     /** Stops the ingest service first (no new requests), then the sink, then the worker. */

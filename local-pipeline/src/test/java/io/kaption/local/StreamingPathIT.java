@@ -81,6 +81,7 @@ class StreamingPathIT {
         env.put("KAPTION_MODEL", modelDir.toString());
         env.put("KAPTION_INGEST_PORT", "0");
         env.put("KAPTION_SINK_PORT", "0");
+        env.put("KAPTION_WORKER_METRICS_PORT", "0");
         env.put("TAKEOFF_BATCH_DURATION_MILLIS", "20");
         env.put("KAPTION_TOPIC_PARTITIONS", "3");
         env.put("KAPTION_SINK_STATE_DIR", modelDir.resolve("sink-state").toString());

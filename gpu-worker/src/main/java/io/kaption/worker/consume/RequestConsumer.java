@@ -1,6 +1,7 @@
 package io.kaption.worker.consume;
 
 import io.kaption.kit.kafka.KafkaConnection;
+import io.kaption.kit.metrics.ServiceMetrics;
 import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult.Failure;
 import io.kaption.schemas.Topics;
@@ -10,6 +11,7 @@ import io.kaption.schemas.serde.DecodeResult;
 import io.kaption.worker.batching.Handoff;
 import io.kaption.worker.cancel.CancelledRequests;
 import io.kaption.worker.publish.EventPublisher;
+import io.micrometer.core.instrument.Tags;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,7 +86,7 @@ public final class RequestConsumer {
     public RequestConsumer(KafkaConnection kafka, String consumerGroup, int maxPollRecords, Handoff handoff,
             RequestPreparer preparer, ExecutorService imagePool, DeadLetterPublisher deadLetters,
             CancelledRequests cancelled, EventPublisher publisher, Consumer<Throwable> onFatal, Clock clock,
-            LongSupplier nanoTime) {
+            LongSupplier nanoTime, ServiceMetrics metrics) {
         this.topic = Topics.requests(consumerGroup);
         this.bulkTopic = Topics.bulkRequests(consumerGroup);
         Map<String, Object> config = new HashMap<>();
@@ -99,6 +101,8 @@ public final class RequestConsumer {
         // Rebalances move only the partitions that change owner: fewer in-flight requests are handed over.
         config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         this.consumer = new KafkaConsumer<>(kafka.consumer(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        // Its lag per topic and partition is the group's queue: kaption_kafka_consumer_fetch_manager_records_lag.
+        metrics.bind(consumer, Tags.of("group", consumerGroup));
         this.handoff = handoff;
         this.preparer = preparer;
         this.imagePool = imagePool;

@@ -1,5 +1,6 @@
 package io.kaption.ingest.http;
 
+import io.kaption.kit.metrics.HttpMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -29,11 +30,17 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
 
     /** Path (or pattern) → method → route, in the order added. */
     private final Map<String, Map<HttpMethod, Route>> routes = new LinkedHashMap<>();
+    private final HttpMetrics metrics;
 
     private record Route(HttpMethod method, ErrorShape errorShape, Consumer<HttpExchange> handler) {
     }
 
-    private record Match(Map<HttpMethod, Route> byMethod, Map<String, String> params) {
+    private record Match(String template, Map<HttpMethod, Route> byMethod, Map<String, String> params) {
+    }
+
+    /** @param metrics counts every exchange by its route's path template */
+    public IngestRouter(HttpMetrics metrics) {
+        this.metrics = metrics;
     }
 
     public IngestRouter route(HttpMethod method, String path, ErrorShape errorShape, Consumer<HttpExchange> handler) {
@@ -54,13 +61,14 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
         try {
             requestId = RequestIds.fromHeader(Optional.ofNullable(request.getHeader(RequestIds.HEADER)));
         } catch (ApiException e) {
-            HttpExchange exchange = new HttpExchange(request, UUID.randomUUID().toString(), context, Map.of());
+            HttpExchange exchange = new HttpExchange(request, UUID.randomUUID().toString(), context, Map.of(), metrics,
+                    template(match));
             shape(exchange, route);
             exchange.fail(e);
             return;
         }
         HttpExchange exchange = new HttpExchange(request, requestId, context,
-                match == null ? Map.of() : match.params());
+                match == null ? Map.of() : match.params(), metrics, template(match));
         shape(exchange, route);
         if (route == null) {
             exchange.fail(new ApiException(404, "not_found", "no endpoint " + request.path()));
@@ -97,7 +105,7 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
                     + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage()));
         }
         HttpExchange exchange = new HttpExchange(request, UUID.randomUUID().toString(), Vertx.currentContext(),
-                Map.of());
+                Map.of(), metrics, HttpMetrics.UNMATCHED);
         request.response().putHeader(HttpHeaders.CONNECTION, "close");
         exchange.fail(error);
         request.connection().close();
@@ -106,7 +114,7 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
     private Match match(String path) {
         Map<HttpMethod, Route> exact = routes.get(path);
         if (exact != null) {
-            return new Match(exact, Map.of());
+            return new Match(path, exact, Map.of());
         }
         List<String> segments = List.of(path.split("/", -1));
         for (Map.Entry<String, Map<HttpMethod, Route>> candidate : routes.entrySet()) {
@@ -126,10 +134,14 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
                 }
             }
             if (matches) {
-                return new Match(candidate.getValue(), Map.copyOf(params));
+                return new Match(candidate.getKey(), candidate.getValue(), Map.copyOf(params));
             }
         }
         return null;
+    }
+
+    private static String template(Match match) {
+        return match == null ? HttpMetrics.UNMATCHED : match.template();
     }
 
     private static void shape(HttpExchange exchange, Route route) {

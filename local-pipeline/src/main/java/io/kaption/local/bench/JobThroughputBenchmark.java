@@ -76,6 +76,7 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("KAPTION_INGEST_PORT", "0");
         env.put("KAPTION_SINK_PORT", "0");
+        env.put("KAPTION_WORKER_METRICS_PORT", "0");
         env.put("KAPTION_MODEL", modelDir.toString());
         env.put("TAKEOFF_MAX_BATCH_SIZE", Integer.toString(batch));
         env.put("KAPTION_SINK_STATE_DIR", dataDir.resolve("sink-state").toString());

@@ -66,6 +66,7 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("KAPTION_INGEST_PORT", "0");
         env.put("KAPTION_SINK_PORT", "0");
+        env.put("KAPTION_WORKER_METRICS_PORT", "0");
         env.put("KAPTION_SINK_STATE_DIR", dataDir.resolve("sink-state").toString());
         if (model != null) {
             env.put("KAPTION_MODEL", model.toString());

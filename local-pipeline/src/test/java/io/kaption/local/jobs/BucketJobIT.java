@@ -62,6 +62,7 @@ class BucketJobIT {
         env.put("KAPTION_MODEL", modelDir.toString());
         env.put("KAPTION_INGEST_PORT", "0");
         env.put("KAPTION_SINK_PORT", "0");
+        env.put("KAPTION_WORKER_METRICS_PORT", "0");
         env.put("TAKEOFF_CONSUMER_GROUP", GROUP);
         env.put("TAKEOFF_MAX_BATCH_SIZE", "2");
         env.put("TAKEOFF_BATCH_DURATION_MILLIS", "20");
