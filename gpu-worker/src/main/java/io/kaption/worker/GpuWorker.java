@@ -3,6 +3,7 @@ package io.kaption.worker;
 import io.kaption.engine.LlavaPipeline;
 import io.kaption.engine.demo.DemoCheckpoint;
 import io.kaption.images.ImageIntake;
+import io.kaption.kit.metrics.ServiceMetrics;
 import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.dlq.DeadLetterPublisher;
 import io.kaption.schemas.topics.TopicProvisioner;
@@ -16,10 +17,12 @@ import io.kaption.worker.consume.GroupMembership;
 import io.kaption.worker.consume.ReadyRequest;
 import io.kaption.worker.consume.RequestConsumer;
 import io.kaption.worker.consume.RequestPreparer;
-import io.kaption.worker.http.HealthServer;
+import io.kaption.worker.http.WorkerHttpServer;
 import io.kaption.worker.http.WorkerState;
 import io.kaption.worker.images.ImageLoader;
+import io.kaption.worker.metrics.WorkerMetrics;
 import io.kaption.worker.publish.EventPublisher;
+import io.micrometer.core.instrument.Tags;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +78,8 @@ public final class GpuWorker implements AutoCloseable {
     private KafkaProducer<byte[], byte[]> producer;
     private boolean closed;
     private volatile WorkerState.Phase phase = WorkerState.Phase.STARTING;
-    private HealthServer health;
+    private final ServiceMetrics metrics = ServiceMetrics.create();
+    private WorkerHttpServer http;
 
     private GpuWorker(WorkerConfig config) {
         this.config = config;
@@ -99,10 +103,11 @@ public final class GpuWorker implements AutoCloseable {
 
     // Holds the lock that close() takes, so that a fatal error during start waits for start to end.
     private synchronized void open() throws IOException {
+        resources.push(metrics);
         // First, so that probes answer (not ready) during a model load of minutes.
-        health = HealthServer.start(config.httpHost(), config.httpPort(), this::state);
-        resources.push(health);
-        LOG.info("gpu-worker health on http://{}:{} (/healthz, /readyz)", config.httpHost(), health.port());
+        http = WorkerHttpServer.start(config.httpHost(), config.httpPort(), this::state, metrics);
+        resources.push(http);
+        LOG.info("gpu-worker HTTP on http://{}:{} (/healthz, /readyz, /metrics)", config.httpHost(), http.port());
         Path modelDir = config.model().isPresent() ? config.model().get() : writeDemoModel();
         LlavaPipeline pipeline = LlavaPipeline.load(modelDir, new LlavaPipeline.Options(config.precision(),
                 config.visionTower().orElse(null), config.maxBatchSize(), null));
@@ -129,6 +134,7 @@ public final class GpuWorker implements AutoCloseable {
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicProvisioner.DEAD_LETTER_MAX_MESSAGE_BYTES)),
                 new ByteArraySerializer(), new ByteArraySerializer());
         resources.push(producer);
+        metrics.bind(producer, Tags.empty());
         ImageIntake intake = new ImageIntake(config.imageIntake());
         resources.push(intake);
         S3Client s3 = S3Clients.create(config.s3Endpoint(), config.awsRegion());
@@ -144,7 +150,8 @@ public final class GpuWorker implements AutoCloseable {
         Handoff handoff = new Handoff(2 * config.maxBatchSize(), config.maxBatchSize());
         BatchCollector<ReadyRequest> collector = new BatchCollector<>(config.maxBatchSize(), config.batchDuration(),
                 ReadyRequest::rows, System::nanoTime);
-        decodeLoop = new DecodeLoop(pipeline, handoff, collector, cancelled, publisher, this::fail, System::nanoTime);
+        decodeLoop = new DecodeLoop(pipeline, handoff, collector, cancelled, publisher, this::fail, System::nanoTime,
+                new WorkerMetrics(metrics.registry(), config.maxBatchSize()));
         decodeLoop.start();
 
         AtomicInteger threads = new AtomicInteger();
@@ -154,13 +161,13 @@ public final class GpuWorker implements AutoCloseable {
             return thread;
         });
         RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, s3));
-        DeadLetterPublisher deadLetters = new DeadLetterPublisher(producer);
+        DeadLetterPublisher deadLetters = new DeadLetterPublisher(producer, metrics::deadLettered);
         GroupMembership membership = new GroupMembership(config.sessionTimeout(), config.heartbeatInterval(),
                 config.instanceId());
         for (String group : config.consumerGroups()) {
             RequestConsumer consumer = new RequestConsumer(config.kafka(), group,
                     config.maxBatchSize(), membership, handoff, preparer, imagePool, deadLetters, cancelled, publisher,
-                    this::fail, Clock.systemUTC(), System::nanoTime);
+                    this::fail, Clock.systemUTC(), System::nanoTime, metrics);
             consumers.add(consumer);
             consumer.start();
         }
@@ -184,9 +191,9 @@ public final class GpuWorker implements AutoCloseable {
         return DemoCheckpoint.write(directory);
     }
 
-    /** The port of the health server ({@code /healthz}, {@code /readyz}). */
+    /** The port of the HTTP server ({@code /healthz}, {@code /readyz}, {@code /metrics}). */
     public int httpPort() {
-        return health.port();
+        return http.port();
     }
 
     /** What the probes report now; cheap (no Kafka calls). */

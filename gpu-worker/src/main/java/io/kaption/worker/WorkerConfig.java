@@ -36,8 +36,8 @@ import java.util.regex.Pattern;
  * @param sessionTimeout        how long the group waits for a silent worker before giving its partitions to others
  * @param instanceId            static group membership ({@code group.instance.id}): a worker restarted under the same
  *                              id within the session timeout takes its partitions back; empty: dynamic membership
- * @param httpHost              interface of the health HTTP server
- * @param httpPort              port of the health HTTP server (0: any free port)
+ * @param httpHost              interface of the worker's HTTP server ({@code /healthz}, {@code /readyz}, {@code /metrics})
+ * @param httpPort              port of that server (0: any free port)
  */
 public record WorkerConfig(
         Optional<Path> model,

@@ -107,6 +107,20 @@ class WorkerConfigTest {
     }
 
     @Test
+    void theHttpServerListensOn3001UnlessTold() {
+        WorkerConfig defaults = WorkerConfig.fromEnvironment(Map.of());
+        assertThat(defaults.httpHost()).isEqualTo("0.0.0.0");
+        assertThat(defaults.httpPort()).isEqualTo(3001);
+        WorkerConfig told = WorkerConfig.fromEnvironment(Map.of("KAPTION_WORKER_HOST", "127.0.0.1",
+                "KAPTION_WORKER_METRICS_PORT", "0"));
+        assertThat(told.httpHost()).isEqualTo("127.0.0.1");
+        assertThat(told.httpPort()).isZero();
+        assertThat(WorkerConfig.builder().build().httpPort()).as("tests get any free port").isZero();
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("KAPTION_WORKER_METRICS_PORT", "70000")))
+                .hasMessage("KAPTION_WORKER_METRICS_PORT must be a port number (0-65535), got 70000");
+    }
+
+    @Test
     void theBuilderChangesOnlyWhatItIsTold() {
         WorkerConfig config = WorkerConfig.builder().consumerGroups("it").maxBatchSize(2)
                 .s3Endpoint(URI.create("http://127.0.0.1:1")).build();

@@ -12,6 +12,7 @@ import io.kaption.ingest.http.HealthHandler;
 import io.kaption.ingest.http.IngestRouter;
 import io.kaption.ingest.images.ImageStore;
 import io.kaption.ingest.jobs.JobDirectory;
+import io.kaption.ingest.jobs.JobMetrics;
 import io.kaption.ingest.jobs.JobsHandler;
 import io.kaption.ingest.openai.ChatCompletionsHandler;
 import io.kaption.ingest.playground.PlaygroundHandler;
@@ -20,10 +21,14 @@ import io.kaption.ingest.publish.RequestPublisher;
 import io.kaption.ingest.publish.WorkerPools;
 import io.kaption.ingest.takeoff.TakeoffHandler;
 import io.kaption.jobs.planning.JobPlanner;
+import io.kaption.kit.metrics.HttpMetrics;
+import io.kaption.kit.metrics.ServiceMetrics;
 import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.topics.TopicProvisioner;
+import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -78,9 +83,12 @@ public final class IngestService implements AutoCloseable {
         // Closed in reverse order of creation, also when a later step of the start fails.
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
+            ServiceMetrics metrics = ServiceMetrics.create();
+            resources.push(metrics);
             Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(config), new StringSerializer(),
                     new ByteArraySerializer());
             resources.push(() -> producer.close(CLOSE_TIMEOUT));
+            metrics.bind(producer, Tags.empty());
             Admin admin = Admin.create(adminConfig(config));
             resources.push(() -> admin.close(CLOSE_TIMEOUT));
             RequestEventHub hub = RequestEventHub.start(config.events());
@@ -89,9 +97,10 @@ public final class IngestService implements AutoCloseable {
             JobDirectory jobs = JobDirectory.start(config.kafka(),
                     new TopicProvisioner(admin, config.topics()));
             resources.push(jobs);
-            WorkerDirectory workers = WorkerDirectory.start(config.kafkaBootstrapServers(),
+            WorkerDirectory workers = WorkerDirectory.start(config.kafka(),
                     new TopicProvisioner(admin, config.topics()), Clock.systemUTC());
             resources.push(workers);
+            JobMetrics.register(metrics.registry(), jobs);
             JobPlanner planner = config.jobPlanner().map(JobPlanner::start).orElse(null);
             if (planner != null) {
                 resources.push(planner);
@@ -117,7 +126,7 @@ public final class IngestService implements AutoCloseable {
                     new GroupStats(admin, config.publishTimeout()));
             WorkerPools workerPools = new WorkerPools(admin, config.publishTimeout(), Clock.systemUTC());
             IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler, discovery,
-                    () -> planner == null || planner.isAlive(), workerPools);
+                    () -> planner == null || planner.isAlive(), workerPools, metrics);
 
             HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router)
                     .invalidRequestHandler(router::invalid).listen());
@@ -153,7 +162,7 @@ public final class IngestService implements AutoCloseable {
     private static IngestRouter router(IngestConfig config, Vertx vertx, Generations generations,
                                        RequestPublisher publisher, RequestEventHub hub, JobDirectory jobs,
                                        JobsHandler jobsHandler, DiscoveryHandler discovery,
-                                       BooleanSupplier plannerAlive, WorkerPools workerPools) {
+                                       BooleanSupplier plannerAlive, WorkerPools workerPools, ServiceMetrics metrics) {
         TakeoffHandler takeoff = new TakeoffHandler(generations, config.images(), config.maxBodyBytes(),
                 config.sinkPublicUrl());
         ChatCompletionsHandler chat = new ChatCompletionsHandler(generations, config.maxBodyBytes(),
@@ -161,7 +170,7 @@ public final class IngestService implements AutoCloseable {
         HealthHandler health = new HealthHandler(vertx, publisher, hub, jobs, plannerAlive, workerPools);
         PlaygroundHandler playground = new PlaygroundHandler();
         ErrorShape kaption = ErrorShape.KAPTION;
-        return new IngestRouter(new ApiKeyGuard(config.access()))
+        return new IngestRouter(new ApiKeyGuard(config.access()), new HttpMetrics(metrics.registry()))
                 .route(HttpMethod.POST, "/generate", kaption, exchange -> takeoff.generate(exchange, false))
                 .route(HttpMethod.POST, "/generate_stream", kaption, exchange -> takeoff.generateStream(exchange, false))
                 .route(HttpMethod.POST, "/image_generate", kaption, exchange -> takeoff.generate(exchange, true))
@@ -180,7 +189,9 @@ public final class IngestService implements AutoCloseable {
                 .openRoute(HttpMethod.GET, "/playground", kaption, playground::page)
                 .openRoute(HttpMethod.GET, "/playground/{file}", kaption, playground::asset)
                 .openRoute(HttpMethod.GET, "/healthz", kaption, health::live)
-                .openRoute(HttpMethod.GET, "/readyz", kaption, health::ready);
+                .openRoute(HttpMethod.GET, "/readyz", kaption, health::ready)
+                .openRoute(HttpMethod.GET, "/metrics", kaption, exchange -> exchange.response()
+                        .putHeader(HttpHeaders.CONTENT_TYPE, ServiceMetrics.CONTENT_TYPE).end(metrics.scrape()));
     }
 
     private static HttpServerOptions serverOptions(IngestConfig config) {

@@ -90,7 +90,7 @@ public final class LocalPipeline implements AutoCloseable {
         return sink.port();
     }
 
-    /** The port of the worker's {@code /healthz} and {@code /readyz}. */
+    /** The port of the worker's HTTP server ({@code /healthz}, {@code /readyz}, {@code /metrics}). */
     public int workerPort() {
         return worker.httpPort();
     }

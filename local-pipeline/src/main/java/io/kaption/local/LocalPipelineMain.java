@@ -65,6 +65,8 @@ public final class LocalPipelineMain {
                         + "/generate -H 'Content-Type: application/json' -d '{\"text\": \"Hello\"}'",
                 "  Sink   http://127.0.0.1:" + pipeline.sinkPort() + "   (SSE: /v1/requests/<id>/events)",
                 "  Worker http://127.0.0.1:" + pipeline.workerPort() + "/readyz",
+                "  Metrics " + ingest + "/metrics, http://127.0.0.1:" + pipeline.workerPort()
+                        + "/metrics (worker), http://127.0.0.1:" + pipeline.sinkPort() + "/metrics",
                 "  Jobs   bin/kaption job submit s3://<bucket>/<prefix>/ --prompt '...' --output s3://<bucket>/<out>/"
                         + "   (docs/bucket-jobs.md)",
                 "  Model  " + env.getOrDefault(WorkerConfig.MODEL,

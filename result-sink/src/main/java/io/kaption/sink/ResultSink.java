@@ -3,9 +3,12 @@ package io.kaption.sink;
 import io.kaption.apikeys.ApiAccess;
 import io.kaption.apikeys.ApiKeys;
 import io.kaption.events.RequestEventHub;
+import io.kaption.kit.metrics.HttpMetrics;
+import io.kaption.kit.metrics.ServiceMetrics;
 import io.kaption.sink.jobs.progress.JobProgress;
 import io.kaption.sink.jobs.shards.JobShardWriter;
 import io.kaption.sink.output.OutputWriter;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -46,7 +49,9 @@ public final class ResultSink implements AutoCloseable {
     private final ResultSinkConfig config;
     private final Vertx vertx;
     private final RequestEventHub hub;
-    private final AtomicInteger openStreams = new AtomicInteger();
+    private final ServiceMetrics metrics = ServiceMetrics.create();
+    private final HttpMetrics httpMetrics = new HttpMetrics(metrics.registry());
+    private final AtomicInteger openStreams = httpMetrics.openStreams();
     private HttpServer server;
     private S3Client s3;
     private OutputWriter outputWriter;
@@ -74,11 +79,13 @@ public final class ResultSink implements AutoCloseable {
             }
             if (config.outputs().enabled()) {
                 sink.outputWriter = OutputWriter.start(config.events().kafka(),
-                        config.events().resultsTopic(), OutputWriter.GROUP_ID, config.outputs().topics(), sink.s3);
+                        config.events().resultsTopic(), OutputWriter.GROUP_ID, config.outputs().topics(), sink.s3,
+                        sink.metrics::deadLettered);
             }
             if (config.jobs().enabled()) {
                 sink.jobProgress = JobProgress.start(config.jobs().progress());
-                sink.jobShardWriter = JobShardWriter.start(config.jobs().shards(), sink.s3);
+                sink.metrics.bind(sink.jobProgress.metrics());
+                sink.jobShardWriter = JobShardWriter.start(config.jobs().shards(), sink.s3, sink.metrics::deadLettered);
             }
             sink.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
                     .requestHandler(sink::handle)
@@ -114,10 +121,14 @@ public final class ResultSink implements AutoCloseable {
         try {
             requestPath = RequestPath.parse(path);
         } catch (IllegalArgumentException e) {
+            count(request, HttpMetrics.UNMATCHED);
             HttpErrors.send(response, 400, "invalid_request_id", e.getMessage());
             return;
         }
-        boolean known = requestPath != null || path.equals("/healthz") || path.equals("/readyz");
+        boolean known = requestPath != null || path.equals("/healthz") || path.equals("/readyz")
+                || path.equals("/metrics");
+        count(request, !known ? HttpMetrics.UNMATCHED : requestPath == null ? path
+                : requestPath.events() ? "/v1/requests/{id}/events" : "/v1/requests/{id}");
         if (!known) {
             HttpErrors.send(response, 404, "not_found", "no such resource: " + path);
             return;
@@ -147,6 +158,8 @@ public final class ResultSink implements AutoCloseable {
             } else {
                 Json.send(response, 200, new JsonObject().put("status", "ok"));
             }
+        } else if (path.equals("/metrics")) {
+            response.putHeader("Content-Type", ServiceMetrics.CONTENT_TYPE).end(metrics.scrape());
         } else if (path.equals("/readyz")) {
             if (hub.isReady()) {
                 Json.send(response, 200, new JsonObject().put("status", "ready"));
@@ -184,6 +197,26 @@ public final class ResultSink implements AutoCloseable {
             return false;
         }
         return true;
+    }
+
+    /**
+     * Counts the exchange when its response ends, or when its client goes away first (status 499: Vert.x tells that
+     * to the response's exception handler; the close handler belongs to the stream and look-up code).
+     */
+    private void count(HttpServerRequest request, String route) {
+        long start = System.nanoTime();
+        HttpServerResponse response = request.response();
+        boolean[] counted = {false};
+        Handler<Object> record = ignored -> {
+            if (!counted[0]) {
+                counted[0] = true;
+                httpMetrics.record(route, request.method().name(),
+                        response.ended() ? response.getStatusCode() : HttpMetrics.CLIENT_CLOSED,
+                        System.nanoTime() - start);
+            }
+        };
+        response.endHandler(record::handle);
+        response.exceptionHandler(record::handle);
     }
 
     private void streamEvents(HttpServerRequest request, String requestId) {
@@ -266,6 +299,7 @@ public final class ResultSink implements AutoCloseable {
             } finally {
                 hub.close();
                 vertx.close().await();
+                metrics.close();
             }
         }
         log.info("result sink stopped");

@@ -8,6 +8,7 @@ import io.kaption.schemas.TokenEvent;
 import io.kaption.worker.cancel.CancelledRequests;
 import io.kaption.worker.consume.AcceptedRequest;
 import io.kaption.worker.consume.ReadyRequest;
+import io.kaption.worker.metrics.WorkerMetrics;
 import io.kaption.worker.publish.ErrorCodes;
 import io.kaption.worker.publish.EventPublisher;
 import io.kaption.worker.publish.RequestProgress;
@@ -56,6 +57,8 @@ public final class DecodeLoop {
         CompletableFuture<Void> lastToken = CompletableFuture.completedFuture(null);
         /** Why the request's remaining rows are being stopped, once something stopped them. */
         Failure stopCause;
+        /** When its first text came (monotonic clock), -1 before. */
+        long firstTokenNanos = -1;
 
         Running(AcceptedRequest accepted) {
             this.accepted = accepted;
@@ -78,6 +81,7 @@ public final class DecodeLoop {
     private final EventPublisher publisher;
     private final Consumer<Throwable> onFatal;
     private final LongSupplier nanoTime;
+    private final WorkerMetrics metrics;
 
     private final Map<Integer, Row> rows = new HashMap<>();
     private final Set<Running> active = new LinkedHashSet<>();
@@ -91,7 +95,7 @@ public final class DecodeLoop {
 
     public DecodeLoop(LlavaPipeline pipeline, Handoff handoff, BatchCollector<ReadyRequest> collector,
             CancelledRequests cancellations, EventPublisher publisher, Consumer<Throwable> onFatal,
-            LongSupplier nanoTime) {
+            LongSupplier nanoTime, WorkerMetrics metrics) {
         this.pipeline = pipeline;
         this.handoff = handoff;
         this.collector = collector;
@@ -99,6 +103,7 @@ public final class DecodeLoop {
         this.publisher = publisher;
         this.onFatal = onFatal;
         this.nanoTime = nanoTime;
+        this.metrics = metrics;
         this.thread = new Thread(this::run, "kaption-worker-decode");
     }
 
@@ -122,6 +127,11 @@ public final class DecodeLoop {
             @Override
             public void onText(int rowId, String text) {
                 Row row = rows.get(rowId);
+                Running request = row.request();
+                if (request.firstTokenNanos < 0) {
+                    request.firstTokenNanos = nanoTime.getAsLong();
+                    metrics.firstToken(request.accepted, request.firstTokenNanos);
+                }
                 row.request().progress.text(row.batchId(), text).ifPresent(event -> send(row.request(), event));
             }
 
@@ -145,12 +155,15 @@ public final class DecodeLoop {
                 }
                 applyCancellations();
                 if (!session.isIdle()) {
+                    int stepped = session.size();
                     session.step();
+                    metrics.step(stepped, nanoTime.getAsLong());
                     for (Running request : stopAfterStep) {
                         stopRows(request);
                     }
                     stopAfterStep.clear();
                 }
+                metrics.rowsInEngine(session.size());
             }
         } catch (Throwable e) {
             LOG.error("the decode loop failed; the worker stops", e);
@@ -173,6 +186,7 @@ public final class DecodeLoop {
 
     private void start(ReadyRequest ready) {
         Running request = new Running(ready.accepted());
+        metrics.started(request.accepted);
         Optional<Failure> cancelled = cancellations.failure(request.accepted.request());
         if (cancelled.isPresent()) {
             LOG.info("request {} from {} was cancelled before it started: {}", request.id(), request.accepted.source(),
@@ -267,8 +281,10 @@ public final class DecodeLoop {
     private void complete(Running request) {
         active.remove(request);
         AcceptedRequest accepted = request.accepted;
-        long inferenceMs = (nanoTime.getAsLong() - accepted.acceptedNanos()) / 1_000_000;
+        long endNanos = nanoTime.getAsLong();
+        long inferenceMs = (endNanos - accepted.acceptedNanos()) / 1_000_000;
         GenerationResult result = request.progress.result(accepted.queuedMillis(), inferenceMs);
+        metrics.ended(accepted, result, request.firstTokenNanos, endNanos);
         if (result.error() == null) {
             LOG.info("request {} finished: {}, {} prompt + {} completion tokens, {} ms", request.id(),
                     result.finishReason().name().toLowerCase(Locale.ROOT), result.usage().promptTokens(),

@@ -1,6 +1,7 @@
 package io.kaption.worker.consume;
 
 import io.kaption.schemas.GenerationRequest;
+import io.kaption.schemas.Topics;
 import java.time.Instant;
 
 /**
@@ -19,6 +20,12 @@ public record AcceptedRequest(GenerationRequest request, Lane lane, String sourc
 
     public String requestId() {
         return request.requestId();
+    }
+
+    /** The consumer group whose topic it came from (the topic of {@code source}, less its prefix). */
+    public String consumerGroup() {
+        String topic = source.substring(0, source.lastIndexOf('-', source.lastIndexOf('@')));
+        return topic.substring((lane == Lane.BULK ? Topics.BULK_PREFIX : Topics.REQUESTS_PREFIX).length());
     }
 
     /** Milliseconds from {@code created_at} (else the record's timestamp) until the worker started on it, ≥ 0. */

@@ -1,6 +1,7 @@
 package io.kaption.worker.consume;
 
 import io.kaption.kit.kafka.KafkaConnection;
+import io.kaption.kit.metrics.ServiceMetrics;
 import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult.Failure;
 import io.kaption.schemas.Topics;
@@ -10,6 +11,7 @@ import io.kaption.schemas.serde.DecodeResult;
 import io.kaption.worker.batching.Handoff;
 import io.kaption.worker.cancel.CancelledRequests;
 import io.kaption.worker.publish.EventPublisher;
+import io.micrometer.core.instrument.Tags;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,7 +95,7 @@ public final class RequestConsumer {
             GroupMembership membership, Handoff handoff,
             RequestPreparer preparer, ExecutorService imagePool, DeadLetterPublisher deadLetters,
             CancelledRequests cancelled, EventPublisher publisher, Consumer<Throwable> onFatal, Clock clock,
-            LongSupplier nanoTime) {
+            LongSupplier nanoTime, ServiceMetrics metrics) {
         this.consumerGroup = consumerGroup;
         this.topic = Topics.requests(consumerGroup);
         this.bulkTopic = Topics.bulkRequests(consumerGroup);
@@ -115,6 +117,8 @@ public final class RequestConsumer {
         // Static membership: a worker restarted under the same id gets its partitions back without a rebalance.
         membership.instanceId().ifPresent(id -> config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));
         this.consumer = new KafkaConsumer<>(kafka.consumer(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        // Its lag per topic and partition is the group's queue: kaption_kafka_consumer_fetch_manager_records_lag.
+        metrics.bind(consumer, Tags.of("group", consumerGroup));
         this.handoff = handoff;
         this.preparer = preparer;
         this.imagePool = imagePool;

@@ -1,5 +1,6 @@
 package io.kaption.ingest.discovery;
 
+import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.WorkerAnnouncement;
 import io.kaption.schemas.serde.ContractCodec;
@@ -56,22 +57,21 @@ public final class WorkerDirectory implements AutoCloseable {
     private long nextRefreshMs;
     private boolean failing;
 
-    private WorkerDirectory(String bootstrapServers, TopicProvisioner provisioner, Clock clock) {
+    private WorkerDirectory(KafkaConnection kafka, TopicProvisioner provisioner, Clock clock) {
         this.provisioner = provisioner;
         this.clock = clock;
-        this.consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        this.consumer = new KafkaConsumer<>(kafka.consumer(Map.of(
                 ConsumerConfig.CLIENT_ID_CONFIG, "kaption-worker-directory-" + UUID.randomUUID(),
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")),
                 new StringDeserializer(), new ByteArrayDeserializer());
         this.thread = new Thread(this::run, "kaption-worker-directory");
         this.thread.setDaemon(true);
     }
 
-    public static WorkerDirectory start(String bootstrapServers, TopicProvisioner provisioner, Clock clock) {
-        WorkerDirectory directory = new WorkerDirectory(bootstrapServers, provisioner, clock);
+    public static WorkerDirectory start(KafkaConnection kafka, TopicProvisioner provisioner, Clock clock) {
+        WorkerDirectory directory = new WorkerDirectory(kafka, provisioner, clock);
         directory.thread.start();
         return directory;
     }

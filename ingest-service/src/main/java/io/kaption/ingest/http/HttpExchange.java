@@ -3,6 +3,7 @@ package io.kaption.ingest.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kaption.apikeys.ApiKey;
 import io.kaption.images.ImageIntakeException;
+import io.kaption.kit.metrics.HttpMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -33,17 +34,29 @@ public final class HttpExchange {
     private boolean closeConnectionAfterResponse;
     private Optional<ApiKey> apiKey = Optional.empty();
     private final List<Runnable> clientGoneCallbacks = new ArrayList<>();
+    private final HttpMetrics metrics;
+    private final String route;
+    private boolean streaming;
+    private boolean recorded;
 
-    public HttpExchange(HttpServerRequest request, String requestId, Context context, Map<String, String> pathParams) {
+    /**
+     * @param metrics where the exchange is counted when it ends
+     * @param route   the route's path template ({@code /v1/jobs/{id}}), {@link HttpMetrics#UNMATCHED} for none
+     */
+    public HttpExchange(HttpServerRequest request, String requestId, Context context, Map<String, String> pathParams,
+                        HttpMetrics metrics, String route) {
         this.request = request;
         this.requestId = requestId;
         this.context = context;
         this.pathParams = pathParams;
+        this.metrics = metrics;
+        this.route = route;
         HttpServerResponse response = request.response();
         response.putHeader(RequestIds.HEADER, requestId);
         response.endHandler(v -> {
             LOG.info("{} {} -> {} request_id={}{} {} ms", request.method(), request.path(), response.getStatusCode(),
                     requestId, apiKey.map(key -> " api_key=" + key.fingerprint()).orElse(""), elapsedMillis());
+            record();
             if (closeConnectionAfterResponse) {
                 request.connection().close();
             }
@@ -52,9 +65,24 @@ public final class HttpExchange {
             if (!response.ended()) {
                 LOG.info("{} {} -> client went away after {} ms request_id={}", request.method(), request.path(),
                         elapsedMillis(), requestId);
+                record();
                 clientGoneCallbacks.forEach(Runnable::run);
             }
         });
+    }
+
+    /** Counts the exchange once, when its response ended or its client went away (status 499). */
+    private void record() {
+        if (recorded) {
+            return;
+        }
+        recorded = true;
+        if (streaming) {
+            metrics.openStreams().decrementAndGet();
+        }
+        metrics.record(route, request.method().name(),
+                response().ended() ? response().getStatusCode() : HttpMetrics.CLIENT_CLOSED,
+                System.nanoTime() - startNanos);
     }
 
     public HttpServerRequest request() {
@@ -152,6 +180,10 @@ public final class HttpExchange {
 
     /** Sends the head of a 200 server-sent event stream. */
     public void startEventStream() {
+        if (!streaming) {
+            streaming = true;
+            metrics.openStreams().incrementAndGet();
+        }
         response().setStatusCode(200)
                 .setChunked(true)
                 .putHeader(HttpHeaders.CONTENT_TYPE, Sse.CONTENT_TYPE)

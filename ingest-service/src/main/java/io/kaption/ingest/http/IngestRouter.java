@@ -1,5 +1,6 @@
 package io.kaption.ingest.http;
 
+import io.kaption.kit.metrics.HttpMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -31,21 +32,24 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
 
     /** Path (or pattern) → method → route, in the order added. */
     private final Map<String, Map<HttpMethod, Route>> routes = new LinkedHashMap<>();
+    private final HttpMetrics metrics;
 
     private record Route(HttpMethod method, ErrorShape errorShape, boolean open, Consumer<HttpExchange> handler) {
     }
 
     private final Predicate<HttpExchange> guard;
 
-    /**
-     * @param guard admits a request to a route that is not {@linkplain #openRoute open}, or answers it (401, 429)
-     *              and returns false
-     */
-    public IngestRouter(Predicate<HttpExchange> guard) {
-        this.guard = guard;
+    private record Match(String template, Map<HttpMethod, Route> byMethod, Map<String, String> params) {
     }
 
-    private record Match(Map<HttpMethod, Route> byMethod, Map<String, String> params) {
+    /**
+     * @param guard   admits a request to a route that is not {@linkplain #openRoute open}, or answers it (401, 429)
+     *                and returns false
+     * @param metrics counts every exchange by its route's path template
+     */
+    public IngestRouter(Predicate<HttpExchange> guard, HttpMetrics metrics) {
+        this.guard = guard;
+        this.metrics = metrics;
     }
 
     /** A route behind the guard (API keys). */
@@ -76,13 +80,14 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
         try {
             requestId = RequestIds.fromHeader(Optional.ofNullable(request.getHeader(RequestIds.HEADER)));
         } catch (ApiException e) {
-            HttpExchange exchange = new HttpExchange(request, UUID.randomUUID().toString(), context, Map.of());
+            HttpExchange exchange = new HttpExchange(request, UUID.randomUUID().toString(), context, Map.of(), metrics,
+                    template(match));
             shape(exchange, route);
             exchange.fail(e);
             return;
         }
         HttpExchange exchange = new HttpExchange(request, requestId, context,
-                match == null ? Map.of() : match.params());
+                match == null ? Map.of() : match.params(), metrics, template(match));
         shape(exchange, route);
         if (route == null) {
             exchange.fail(new ApiException(404, "not_found", "no endpoint " + request.path()));
@@ -119,7 +124,7 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
                     + (cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage()));
         }
         HttpExchange exchange = new HttpExchange(request, UUID.randomUUID().toString(), Vertx.currentContext(),
-                Map.of());
+                Map.of(), metrics, HttpMetrics.UNMATCHED);
         request.response().putHeader(HttpHeaders.CONNECTION, "close");
         exchange.fail(error);
         request.connection().close();
@@ -128,7 +133,7 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
     private Match match(String path) {
         Map<HttpMethod, Route> exact = routes.get(path);
         if (exact != null) {
-            return new Match(exact, Map.of());
+            return new Match(path, exact, Map.of());
         }
         List<String> segments = List.of(path.split("/", -1));
         for (Map.Entry<String, Map<HttpMethod, Route>> candidate : routes.entrySet()) {
@@ -148,10 +153,14 @@ public final class IngestRouter implements Handler<HttpServerRequest> {
                 }
             }
             if (matches) {
-                return new Match(candidate.getValue(), Map.copyOf(params));
+                return new Match(candidate.getKey(), candidate.getValue(), Map.copyOf(params));
             }
         }
         return null;
+    }
+
+    private static String template(Match match) {
+        return match == null ? HttpMetrics.UNMATCHED : match.template();
     }
 
     private static void shape(HttpExchange exchange, Route route) {

@@ -95,6 +95,11 @@ public final class JobDirectory implements AutoCloseable {
         return ready;
     }
 
+    /** Every job the directory knows, as the API shows it: for metrics (jobs by state, records done). */
+    public List<JobStatus> all() {
+        return table.all();
+    }
+
     /** The job as the API shows it: its latest status, else its spec as submitted. */
     public Optional<JobStatus> find(String jobId) {
         return table.status(jobId);

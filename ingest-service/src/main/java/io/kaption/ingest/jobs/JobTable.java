@@ -65,6 +65,11 @@ final class JobTable {
         return Optional.ofNullable(jobs.get(jobId)).map(Entry::view);
     }
 
+    /** Every job as the API shows it, in no order. */
+    List<JobStatus> all() {
+        return jobs.values().stream().map(Entry::view).toList();
+    }
+
     /** The job's spec, once read (or submitted by this replica). */
     Optional<JobSpec> spec(String jobId) {
         return Optional.ofNullable(jobs.get(jobId)).map(Entry::spec);

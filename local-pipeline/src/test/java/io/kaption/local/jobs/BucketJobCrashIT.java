@@ -57,6 +57,7 @@ class BucketJobCrashIT {
         env.put("TAKEOFF_BATCH_DURATION_MILLIS", "20");
         env.put("KAPTION_SINK_HOST", "127.0.0.1");
         env.put("KAPTION_SINK_PORT", "0");
+        env.put("KAPTION_WORKER_METRICS_PORT", "0");
         env.put("KAPTION_JOB_SHARD_RECORDS", "8");
         env.put("KAPTION_JOB_PLAN_PAGE_SIZE", "10");
         Path log = dir.resolve("children.log");

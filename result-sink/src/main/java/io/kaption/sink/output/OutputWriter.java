@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -69,7 +70,8 @@ public final class OutputWriter implements AutoCloseable {
     /** True while a put is being retried: partitions assigned meanwhile stay paused until it is done. */
     private boolean retrying;
 
-    private OutputWriter(KafkaConnection kafka, String resultsTopic, String groupId, S3Client s3) {
+    private OutputWriter(KafkaConnection kafka, String resultsTopic, String groupId, S3Client s3,
+                         Consumer<String> deadLettered) {
         this.resultsTopic = resultsTopic;
         this.s3 = s3;
         this.consumer = new KafkaConsumer<>(kafka.consumer(Map.of(
@@ -83,7 +85,7 @@ public final class OutputWriter implements AutoCloseable {
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicProvisioner.DEAD_LETTER_MAX_MESSAGE_BYTES)),
                 new ByteArraySerializer(), new ByteArraySerializer());
-        this.deadLetters = new DeadLetterPublisher(deadLetterProducer);
+        this.deadLetters = new DeadLetterPublisher(deadLetterProducer, deadLettered);
         this.thread = new Thread(this::run, "kaption-output-writer");
     }
 
@@ -93,10 +95,17 @@ public final class OutputWriter implements AutoCloseable {
      */
     public static OutputWriter start(KafkaConnection kafka, String resultsTopic, String groupId,
                                      TopicProvisioner.Settings topics, S3Client s3) {
+        return start(kafka, resultsTopic, groupId, topics, s3, topic -> { });
+    }
+
+    /** Like {@link #start(KafkaConnection, String, String, TopicProvisioner.Settings, S3Client)}, telling
+     *  {@code deadLettered} the topic of each record dead-lettered (to count them). */
+    public static OutputWriter start(KafkaConnection kafka, String resultsTopic, String groupId,
+                                     TopicProvisioner.Settings topics, S3Client s3, Consumer<String> deadLettered) {
         try (Admin admin = Admin.create(kafka.admin(Map.of()))) {
             new TopicProvisioner(admin, topics).ensure(List.of(Topics.dlq(resultsTopic)));
         }
-        OutputWriter writer = new OutputWriter(kafka, resultsTopic, groupId, s3);
+        OutputWriter writer = new OutputWriter(kafka, resultsTopic, groupId, s3, deadLettered);
         writer.thread.start();
         log.info("writing results with an output_uri from {} (consumer group {})", resultsTopic, groupId);
         return writer;

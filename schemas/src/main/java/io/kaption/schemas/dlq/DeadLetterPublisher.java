@@ -4,6 +4,7 @@ import io.kaption.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -27,9 +28,16 @@ public final class DeadLetterPublisher {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterPublisher.class);
 
     private final Producer<byte[], byte[]> producer;
+    private final Consumer<String> written;
 
     public DeadLetterPublisher(Producer<byte[], byte[]> producer) {
+        this(producer, topic -> { });
+    }
+
+    /** @param written told the dead-letter topic of each record written (to count them) */
+    public DeadLetterPublisher(Producer<byte[], byte[]> producer, Consumer<String> written) {
         this.producer = producer;
+        this.written = written;
     }
 
     /**
@@ -52,11 +60,12 @@ public final class DeadLetterPublisher {
         add(headers, DeadLetterHeaders.SOURCE_TIMESTAMP, Long.toString(record.timestamp()));
         add(headers, DeadLetterHeaders.FAILED_AT, Instant.now().toString());
         try {
-            RecordMetadata written = producer.send(
+            RecordMetadata sent = producer.send(
                     new ProducerRecord<>(deadLetterTopic, null, record.key(), record.value(), headers)).get();
             LOG.warn("dead-lettered {}-{}@{} to {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
-                    written.topic(), written.partition(), written.offset(), reason);
-            return written;
+                    sent.topic(), sent.partition(), sent.offset(), reason);
+            written.accept(deadLetterTopic);
+            return sent;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptException(e);

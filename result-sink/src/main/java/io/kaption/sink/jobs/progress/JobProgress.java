@@ -1,6 +1,7 @@
 package io.kaption.sink.jobs.progress;
 
 import io.kaption.schemas.topics.TopicProvisioner;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
@@ -49,6 +50,11 @@ public final class JobProgress implements AutoCloseable {
     /** True while the application runs or rebalances; false once it stopped, by {@link #close} or an error. */
     public boolean isRunning() {
         return streams.state().isRunningOrRebalancing();
+    }
+
+    /** The application's Kafka Streams metrics (its clients' too), to bind to a registry. */
+    public KafkaStreamsMetrics metrics() {
+        return new KafkaStreamsMetrics(streams);
     }
 
     public KafkaStreams.State state() {

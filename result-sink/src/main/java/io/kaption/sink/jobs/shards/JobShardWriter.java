@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -88,7 +89,7 @@ public final class JobShardWriter implements AutoCloseable {
     /** True while a put is being retried: partitions assigned meanwhile stay paused until it is done. */
     private boolean retrying;
 
-    private JobShardWriter(JobShardWriterConfig config, S3Client s3) {
+    private JobShardWriter(JobShardWriterConfig config, S3Client s3, Consumer<String> deadLettered) {
         this.config = config;
         this.s3 = s3;
         this.consumer = new KafkaConsumer<>(config.kafka().consumer(Map.of(
@@ -103,7 +104,7 @@ public final class JobShardWriter implements AutoCloseable {
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicProvisioner.DEAD_LETTER_MAX_MESSAGE_BYTES)),
                 new ByteArraySerializer(), new ByteArraySerializer());
-        this.deadLetters = new DeadLetterPublisher(producer);
+        this.deadLetters = new DeadLetterPublisher(producer, deadLettered);
         this.thread = new Thread(this::run, "kaption-job-shard-writer");
     }
 
@@ -112,11 +113,17 @@ public final class JobShardWriter implements AutoCloseable {
      * group and starts writing. {@code s3} stays the caller's (not closed here).
      */
     public static JobShardWriter start(JobShardWriterConfig config, S3Client s3) {
+        return start(config, s3, topic -> { });
+    }
+
+    /** Like {@link #start(JobShardWriterConfig, S3Client)}, telling {@code deadLettered} the topic of each record
+     *  dead-lettered (to count them). */
+    public static JobShardWriter start(JobShardWriterConfig config, S3Client s3, Consumer<String> deadLettered) {
         try (Admin admin = Admin.create(config.kafka().admin(Map.of()))) {
             new TopicProvisioner(admin, config.topics()).ensure(List.of(config.recordsTopic(), config.outputsTopic(),
                     Topics.dlq(config.recordsTopic())));
         }
-        JobShardWriter writer = new JobShardWriter(config, s3);
+        JobShardWriter writer = new JobShardWriter(config, s3, deadLettered);
         writer.thread.start();
         log.info("writing job shards of {} lines from {} (consumer group {})", config.shardRecords(),
                 config.recordsTopic(), config.groupId());

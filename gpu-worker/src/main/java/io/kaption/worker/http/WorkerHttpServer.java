@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.kaption.kit.metrics.ServiceMetrics;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
@@ -15,34 +17,35 @@ import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
- * The worker's small HTTP server: {@code GET /healthz} (liveness) and {@code GET /readyz} (readiness), with the
- * ingest service's and the sink's JSON shapes ({@code {"status": …}}, errors {@code {"error": {"code", "message"}}}).
+ * The worker's small HTTP server on {@code KAPTION_WORKER_METRICS_PORT}: {@code GET /healthz} (liveness) and
+ * {@code GET /readyz} (readiness), with the ingest service's and the sink's JSON shapes ({@code {"status": …}}, errors
+ * {@code {"error": {"code", "message"}}}), and {@code GET /metrics} in the Prometheus text format.
  *
- * <p>The JDK's server rather than Vert.x (which the ingest service and the sink use): two GET routes answered from
+ * <p>The JDK's server rather than Vert.x (which the ingest service and the sink use): three GET routes answered from
  * memory need no event loop, and the worker, whose CPU belongs to the model, gains no Netty threads or jars.
  */
-public final class HealthServer implements AutoCloseable {
+public final class WorkerHttpServer implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpServer server;
     private final ExecutorService executor;
 
-    private HealthServer(HttpServer server, ExecutorService executor) {
+    private WorkerHttpServer(HttpServer server, ExecutorService executor) {
         this.server = server;
         this.executor = executor;
     }
 
     /**
      * Listens on {@code host:port} (0: any free port) and answers from {@code state}, asked once per probe (it must
-     * be cheap: no Kafka calls).
+     * be cheap: no Kafka calls), and from {@code metrics}.
      */
-    public static HealthServer start(String host, int port, Supplier<WorkerState> state) {
+    public static WorkerHttpServer start(String host, int port, Supplier<WorkerState> state, ServiceMetrics metrics) {
         HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 16);
         } catch (IOException e) {
-            throw new UncheckedIOException("the worker's health server cannot listen on " + host + ":" + port
+            throw new UncheckedIOException("the worker's HTTP server cannot listen on " + host + ":" + port
                     + " (" + e.getMessage() + "); set KAPTION_WORKER_METRICS_PORT", e);
         }
         ExecutorService executor = Executors.newSingleThreadExecutor(runnable -> {
@@ -53,20 +56,21 @@ public final class HealthServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/", exchange -> {
             try (exchange) {
-                respond(exchange, state.get());
+                respond(exchange, state, metrics);
             }
         });
         server.start();
-        return new HealthServer(server, executor);
+        return new WorkerHttpServer(server, executor);
     }
 
     public int port() {
         return server.getAddress().getPort();
     }
 
-    private static void respond(HttpExchange exchange, WorkerState state) throws IOException {
+    private static void respond(HttpExchange exchange, Supplier<WorkerState> currentState, ServiceMetrics metrics)
+            throws IOException {
         String path = exchange.getRequestURI().getPath();
-        if (!path.equals("/healthz") && !path.equals("/readyz")) {
+        if (!path.equals("/healthz") && !path.equals("/readyz") && !path.equals("/metrics")) {
             send(exchange, 404, error("not_found", "no such resource: " + path));
             return;
         }
@@ -76,6 +80,11 @@ public final class HealthServer implements AutoCloseable {
                     exchange.getRequestMethod() + " is not allowed on " + path));
             return;
         }
+        if (path.equals("/metrics")) {
+            sendBytes(exchange, 200, ServiceMetrics.CONTENT_TYPE, metrics.scrape().getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        WorkerState state = currentState.get();
         if (path.equals("/healthz")) {
             if (state.phase() == WorkerState.Phase.FAILED) {
                 send(exchange, 503, error("worker_failed", "the worker stopped after a fatal error (see the log)"));
@@ -108,8 +117,12 @@ public final class HealthServer implements AutoCloseable {
     }
 
     private static void send(HttpExchange exchange, int status, ObjectNode body) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        sendBytes(exchange, status, "application/json", JSON.writeValueAsBytes(body));
+    }
+
+    private static void sendBytes(HttpExchange exchange, int status, String contentType, byte[] bytes)
+            throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         boolean head = exchange.getRequestMethod().equals("HEAD");
         exchange.sendResponseHeaders(status, head ? -1 : bytes.length);

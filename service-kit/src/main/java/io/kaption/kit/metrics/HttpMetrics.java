@@ -1,0 +1,43 @@
+package io.kaption.kit.metrics;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * HTTP server metrics shared by the services: {@code kaption_http_server_requests_seconds} (a histogram by route
+ * template, method and status; a response the client left before its end counts as status {@code 499}, as nginx
+ * logs it) and {@code kaption_sse_streams_open} (server-sent event streams open now).
+ */
+public final class HttpMetrics {
+
+    /** The status recorded for a response whose client went away before it ended. */
+    public static final int CLIENT_CLOSED = 499;
+    /** The route of requests no route matched: one series for all of them, whatever the path. */
+    public static final String UNMATCHED = "unmatched";
+
+    private final MeterRegistry registry;
+    private final AtomicInteger openStreams = new AtomicInteger();
+
+    public HttpMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        registry.gauge("kaption.sse.streams.open", openStreams);
+    }
+
+    /** Records one finished response. */
+    public void record(String route, String method, int status, long durationNanos) {
+        Timer.builder("kaption.http.server.requests")
+                .description("HTTP requests by route template, method and status, and their latency to the response's "
+                        + "end (a stream's whole duration)")
+                .tags("route", route, "method", method, "status", Integer.toString(status))
+                .serviceLevelObjectives(ServiceMetrics.HTTP_BUCKETS)
+                .register(registry)
+                .record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Server-sent event streams open now: increment when one opens, decrement when it ends. */
+    public AtomicInteger openStreams() {
+        return openStreams;
+    }
+}
