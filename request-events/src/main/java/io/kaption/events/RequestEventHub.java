@@ -73,6 +73,11 @@ public final class RequestEventHub implements AutoCloseable {
                 }
 
                 @Override
+                public void onRestart(long offset, StreamRestart restart) {
+                    // Only the result matters here.
+                }
+
+                @Override
                 public void onResult(GenerationResult generationResult) {
                     result.complete(generationResult);
                 }

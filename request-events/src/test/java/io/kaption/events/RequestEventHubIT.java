@@ -264,6 +264,11 @@ class RequestEventHubIT {
             }
 
             @Override
+            public void onRestart(long offset, StreamRestart restart) {
+                throw new AssertionError("a listener's bug");
+            }
+
+            @Override
             public void onResult(GenerationResult result) {
                 throw new AssertionError("a listener's bug");
             }

@@ -2,6 +2,7 @@ package io.kaption.sink;
 
 import io.kaption.events.RequestEventHub;
 import io.kaption.events.RequestEventListener;
+import io.kaption.events.StreamRestart;
 import io.kaption.events.Subscription;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
@@ -99,6 +100,15 @@ final class EventStream {
             }
 
             @Override
+            public void onRestart(long offset, StreamRestart restart) {
+                context.runOnContext(ignored -> {
+                    if (current == generation) {
+                        restart(offset, restart);
+                    }
+                });
+            }
+
+            @Override
             public void onResult(GenerationResult result) {
                 context.runOnContext(ignored -> {
                     if (current == generation) {
@@ -110,10 +120,21 @@ final class EventStream {
     }
 
     private void token(long offset, TokenEvent event) {
-        if (!write(SseFormat.token(offset, event))) {
+        written(offset, SseFormat.token(offset, event));
+    }
+
+    private void restart(long offset, StreamRestart restart) {
+        written(offset, SseFormat.restart(offset, restart));
+    }
+
+    /** Writes the event of {@code offset} (-1: one without, before the result) and moves the stream along. */
+    private void written(long offset, String event) {
+        if (!write(event)) {
             return;
         }
-        lastOffset = offset;
+        if (offset >= 0) {
+            lastOffset = offset;
+        }
         vertx.cancelTimer(waitTimer);
         if (response.writeQueueFull()) {
             pause();
