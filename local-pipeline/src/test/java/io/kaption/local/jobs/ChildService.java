@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  * A Kaption service's main class in a child JVM on this test's classpath, so that a test can kill it the way an
  * operating system does (SIGKILL: no shutdown hook, no last commit) and start another in its place.
  */
-final class ChildService implements AutoCloseable {
+public final class ChildService implements AutoCloseable {
 
     private final Process process;
 
@@ -20,7 +20,7 @@ final class ChildService implements AutoCloseable {
     }
 
     /** Starts {@code mainClass} with {@code env} added to this JVM's environment; output goes to {@code log}. */
-    static ChildService start(Class<?> mainClass, Map<String, String> env, Path log) throws IOException {
+    public static ChildService start(Class<?> mainClass, Map<String, String> env, Path log) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -34,12 +34,12 @@ final class ChildService implements AutoCloseable {
     }
 
     /** SIGKILL, and wait until it is gone. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
