@@ -90,8 +90,13 @@ final class AttemptMerge {
 
     private final class PromptStream {
 
-        /** What clients were shown since the last restart; element i is the chunk of index i. */
+        /** What clients were shown since the last restart; element i is the chunk of index {@code base + i}. */
         private List<TokenEvent> shown = new ArrayList<>();
+        /**
+         * The index of the first event read: 0, unless the hub's history window starts in the middle of the stream
+         * (then the chunks before it are unknown, and the result's text is sent as a restart before the result).
+         */
+        private int base;
         /** Per attempt, one past the highest index it produced. */
         private final Map<String, Integer> produced = new HashMap<>();
         private final Set<String> ignored = new HashSet<>();
@@ -99,6 +104,9 @@ final class AttemptMerge {
 
         Object accept(TokenEvent event) {
             String attempt = event.attempt() == null ? UNNAMED : event.attempt();
+            if (produced.isEmpty()) {
+                base = event.index();
+            }
             if (!produced.containsKey(attempt)) {
                 produced.put(attempt, 0);
                 newest = attempt;
@@ -106,8 +114,11 @@ final class AttemptMerge {
             if (ignored.contains(attempt)) {
                 return null;
             }
-            int index = event.index();
-            produced.merge(attempt, index + 1, Math::max);
+            produced.merge(attempt, event.index() + 1, Math::max);
+            int index = event.index() - base;
+            if (index < 0) {
+                return null; // a replay's chunk from before the history's start: nothing to check it against
+            }
             if (index < shown.size()) {
                 return sameChunk(shown.get(index), event) ? null : diverged(attempt, event);
             }
@@ -129,13 +140,13 @@ final class AttemptMerge {
                 ignored.add(attempt);
                 return null;
             }
-            int index = event.index();
+            int index = event.index() - base;
             List<TokenEvent> restarted = new ArrayList<>(shown.subList(0, index));
             restarted.add(event);
             shown = restarted;
             // Attempts that produced this index produced the chunk now replaced: they no longer match.
             produced.forEach((other, next) -> {
-                if (!other.equals(attempt) && next > index) {
+                if (!other.equals(attempt) && next > event.index()) {
                     ignored.add(other);
                 }
             });

@@ -124,6 +124,20 @@ class AttemptMergeTest {
         feed(chunk("a", 0, "A"), last("a", 1));
 
         assertThat(feed(chunk("a", 2, "late"), chunk("b", 5, "gap"))).isEmpty();
+
+        AttemptMerge gap = new AttemptMerge("r");
+        gap.accept(chunk("a", 0, "A"));
+        assertThat(gap.accept(chunk("a", 2, "C"))).as("index 1 never read").isNull();
+    }
+
+    @Test
+    void aHistoryThatStartsMidStreamDeliversFromThereAndTheResultFillsIn() {
+        assertThat(feed(chunk("a", 3, "D"), chunk("a", 4, "E"), chunk("b", 0, "A"), chunk("b", 3, "D"),
+                chunk("b", 4, "E"), chunk("b", 5, "F"), last("b", 6)))
+                .containsExactly("a:3:D", "a:4:E", "b:5:F", "b:6:");
+
+        assertThat(merge.reconcile(Events.completed("r", "ABCDEF")))
+                .containsExactly(new StreamRestart("r", 0, "ABCDEF", FinishReason.STOP));
     }
 
     @Test
