@@ -127,14 +127,16 @@ final class EventStream {
         written(offset, SseFormat.restart(offset, restart));
     }
 
-    /** Writes the event of {@code offset} (-1: one without, before the result) and moves the stream along. */
+    /**
+     * Writes the event of {@code offset} and moves the stream along. An event without offset (-1: a restart right
+     * before the result) neither pauses nor arms the wait: the result follows it in the same hub delivery, and a
+     * resubscription after a pause would send it again.
+     */
     private void written(long offset, String event) {
-        if (!write(event)) {
+        if (!write(event) || offset < 0) {
             return;
         }
-        if (offset >= 0) {
-            lastOffset = offset;
-        }
+        lastOffset = offset;
         vertx.cancelTimer(waitTimer);
         if (response.writeQueueFull()) {
             pause();
