@@ -334,7 +334,9 @@ class GpuWorkerIT {
         assertThat(missingResult.error()).isEqualTo(new GenerationResult.Failure("image_unavailable",
                 missingUrl + ": NoSuchKey"));
         assertThat(events.tokens(missing)).extracting(Received::value)
+                .usingRecursiveFieldByFieldElementComparatorIgnoringFields("attempt")
                 .containsExactly(TokenEvent.last(missing, 0, 0, "", FinishReason.ERROR));
+        assertThat(events.tokens(missing).get(0).value().attempt()).as("the attempt that produced it").isNotBlank();
 
         GenerationResult corruptResult = events.awaitResult(corrupt).value();
         assertThat(corruptResult.error().code()).isEqualTo("invalid_image");

@@ -40,12 +40,17 @@ final class OrderedSubscription implements Subscription {
         return requestId;
     }
 
-    /** Queues {@code token} unless the subscriber already has it or asked to start after it; history lock held. */
-    void offerToken(OffsetToken token) {
-        if (token.offset() > lastOffset) {
-            lastOffset = token.offset();
-            mailbox.add(token);
+    /** Queues {@code item} unless the subscriber already has it or asked to start after it; history lock held. */
+    void offer(StreamItem item) {
+        if (item.offset() > lastOffset) {
+            lastOffset = item.offset();
+            mailbox.add(item);
         }
+    }
+
+    /** Queues a restart that reconciles the stream with the result (it has no offset); history lock held. */
+    void offerClosingRestart(StreamRestart restart) {
+        mailbox.add(new OffsetRestart(-1, restart));
     }
 
     /** Queues the result; history lock held. */
@@ -74,6 +79,8 @@ final class OrderedSubscription implements Subscription {
         try {
             if (event instanceof OffsetToken token) {
                 listener.onToken(token.offset(), token.event());
+            } else if (event instanceof OffsetRestart restart) {
+                listener.onRestart(restart.offset(), restart.restart());
             } else {
                 listener.onResult((GenerationResult) event);
             }

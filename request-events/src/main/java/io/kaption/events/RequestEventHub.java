@@ -75,6 +75,11 @@ public final class RequestEventHub implements AutoCloseable {
                 }
 
                 @Override
+                public void onRestart(long offset, StreamRestart restart) {
+                    // Only the result matters here.
+                }
+
+                @Override
                 public void onResult(GenerationResult generationResult) {
                     result.complete(generationResult);
                 }

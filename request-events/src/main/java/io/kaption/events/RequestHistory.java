@@ -6,19 +6,20 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The hub's memory of recent requests and who is subscribed to them, without Kafka: token events (with offsets) and
- * results go in, subscriptions get replay plus live events in offset order and the result exactly once, last.
+ * results go in, subscriptions get replay plus live events in offset order and the result exactly once, last. The
+ * token events of a request's attempts (a redelivered request is generated again) are merged by {@link AttemptMerge}
+ * into one stream that shows each chunk once; at settlement the stream is reconciled with the result, and token
+ * events read after it are not delivered.
  *
  * <p>A result is <em>settled</em> (handed to subscribers) as soon as every prompt of the request has its final token
  * event, which is known when the result has text (one prompt per element). Otherwise — a non-streaming request has no
@@ -59,23 +60,36 @@ final class RequestHistory {
         this.graceMs = resultGrace.toMillis();
     }
 
-    /** Records a token event read at {@code offset} of {@code kaption.tokens}; an offset already seen is ignored. */
+    /**
+     * Records a token event read at {@code offset} of {@code kaption.tokens}; an offset already seen is ignored. What
+     * subscribers get of it is decided by the request's {@link AttemptMerge}: the event, nothing (a replayed chunk
+     * already delivered), or a restart. Events read after the result was settled change nothing.
+     */
     void addToken(long offset, TokenEvent event, long timestampMs) {
         List<OrderedSubscription> touched;
         synchronized (lock) {
             TrackedRequest request = track(event.requestId());
-            if (!request.tokens.isEmpty() && offset <= request.tokens.get(request.tokens.size() - 1).offset()) {
+            if (offset <= request.lastTokenOffset) {
                 return;
             }
-            OffsetToken token = new OffsetToken(offset, event);
-            request.tokens.add(token);
+            request.lastTokenOffset = offset;
             request.lastEventMs = Math.max(request.lastEventMs, timestampMs);
-            if (event.isFinal()) {
-                request.finalBatches.add(event.batchId());
+            if (request.settled) {
+                return;
             }
+            Object merged = request.merge.accept(event);
+            StreamItem item;
+            if (merged instanceof TokenEvent token) {
+                item = new OffsetToken(offset, token);
+            } else if (merged instanceof StreamRestart restart) {
+                item = new OffsetRestart(offset, restart);
+            } else {
+                return;
+            }
+            request.items.add(item);
             touched = new ArrayList<>(request.subscribers);
-            touched.forEach(subscription -> subscription.offerToken(token));
-            if (request.result != null && !request.settled && request.tokensComplete()) {
+            touched.forEach(subscription -> subscription.offer(item));
+            if (request.result != null && request.tokensComplete()) {
                 settle(request);
             }
         }
@@ -178,8 +192,9 @@ final class RequestHistory {
         OrderedSubscription subscription = new OrderedSubscription(this, requestId, afterTokenOffset, listener);
         synchronized (lock) {
             TrackedRequest request = track(requestId);
-            request.tokens.forEach(subscription::offerToken);
+            request.items.forEach(subscription::offer);
             if (request.settled) {
+                request.closingRestarts.forEach(subscription::offerClosingRestart);
                 subscription.offerResult(request.result);
             } else {
                 request.subscribers.add(subscription);
@@ -195,7 +210,7 @@ final class RequestHistory {
             TrackedRequest request = requests.get(subscription.requestId());
             if (request != null && request.subscribers.remove(subscription)) {
                 subscriptions--;
-                if (request.tokens.isEmpty() && request.result == null && request.subscribers.isEmpty()) {
+                if (request.lastTokenOffset < 0 && request.result == null && request.subscribers.isEmpty()) {
                     requests.remove(request.requestId);
                 }
             }
@@ -216,13 +231,20 @@ final class RequestHistory {
         }
     }
 
-    /** The result goes to every subscriber, who then leave; returns them for draining. Lock held. */
+    /**
+     * The result goes to every subscriber (after the restarts that make their stream add up to it), who then leave;
+     * returns them for draining. Lock held.
+     */
     private List<OrderedSubscription> settle(TrackedRequest request) {
         request.settled = true;
+        request.closingRestarts = request.merge.reconcile(request.result);
         awaitingTokens.remove(request.requestId);
         settled.add(request.requestId);
         List<OrderedSubscription> subscribers = new ArrayList<>(request.subscribers);
-        subscribers.forEach(subscription -> subscription.offerResult(request.result));
+        subscribers.forEach(subscription -> {
+            request.closingRestarts.forEach(subscription::offerClosingRestart);
+            subscription.offerResult(request.result);
+        });
         subscriptions -= subscribers.size();
         request.subscribers.clear();
         return subscribers;
@@ -265,9 +287,12 @@ final class RequestHistory {
 
     private static final class TrackedRequest {
         final String requestId;
-        final List<OffsetToken> tokens = new ArrayList<>();
-        /** A set, not a BitSet: batch_id is unbounded, and one bad record must not cost 2^31 bits. */
-        final Set<Integer> finalBatches = new HashSet<>();
+        /** What subscribers are given, in offset order: the merged token events and restarts. */
+        final List<StreamItem> items = new ArrayList<>();
+        final AttemptMerge merge;
+        long lastTokenOffset = -1;
+        /** Restarts given before the result, once settled. */
+        List<StreamRestart> closingRestarts = List.of();
         final List<OrderedSubscription> subscribers = new ArrayList<>(1);
         GenerationResult result;
         long resultTimestampMs;
@@ -276,6 +301,7 @@ final class RequestHistory {
 
         TrackedRequest(String requestId) {
             this.requestId = requestId;
+            this.merge = new AttemptMerge(requestId);
         }
 
         /** Whether every prompt has its final event; known only when the result's text says how many prompts. */
@@ -284,7 +310,7 @@ final class RequestHistory {
                 return false;
             }
             for (int batchId = 0; batchId < result.text().size(); batchId++) {
-                if (!finalBatches.contains(batchId)) {
+                if (!merge.isFinal(batchId)) {
                     return false;
                 }
             }

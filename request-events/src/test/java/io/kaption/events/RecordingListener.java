@@ -11,8 +11,9 @@ final class RecordingListener implements RequestEventListener {
 
     final List<Long> offsets = new CopyOnWriteArrayList<>();
     final List<TokenEvent> tokens = new CopyOnWriteArrayList<>();
+    final List<StreamRestart> restarts = new CopyOnWriteArrayList<>();
     final List<GenerationResult> results = new CopyOnWriteArrayList<>();
-    /** Every call in order: "token <offset>" or "result". */
+    /** Every call in order: "token <offset>", "restart <batch id>[ at <offset>]" or "result". */
     final List<String> calls = new CopyOnWriteArrayList<>();
     final List<String> violations = new CopyOnWriteArrayList<>();
     private final AtomicBoolean inCall = new AtomicBoolean();
@@ -27,6 +28,20 @@ final class RecordingListener implements RequestEventListener {
             offsets.add(offset);
             tokens.add(event);
             calls.add("token " + offset);
+        } finally {
+            inCall.set(false);
+        }
+    }
+
+    @Override
+    public void onRestart(long offset, StreamRestart restart) {
+        enter();
+        try {
+            if (!results.isEmpty()) {
+                violations.add("restart " + offset + " after the result");
+            }
+            restarts.add(restart);
+            calls.add("restart " + restart.batchId() + (offset >= 0 ? " at " + offset : ""));
         } finally {
             inCall.set(false);
         }

@@ -58,7 +58,7 @@ class RequestHistoryTest {
         RecordingListener listener = new RecordingListener();
         history.subscribe("r", -1, listener);
         history.addToken(11, last("r", 0, 0), T0);
-        assertThat(history.addResult(completed("r", "x"), T0, T0)).isFalse();
+        assertThat(history.addResult(completed("r", ""), T0, T0)).isFalse();
         assertThat(listener.calls).containsExactly("token 10", "token 11", "result");
     }
 
@@ -124,7 +124,7 @@ class RequestHistoryTest {
         history.addToken(1, chunk("r", 0, 0), T0);
         history.addToken(2, chunk("r", 1, 0), T0);
         history.addToken(3, last("r", 0, 1), T0);
-        assertThat(history.addResult(completed("r", List.of("a", "b", "c")), T0, T0)).isTrue();
+        assertThat(history.addResult(completed("r", List.of("t0.0", "t1.0", "")), T0, T0)).isTrue();
         history.addToken(4, last("r", 2, 0), T0);
         assertThat(listener.results).isEmpty();
 
@@ -247,6 +247,11 @@ class RequestHistoryTest {
             }
 
             @Override
+            public void onRestart(long offset, StreamRestart restart) {
+                throw new IllegalStateException("listener bug");
+            }
+
+            @Override
             public void onResult(GenerationResult result) {
                 throw new IllegalStateException("listener bug");
             }
@@ -255,7 +260,7 @@ class RequestHistoryTest {
         history.subscribe("r", -1, listener);
 
         history.addToken(1, last("r", 0, 0), T0);
-        history.addResult(completed("r", "x"), T0, T0);
+        history.addResult(completed("r", ""), T0, T0);
 
         assertThat(listener.calls).containsExactly("token 1", "result");
     }
@@ -374,5 +379,64 @@ class RequestHistoryTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    @Test
+    void aReplayedStreamIsDeliveredOnceToLiveResumedAndLateSubscribers() {
+        RecordingListener live = new RecordingListener();
+        history.subscribe("r", -1, live);
+        history.addToken(10, chunk("r", 0, 0).withAttempt("a"), T0);
+        history.addToken(11, chunk("r", 0, 1).withAttempt("a"), T0);
+        // The worker died; another one replays the request from the start.
+        history.addToken(12, chunk("r", 0, 0).withAttempt("b"), T0);
+        history.addToken(13, chunk("r", 0, 1).withAttempt("b"), T0);
+        RecordingListener resumed = new RecordingListener();
+        history.subscribe("r", 11, resumed); // a client that had read up to offset 11 reconnects
+        history.addToken(14, chunk("r", 0, 2).withAttempt("b"), T0);
+        history.addToken(15, last("r", 0, 3).withAttempt("b"), T0);
+        history.addResult(completed("r", "t0.0t0.1t0.2"), T0, T0);
+        RecordingListener late = new RecordingListener();
+        history.subscribe("r", -1, late);
+
+        assertThat(live.calls).containsExactly("token 10", "token 11", "token 14", "token 15", "result");
+        assertThat(resumed.calls).containsExactly("token 14", "token 15", "result");
+        assertThat(late.calls).isEqualTo(live.calls);
+        assertThat(live.violations).isEmpty();
+    }
+
+    @Test
+    void aDivergingReplayRestartsTheStreamAtTheOffsetWhereItWasNoticed() {
+        RecordingListener live = new RecordingListener();
+        history.subscribe("r", -1, live);
+        history.addToken(10, TokenEvent.chunk("r", 0, 0, "A").withAttempt("a"), T0);
+        history.addToken(11, TokenEvent.chunk("r", 0, 1, " grey").withAttempt("a"), T0);
+        history.addToken(12, TokenEvent.chunk("r", 0, 0, "A").withAttempt("b"), T0);
+        history.addToken(13, TokenEvent.chunk("r", 0, 1, " black").withAttempt("b"), T0);
+        RecordingListener resumed = new RecordingListener();
+        history.subscribe("r", 13, resumed);
+        history.addToken(14, TokenEvent.last("r", 0, 2, "", FinishReason.STOP).withAttempt("b"), T0);
+        history.addResult(completed("r", "A black"), T0, T0);
+
+        assertThat(live.calls).containsExactly("token 10", "token 11", "restart 0 at 13", "token 14", "result");
+        assertThat(live.restarts).containsExactly(new StreamRestart("r", 0, "A black", null));
+        assertThat(resumed.calls).containsExactly("token 14", "result");
+    }
+
+    @Test
+    void aResultThatIsNotTheStreamedTextIsPrecededByARestartWithItsText() {
+        RecordingListener live = new RecordingListener();
+        history.subscribe("r", -1, live);
+        history.addToken(10, TokenEvent.chunk("r", 0, 0, "A").withAttempt("a"), T0);
+        history.addToken(11, TokenEvent.chunk("r", 0, 0, "B").withAttempt("b"), T0);
+        history.addToken(12, TokenEvent.last("r", 0, 1, "", FinishReason.STOP).withAttempt("b"), T0);
+        // The first result came from attempt a, whose stream was dropped when b diverged.
+        history.addResult(completed("r", "A."), T0, T0);
+        history.addToken(13, TokenEvent.chunk("r", 0, 1, ".").withAttempt("a"), T0);
+        RecordingListener late = new RecordingListener();
+        history.subscribe("r", 12, late);
+
+        assertThat(live.calls).containsExactly("token 10", "restart 0 at 11", "token 12", "restart 0", "result");
+        assertThat(live.restarts.get(1)).isEqualTo(new StreamRestart("r", 0, "A.", FinishReason.STOP));
+        assertThat(late.calls).as("token events after the result change nothing").containsExactly("restart 0", "result");
     }
 }

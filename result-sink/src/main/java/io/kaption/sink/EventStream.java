@@ -2,6 +2,7 @@ package io.kaption.sink;
 
 import io.kaption.events.RequestEventHub;
 import io.kaption.events.RequestEventListener;
+import io.kaption.events.StreamRestart;
 import io.kaption.events.Subscription;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
@@ -99,6 +100,15 @@ final class EventStream {
             }
 
             @Override
+            public void onRestart(long offset, StreamRestart restart) {
+                context.runOnContext(ignored -> {
+                    if (current == generation) {
+                        restart(offset, restart);
+                    }
+                });
+            }
+
+            @Override
             public void onResult(GenerationResult result) {
                 context.runOnContext(ignored -> {
                     if (current == generation) {
@@ -110,7 +120,20 @@ final class EventStream {
     }
 
     private void token(long offset, TokenEvent event) {
-        if (!write(SseFormat.token(offset, event))) {
+        written(offset, SseFormat.token(offset, event));
+    }
+
+    private void restart(long offset, StreamRestart restart) {
+        written(offset, SseFormat.restart(offset, restart));
+    }
+
+    /**
+     * Writes the event of {@code offset} and moves the stream along. An event without offset (-1: a restart right
+     * before the result) neither pauses nor arms the wait: the result follows it in the same hub delivery, and a
+     * resubscription after a pause would send it again.
+     */
+    private void written(long offset, String event) {
+        if (!write(event) || offset < 0) {
             return;
         }
         lastOffset = offset;

@@ -1,5 +1,6 @@
 package io.kaption.sink;
 
+import io.kaption.events.StreamRestart;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
 import io.kaption.schemas.serde.ContractCodec;
@@ -27,6 +28,20 @@ final class SseFormat {
             data.put("finish_reason", event.finishReason().name().toLowerCase(Locale.ROOT));
         }
         return "id: " + offset + "\nevent: token\ndata: " + data.encode() + "\n\n";
+    }
+
+    /**
+     * {@code event: restart} (with {@code id: <offset>} unless it precedes the result, offset -1), data
+     * {@code {"batch_id", "text"[, "finish_reason"]}}: the prompt's text so far, replacing what the client has.
+     */
+    static String restart(long offset, StreamRestart restart) {
+        JsonObject data = new JsonObject()
+                .put("batch_id", restart.batchId())
+                .put("text", restart.text());
+        if (restart.finishReason() != null) {
+            data.put("finish_reason", restart.finishReason().name().toLowerCase(Locale.ROOT));
+        }
+        return (offset >= 0 ? "id: " + offset + "\n" : "") + "event: restart\ndata: " + data.encode() + "\n\n";
     }
 
     /** {@code event: result} with the {@code kaption.results} value as data. */

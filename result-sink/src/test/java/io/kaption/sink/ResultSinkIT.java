@@ -126,6 +126,36 @@ class ResultSinkIT {
     }
 
     @Test
+    void aReplayIsStreamedOnceAndADivergingOneRestartsTheStreamResumably() {
+        String id = "req-" + UUID.randomUUID();
+        try (SseClient live = SseClient.open(http, eventsUri(sink, id), Map.of())) {
+            await().atMost(WAIT).until(() -> sink.subscriptionCount() == 1);
+            long a0 = send(TokenEvent.chunk(id, 0, 0, "A").withAttempt("w1-1"));
+            long a1 = send(TokenEvent.chunk(id, 0, 1, " grey").withAttempt("w1-1"));
+            // w1 died; w2's replay repeats the first chunk, then differs.
+            send(TokenEvent.chunk(id, 0, 0, "A").withAttempt("w2-1"));
+            long restart = send(TokenEvent.chunk(id, 0, 1, " black").withAttempt("w2-1"));
+            long b2 = send(TokenEvent.last(id, 0, 2, "", FinishReason.STOP).withAttempt("w2-1"));
+            send(new GenerationResult(id, Texts.of("A black"), FinishReason.STOP, GenerationResult.Usage.of(3, 2),
+                    null, null, null, 1L, 2L, null, null));
+
+            List<String> events = live.rest();
+            assertThat(events).hasSize(5);
+            assertThat(events.subList(0, 4)).containsExactly(
+                    "id: " + a0 + "\nevent: token\ndata: {\"text\":\"A\",\"batch_id\":0,\"index\":0}",
+                    "id: " + a1 + "\nevent: token\ndata: {\"text\":\" grey\",\"batch_id\":0,\"index\":1}",
+                    "id: " + restart + "\nevent: restart\ndata: {\"batch_id\":0,\"text\":\"A black\"}",
+                    "id: " + b2 + "\nevent: token\ndata: {\"text\":\"\",\"batch_id\":0,\"index\":2,"
+                            + "\"finish_reason\":\"stop\"}");
+            assertThat(events.get(4)).startsWith("event: result\n");
+
+            try (SseClient resumed = SseClient.open(http, eventsUri(sink, id), Map.of("Last-Event-ID", "" + a1))) {
+                assertThat(resumed.rest()).isEqualTo(events.subList(2, 5));
+            }
+        }
+    }
+
+    @Test
     void aResumedStreamLosesAndRepeatsNothing() {
         String id = "req-" + UUID.randomUUID();
         List<Long> offsets = new ArrayList<>();

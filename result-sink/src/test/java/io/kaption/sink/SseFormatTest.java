@@ -2,6 +2,7 @@ package io.kaption.sink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kaption.events.StreamRestart;
 import io.kaption.schemas.FinishReason;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
@@ -22,6 +23,15 @@ class SseFormatTest {
         assertThat(SseFormat.token(7, TokenEvent.last("r", 0, 9, "", FinishReason.LENGTH)))
                 .isEqualTo("id: 7\nevent: token\ndata: {\"text\":\"\",\"batch_id\":0,\"index\":9,"
                         + "\"finish_reason\":\"length\"}\n\n");
+    }
+
+    @Test
+    void aRestartCarriesThePromptsTextSoFarAndItsOffsetUnlessItPrecedesTheResult() {
+        assertThat(SseFormat.restart(12, new StreamRestart("r", 1, "A black", null)))
+                .isEqualTo("id: 12\nevent: restart\ndata: {\"batch_id\":1,\"text\":\"A black\"}\n\n");
+        assertThat(SseFormat.restart(-1, new StreamRestart("r", 0, "A black dog.", FinishReason.STOP)))
+                .isEqualTo("event: restart\ndata: {\"batch_id\":0,\"text\":\"A black dog.\",\"finish_reason\":\"stop\"}"
+                        + "\n\n");
     }
 
     @Test

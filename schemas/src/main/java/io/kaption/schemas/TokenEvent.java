@@ -1,5 +1,6 @@
 package io.kaption.schemas;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -9,6 +10,8 @@ import java.util.Objects;
 /**
  * Value of {@code kaption.tokens} (schema {@code kaption.tokens/v1.json}): one chunk of generated text of prompt
  * {@code batchId} of a streaming request; the last event of each prompt is {@code final} and says why it ended.
+ * {@code attempt} (optional) names the processing of the request that produced the event: a request redelivered
+ * after a worker crash is generated again, from {@code index} 0, by a new attempt.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -18,8 +21,10 @@ public record TokenEvent(
         int index,
         String text,
         @JsonProperty("final") boolean isFinal,
-        FinishReason finishReason) {
+        FinishReason finishReason,
+        String attempt) {
 
+    @JsonCreator
     public TokenEvent {
         Objects.requireNonNull(requestId, "request_id");
         Objects.requireNonNull(text, "text");
@@ -28,11 +33,22 @@ public record TokenEvent(
         }
     }
 
+    /** An event without an attempt id. */
+    public TokenEvent(String requestId, int batchId, int index, String text, boolean isFinal,
+                      FinishReason finishReason) {
+        this(requestId, batchId, index, text, isFinal, finishReason, null);
+    }
+
     public static TokenEvent chunk(String requestId, int batchId, int index, String text) {
         return new TokenEvent(requestId, batchId, index, text, false, null);
     }
 
     public static TokenEvent last(String requestId, int batchId, int index, String text, FinishReason finishReason) {
         return new TokenEvent(requestId, batchId, index, text, true, Objects.requireNonNull(finishReason));
+    }
+
+    /** This event as produced by {@code attempt}. */
+    public TokenEvent withAttempt(String attempt) {
+        return new TokenEvent(requestId, batchId, index, text, isFinal, finishReason, attempt);
     }
 }

@@ -14,7 +14,8 @@ import java.util.Optional;
  * What one request has produced so far, prompt by prompt (batch id = index in its {@code text}), and the records
  * that tell the world: a token event per text chunk for streaming requests ({@code index} from 0 without gaps per
  * batch id), always a final token event per batch id, and exactly one result once every prompt ended. The first
- * failure of any prompt fails the request. Not thread-safe (the decode loop owns it).
+ * failure of any prompt fails the request. One instance is one attempt at the request: its token events carry the
+ * attempt's id, so that readers can tell them from those of a redelivery. Not thread-safe (the decode loop owns it).
  */
 public final class RequestProgress {
 
@@ -50,13 +51,20 @@ public final class RequestProgress {
     }
 
     private final GenerationRequest request;
+    private final String attempt;
     private final int[] nextIndex;
     private final PromptOutcome[] outcomes;
     private int ended;
     private Failure failure;
 
+    /** A new attempt at {@code request}: its token events carry a fresh attempt id. */
     public RequestProgress(GenerationRequest request) {
+        this(request, AttemptIds.next());
+    }
+
+    public RequestProgress(GenerationRequest request, String attempt) {
         this.request = request;
+        this.attempt = attempt;
         this.nextIndex = new int[request.promptCount()];
         this.outcomes = new PromptOutcome[request.promptCount()];
     }
@@ -65,13 +73,19 @@ public final class RequestProgress {
         return request;
     }
 
+    /** The id this attempt's token events carry. */
+    public String attempt() {
+        return attempt;
+    }
+
     /** The token event of a new chunk of prompt {@code batchId}'s text; empty unless the request streams. */
     public Optional<TokenEvent> text(int batchId, String chunk) {
         requireRunning(batchId);
         if (!request.stream() || chunk.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(TokenEvent.chunk(request.requestId(), batchId, nextIndex[batchId]++, chunk));
+        return Optional.of(TokenEvent.chunk(request.requestId(), batchId, nextIndex[batchId]++, chunk)
+                .withAttempt(attempt));
     }
 
     /** Records how prompt {@code batchId} ended; returns its final token event when the request streams. */
@@ -86,7 +100,7 @@ public final class RequestProgress {
             return Optional.empty();
         }
         return Optional.of(TokenEvent.last(request.requestId(), batchId, nextIndex[batchId]++, "",
-                outcome.finishReason()));
+                outcome.finishReason()).withAttempt(attempt));
     }
 
     /** Ends every prompt that has not ended with {@code cause}; returns their final token events (stream only). */

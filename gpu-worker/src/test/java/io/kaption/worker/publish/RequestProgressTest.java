@@ -31,13 +31,15 @@ class RequestProgressTest {
                 completionTokens, null, null);
     }
 
+    private static final String ATTEMPT = "w1-1";
+
     private static String json(GenerationResult result) {
         return new String(ContractCodec.RESULTS.encode(result), StandardCharsets.UTF_8);
     }
 
     @Test
     void aStreamingListGetsGaplessIndexesPerBatchIdAndOneFinalEventEach() {
-        RequestProgress progress = new RequestProgress(request(true, "What?", "Colour?"));
+        RequestProgress progress = new RequestProgress(request(true, "What?", "Colour?"), ATTEMPT);
         List<TokenEvent> events = new ArrayList<>();
         progress.text(0, "A").ifPresent(events::add);
         progress.text(1, " Grey").ifPresent(events::add);
@@ -50,11 +52,11 @@ class RequestProgressTest {
                 8), null)).ifPresent(events::add);
 
         assertThat(events).containsExactly(
-                TokenEvent.chunk("req-1", 0, 0, "A"),
-                TokenEvent.chunk("req-1", 1, 0, " Grey"),
-                TokenEvent.chunk("req-1", 0, 1, " cat"),
-                TokenEvent.last("req-1", 1, 1, "", FinishReason.STOP),
-                TokenEvent.last("req-1", 0, 2, "", FinishReason.LENGTH));
+                TokenEvent.chunk("req-1", 0, 0, "A").withAttempt(ATTEMPT),
+                TokenEvent.chunk("req-1", 1, 0, " Grey").withAttempt(ATTEMPT),
+                TokenEvent.chunk("req-1", 0, 1, " cat").withAttempt(ATTEMPT),
+                TokenEvent.last("req-1", 1, 1, "", FinishReason.STOP).withAttempt(ATTEMPT),
+                TokenEvent.last("req-1", 0, 2, "", FinishReason.LENGTH).withAttempt(ATTEMPT));
         assertThat(progress.isComplete()).isTrue();
         assertThat(json(progress.result(35, 812))).isEqualTo("{\"request_id\":\"req-1\",\"text\":[\"A cat\",\" Grey\"],"
                 + "\"finish_reason\":\"length\",\"usage\":{\"prompt_tokens\":81,\"completion_tokens\":11,"
@@ -64,7 +66,7 @@ class RequestProgressTest {
 
     @Test
     void aSingleNonStreamingTextPublishesNoTokenEventsAndAnswersWithAString() {
-        RequestProgress progress = new RequestProgress(request(false, "What?"));
+        RequestProgress progress = new RequestProgress(request(false, "What?"), ATTEMPT);
         assertThat(progress.text(0, "A cat")).isEmpty();
         assertThat(progress.end(0, PromptOutcome.of(engineResult("A cat", io.kaption.engine.generation.FinishReason.EOS,
                 30, 3), null))).isEmpty();
@@ -75,19 +77,19 @@ class RequestProgressTest {
 
     @Test
     void theFirstFailureOfAnyPromptFailsTheRequest() {
-        RequestProgress progress = new RequestProgress(request(true, "What?", "Colour?", "Size?"));
+        RequestProgress progress = new RequestProgress(request(true, "What?", "Colour?", "Size?"), ATTEMPT);
         Failure tooLong = new Failure("prompt_too_long", "prompt (4000 tokens) plus max_new_tokens (128) exceeds the "
                 + "model's 4096 positions");
         LlavaPipeline.Result rejected = new LlavaPipeline.Result("", new int[0], new int[0],
                 io.kaption.engine.generation.FinishReason.ERROR, 0, 0, tooLong.message(), FailureKind.PROMPT_TOO_LONG);
         progress.text(0, "A").orElseThrow();
         assertThat(progress.end(1, PromptOutcome.of(rejected, null)))
-                .contains(TokenEvent.last("req-1", 1, 0, "", FinishReason.ERROR));
+                .contains(TokenEvent.last("req-1", 1, 0, "", FinishReason.ERROR).withAttempt(ATTEMPT));
         // The siblings are then stopped with the first failure as their cause.
         LlavaPipeline.Result stopped = engineResult("A", io.kaption.engine.generation.FinishReason.CANCELLED, 30, 1);
         assertThat(progress.end(0, PromptOutcome.of(stopped, tooLong)))
-                .contains(TokenEvent.last("req-1", 0, 1, "", FinishReason.ERROR));
-        assertThat(progress.failRemaining(tooLong)).containsExactly(TokenEvent.last("req-1", 2, 0, "", FinishReason.ERROR));
+                .contains(TokenEvent.last("req-1", 0, 1, "", FinishReason.ERROR).withAttempt(ATTEMPT));
+        assertThat(progress.failRemaining(tooLong)).containsExactly(TokenEvent.last("req-1", 2, 0, "", FinishReason.ERROR).withAttempt(ATTEMPT));
 
         assertThat(progress.failure()).isEqualTo(tooLong);
         assertThat(json(progress.result(1, 2))).isEqualTo("{\"request_id\":\"req-1\",\"finish_reason\":\"error\","
@@ -109,19 +111,30 @@ class RequestProgressTest {
 
     @Test
     void aRequestFailedBeforeTheEngineStillEndsEveryStreamedPrompt() {
-        RequestProgress progress = new RequestProgress(request(true, "What?", "Colour?"));
+        RequestProgress progress = new RequestProgress(request(true, "What?", "Colour?"), ATTEMPT);
         Failure cancelled = new Failure("cancelled", "request cancelled (client_disconnected)");
         assertThat(progress.failRemaining(cancelled)).containsExactly(
-                TokenEvent.last("req-1", 0, 0, "", FinishReason.ERROR),
-                TokenEvent.last("req-1", 1, 0, "", FinishReason.ERROR));
+                TokenEvent.last("req-1", 0, 0, "", FinishReason.ERROR).withAttempt(ATTEMPT),
+                TokenEvent.last("req-1", 1, 0, "", FinishReason.ERROR).withAttempt(ATTEMPT));
         assertThat(progress.result(0, 0).error()).isEqualTo(cancelled);
     }
 
     @Test
     void aPromptEndsOnceAndTheResultWaitsForAll() {
-        RequestProgress progress = new RequestProgress(request(false, "What?", "Colour?"));
+        RequestProgress progress = new RequestProgress(request(false, "What?", "Colour?"), ATTEMPT);
         progress.end(0, PromptOutcome.failed(new Failure("cancelled", "request cancelled")));
         assertThatThrownBy(() -> progress.result(0, 0)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> progress.text(0, "late")).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void everyProgressIsANewAttemptWhoseEventsCarryItsId() {
+        RequestProgress first = new RequestProgress(request(true, "What?"));
+        RequestProgress redelivered = new RequestProgress(request(true, "What?"));
+
+        assertThat(first.attempt()).isNotEqualTo(redelivered.attempt()).matches("[0-9a-f]{8}-[0-9]+");
+        assertThat(first.text(0, "A").orElseThrow().attempt()).isEqualTo(first.attempt());
+        assertThat(redelivered.end(0, PromptOutcome.failed(new Failure("cancelled", "stop"))).orElseThrow().attempt())
+                .isEqualTo(redelivered.attempt());
     }
 }

@@ -2,6 +2,7 @@ package io.kaption.ingest.generation;
 
 import io.kaption.events.RequestEventHub;
 import io.kaption.events.RequestEventListener;
+import io.kaption.events.StreamRestart;
 import io.kaption.events.Subscription;
 import io.kaption.ingest.http.ApiException;
 import io.kaption.ingest.http.HttpExchange;
@@ -22,7 +23,9 @@ import io.vertx.core.WorkerExecutor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -35,6 +38,17 @@ public final class Generations {
 
     public static final String CLIENT_DISCONNECTED = "client_disconnected";
     public static final String RESULT_TIMEOUT = "result_timeout";
+    public static final String STREAM_RESTARTED = "stream_restarted";
+
+    /**
+     * The error a Takeoff or OpenAI stream ends with when a replay of its request produced different text than it
+     * already sent: those APIs have no way to take text back, and silently mixing two generations would be worse.
+     */
+    public static ApiException streamRestarted(String requestId) {
+        return new ApiException(502, STREAM_RESTARTED, "the worker generating request " + requestId + " failed and "
+                + "the retry produced different text than was already streamed; the complete answer is at the result "
+                + "sink (GET /v1/requests/" + requestId + ")");
+    }
 
     /**
      * Image admission fully decodes every image (up to the pixel cap: ~160 MB for 40 MP) and may fetch it: a pool of
@@ -115,6 +129,11 @@ public final class Generations {
             }
 
             @Override
+            public boolean restarted(StreamRestart restart) {
+                return true; // only the result counts
+            }
+
+            @Override
             public void result(GenerationResult result) {
                 outcome.tryComplete(result);
             }
@@ -160,6 +179,8 @@ public final class Generations {
         private final String requestId;
         private final StreamListener listener;
         private final List<Object> early = new ArrayList<>();
+        /** Per prompt (batch id), the text given to the listener so far. */
+        private final Map<Integer, StringBuilder> sent = new HashMap<>();
         private Subscription subscription;
         private boolean started;
         private boolean finished;
@@ -176,6 +197,11 @@ public final class Generations {
         @Override
         public void onToken(long offset, TokenEvent event) {
             exchange.context().runOnContext(v -> deliver(event));
+        }
+
+        @Override
+        public void onRestart(long offset, StreamRestart restart) {
+            exchange.context().runOnContext(v -> deliver(restart));
         }
 
         @Override
@@ -232,10 +258,34 @@ public final class Generations {
             }
             if (event instanceof TokenEvent token) {
                 armTimer();
+                sent.computeIfAbsent(token.batchId(), batchId -> new StringBuilder()).append(token.text());
                 listener.token(token);
+            } else if (event instanceof StreamRestart restart) {
+                armTimer();
+                restart(restart);
             } else {
                 finish();
                 listener.result((GenerationResult) event);
+            }
+        }
+
+        /**
+         * A restart whose text continues what the client has (its stream missed chunks) becomes one more chunk; any
+         * other goes to the listener, which may end the response.
+         */
+        private void restart(StreamRestart restart) {
+            StringBuilder text = sent.computeIfAbsent(restart.batchId(), batchId -> new StringBuilder());
+            if (restart.text().startsWith(text.toString())) {
+                String missing = restart.text().substring(text.length());
+                if (!missing.isEmpty()) {
+                    text.append(missing);
+                    listener.token(TokenEvent.chunk(requestId, restart.batchId(), 0, missing));
+                }
+            } else if (!listener.restarted(restart)) {
+                finish();
+            } else {
+                text.setLength(0);
+                text.append(restart.text());
             }
         }
 

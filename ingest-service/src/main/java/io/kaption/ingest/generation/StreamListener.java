@@ -1,5 +1,6 @@
 package io.kaption.ingest.generation;
 
+import io.kaption.events.StreamRestart;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.TokenEvent;
 
@@ -14,6 +15,14 @@ public interface StreamListener {
     void start();
 
     void token(TokenEvent event);
+
+    /**
+     * A worker died and its replacement generated text for {@code restart.batchId()} that differs from what this
+     * response already carries (replays are normally identical and never get here). Returns whether the listener goes
+     * on; a stream whose API cannot take text back ends the response (with {@link Generations#STREAM_RESTARTED}) and
+     * returns false.
+     */
+    boolean restarted(StreamRestart restart);
 
     /** The request's result; the listener ends the response. */
     void result(GenerationResult result);

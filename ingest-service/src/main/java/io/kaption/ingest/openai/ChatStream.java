@@ -1,5 +1,6 @@
 package io.kaption.ingest.openai;
 
+import io.kaption.events.StreamRestart;
 import io.kaption.ingest.generation.Generations;
 import io.kaption.ingest.generation.ResultFailures;
 import io.kaption.ingest.generation.StreamListener;
@@ -15,7 +16,9 @@ import io.kaption.schemas.TokenEvent;
 /**
  * OpenAI's streamed chat completion: a role chunk, a content chunk per non-empty token chunk, a chunk with the
  * {@code finish_reason}, a usage chunk when asked for, then {@code data: [DONE]}. A failure after the stream started is
- * sent as {@code data: {"error": {...}}} without {@code [DONE]}, which OpenAI's SDKs raise as an API error.
+ * sent as {@code data: {"error": {...}}} without {@code [DONE]}, which OpenAI's SDKs raise as an API error; so is a
+ * replay of the request (its worker died) that produced different text than was already sent
+ * ({@code stream_restarted}: a chat completion stream cannot take text back).
  */
 final class ChatStream implements StreamListener {
 
@@ -38,6 +41,12 @@ final class ChatStream implements StreamListener {
         if (!event.text().isEmpty()) {
             exchange.response().write(Sse.data(responses.contentChunk(event.text())));
         }
+    }
+
+    @Override
+    public boolean restarted(StreamRestart restart) {
+        endWithError(Generations.streamRestarted(restart.requestId()));
+        return false;
     }
 
     @Override

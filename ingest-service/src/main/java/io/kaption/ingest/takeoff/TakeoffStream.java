@@ -1,5 +1,6 @@
 package io.kaption.ingest.takeoff;
 
+import io.kaption.events.StreamRestart;
 import io.kaption.ingest.generation.Generations;
 import io.kaption.ingest.generation.ResultFailures;
 import io.kaption.ingest.generation.StreamListener;
@@ -15,7 +16,9 @@ import io.kaption.schemas.TokenEvent;
  * Takeoff's token stream: {@code data: {"text": chunk, "batch_id": n}} per non-empty chunk, in order (chunks of
  * different prompts of a list interleave; {@code batch_id} tells them apart); with {@code return_metadata} a last
  * event with empty text and the token counts. The stream ends when the response ends. A failure after the stream
- * started is sent as {@code event: error} with the usual error object.
+ * started is sent as {@code event: error} with the usual error object; so is a replay of the request (its worker
+ * died) that produced different text than was already sent ({@code stream_restarted}: Takeoff's stream cannot take
+ * text back).
  */
 final class TakeoffStream implements StreamListener {
 
@@ -39,6 +42,12 @@ final class TakeoffStream implements StreamListener {
         if (!event.text().isEmpty()) {
             exchange.response().write(Sse.data(TakeoffResponses.chunk(event)));
         }
+    }
+
+    @Override
+    public boolean restarted(StreamRestart restart) {
+        endWithError(Generations.streamRestarted(restart.requestId()));
+        return false;
     }
 
     @Override

@@ -191,6 +191,23 @@ class ChatCompletionsIT {
     }
 
     @Test
+    void aReplayWithDifferentTextEndsTheStreamWithAnErrorObjectAndNoDone() {
+        String id = newRequestId();
+        CompletableFuture<HttpResponse<String>> response = ingest.sendAsync(ingest.jsonRequest("/v1/chat/completions",
+                id, "{\"model\":\"" + group + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"));
+        ingest.awaitRequest(id);
+        ingest.token("w1-1", id, 0, 0, "Hello");
+        ingest.token("w2-1", id, 0, 0, "Hi");
+
+        String[] events = await(response).body().split("\n\n");
+        assertThat(events).hasSize(3);
+        assertThat(json(events[1].substring("data: ".length())).get("choices").get(0).get("delta").get("content")
+                .asText()).isEqualTo("Hello");
+        assertThat(json(events[2].substring("data: ".length())).get("error").get("code").asText())
+                .isEqualTo("stream_restarted");
+    }
+
+    @Test
     void aStreamThatFailsEndsWithAnErrorObjectAndNoDone() {
         String id = newRequestId();
         CompletableFuture<HttpResponse<String>> response = ingest.sendAsync(ingest.jsonRequest("/v1/chat/completions",

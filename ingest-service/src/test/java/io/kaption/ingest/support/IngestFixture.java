@@ -246,6 +246,17 @@ public final class IngestFixture implements AutoCloseable {
         send(Topics.TOKENS, requestId, ContractCodec.TOKENS.encode(TokenEvent.chunk(requestId, batchId, index, text)));
     }
 
+    /** A token event as {@code attempt} publishes it (a redelivered request is generated again by another). */
+    public void token(String attempt, String requestId, int batchId, int index, String text) {
+        send(Topics.TOKENS, requestId,
+                ContractCodec.TOKENS.encode(TokenEvent.chunk(requestId, batchId, index, text).withAttempt(attempt)));
+    }
+
+    public void lastToken(String attempt, String requestId, int batchId, int index, FinishReason reason) {
+        send(Topics.TOKENS, requestId,
+                ContractCodec.TOKENS.encode(TokenEvent.last(requestId, batchId, index, "", reason).withAttempt(attempt)));
+    }
+
     public void lastToken(String requestId, int batchId, int index, String text, FinishReason reason) {
         send(Topics.TOKENS, requestId,
                 ContractCodec.TOKENS.encode(TokenEvent.last(requestId, batchId, index, text, reason)));

@@ -114,6 +114,48 @@ class TakeoffEndpointsIT {
     }
 
     @Test
+    void aRequestGeneratedAgainAfterAWorkerCrashStreamsEveryChunkOnce() {
+        String id = newRequestId();
+        CompletableFuture<HttpResponse<String>> response = ingest.sendAsync(ingest.jsonRequest("/generate_stream", id,
+                "{\"text\":\"Describe it.\",\"consumer_group\":\"" + group + "\"}"));
+
+        ingest.awaitRequest(id);
+        ingest.token("w1-1", id, 0, 0, "A");
+        ingest.token("w1-1", id, 0, 1, " cat");
+        // w1 died; w2 generates the request again from the start.
+        ingest.token("w2-1", id, 0, 0, "A");
+        ingest.token("w2-1", id, 0, 1, " cat");
+        ingest.token("w2-1", id, 0, 2, ".");
+        ingest.lastToken("w2-1", id, 0, 3, FinishReason.STOP);
+        ingest.result(completed(id, Texts.of("A cat."), FinishReason.STOP, Usage.of(12, 3)));
+
+        assertThat(await(response).body()).isEqualTo(
+                "data: {\"text\":\"A\",\"batch_id\":0}\n\n"
+                        + "data: {\"text\":\" cat\",\"batch_id\":0}\n\n"
+                        + "data: {\"text\":\".\",\"batch_id\":0}\n\n");
+    }
+
+    @Test
+    void aReplayWithDifferentTextEndsTheStreamWithStreamRestarted() {
+        String id = newRequestId();
+        CompletableFuture<HttpResponse<String>> response = ingest.sendAsync(ingest.jsonRequest("/generate_stream", id,
+                "{\"text\":\"Describe it.\",\"consumer_group\":\"" + group + "\"}"));
+
+        ingest.awaitRequest(id);
+        ingest.token("w1-1", id, 0, 0, "A");
+        ingest.token("w1-1", id, 0, 1, " cat");
+        ingest.token("w2-1", id, 0, 0, "A");
+        ingest.token("w2-1", id, 0, 1, " dog");
+
+        String body = await(response).body();
+        assertThat(body).startsWith("data: {\"text\":\"A\",\"batch_id\":0}\n\n"
+                + "data: {\"text\":\" cat\",\"batch_id\":0}\n\n"
+                + "event: error\ndata: {\"error\":{\"code\":\"stream_restarted\",\"message\":\"the worker generating "
+                + "request " + id + " failed");
+        assertThat(body).doesNotContain("dog");
+    }
+
+    @Test
     void aStreamedListTellsItsPromptsApartByBatchIdAndEndsWithTheMetadata() {
         String id = newRequestId();
         CompletableFuture<HttpResponse<String>> response = ingest.sendAsync(ingest.jsonRequest("/generate_stream", id,

@@ -35,6 +35,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 
 /**
@@ -44,12 +47,15 @@ import software.amazon.awssdk.services.s3.model.PutObjectRequest;
  * <p>One consumer in a consumer group ({@link #GROUP_ID} in a sink), so replicas share the partitions. Offsets are
  * committed only once every put of a polled batch succeeded; a put that fails transiently (5xx, throttling, I/O) is
  * tried again with capped backoff, never skipped; a put S3 refuses for good (NoSuchBucket, AccessDenied, …) sends the
- * record to {@code <results topic>.dlq}. Puts are idempotent (same key, same bytes), so a record delivered again
- * after a crash or rebalance is merely written again.
+ * record to {@code <results topic>.dlq}. The first result of a request wins: objects carry the request id as
+ * metadata, and a result whose request's object is already there is not written again (a record redelivered after a
+ * crash or rebalance, or a second result of a request that a worker answered twice).
  */
 public final class OutputWriter implements AutoCloseable {
 
     public static final String GROUP_ID = "kaption-sink-outputs";
+    /** User metadata ({@code x-amz-meta-kaption-request-id}) naming the request whose result an object holds. */
+    static final String REQUEST_ID_METADATA = "kaption-request-id";
 
     private static final Logger log = LoggerFactory.getLogger(OutputWriter.class);
     private static final Duration POLL = Duration.ofMillis(500);
@@ -194,8 +200,13 @@ public final class OutputWriter implements AutoCloseable {
         Duration backoff = FIRST_BACKOFF;
         while (true) {
             try {
+                if (alreadyWritten(target, result.requestId())) {
+                    log.info("result of {} already at {}: keeping the first", result.requestId(), target);
+                    return Outcome.DONE;
+                }
                 s3.putObject(PutObjectRequest.builder().bucket(target.bucket()).key(target.key())
-                        .contentType("application/json").build(), RequestBody.fromBytes(json));
+                        .contentType("application/json").metadata(Map.of(REQUEST_ID_METADATA, result.requestId()))
+                        .build(), RequestBody.fromBytes(json));
                 log.info("wrote result of {} to {}", result.requestId(), target);
                 return Outcome.DONE;
             } catch (RuntimeException e) {
@@ -220,6 +231,22 @@ public final class OutputWriter implements AutoCloseable {
                 return Outcome.REVOKED;
             }
             backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        }
+    }
+
+    /**
+     * Whether a result of this request is at {@code target} already (its object carries the request id as metadata).
+     * A request answered twice (a worker crashed, or lost its partition, after publishing the result and before
+     * committing the request) has two results on the topic, on one partition; the first one written stays, so the
+     * object never changes once a reader may have seen it.
+     */
+    private boolean alreadyWritten(OutputUri target, String requestId) {
+        try {
+            HeadObjectResponse head = s3.headObject(HeadObjectRequest.builder().bucket(target.bucket())
+                    .key(target.key()).build());
+            return requestId.equals(head.metadata().get(REQUEST_ID_METADATA));
+        } catch (NoSuchKeyException e) {
+            return false;
         }
     }
 

@@ -190,6 +190,34 @@ class OutputWriterIT {
         assertThat(committed(group, topic)).isEqualTo(2L);
     }
 
+    @Test
+    void aRequestAnsweredTwiceKeepsItsFirstResultWhileAnotherRequestMayReplaceTheObject() throws Exception {
+        String topic = newTopic();
+        String key = "twice-" + UUID.randomUUID() + ".json";
+        String marker = "marker-" + UUID.randomUUID() + ".json";
+        GenerationResult first = result("s3://" + BUCKET + "/" + key);
+        // A worker crashed after publishing the result and before committing: the replay answers again.
+        GenerationResult replayed = GenerationResult.completed(GenerationRequest.builder(first.requestId(),
+                        Texts.of("What is it?"), null).outputUri(first.outputUri()).build(), Texts.of("A dog."),
+                FinishReason.STOP, GenerationResult.Usage.of(5, 3), 2L, 31L);
+        GenerationResult otherRequest = result("s3://" + BUCKET + "/" + key);
+
+        try (OutputWriter writer = startWriter(topic, "outputs-it-" + UUID.randomUUID())) {
+            byte[] firstJson = send(topic, first);
+            send(topic, replayed);
+            send(topic, result("s3://" + BUCKET + "/" + marker));
+            await().atMost(WAIT).until(() -> exists(marker));
+
+            ResponseBytes<GetObjectResponse> object = s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(key));
+            assertThat(object.asByteArray()).isEqualTo(firstJson);
+            assertThat(object.response().metadata()).containsEntry("kaption-request-id", first.requestId());
+
+            byte[] otherJson = send(topic, otherRequest);
+            await().atMost(WAIT).untilAsserted(() -> assertThat(
+                    s3.getObjectAsBytes(b -> b.bucket(BUCKET).key(key)).asByteArray()).isEqualTo(otherJson));
+        }
+    }
+
     private static Long committed(String group, String topic) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 SharedInfrastructure.kafkaBootstrapServers()))) {

@@ -133,12 +133,16 @@ class ContractCodecTest {
         void tokenEvents() {
             for (TokenEvent event : List.of(
                     TokenEvent.chunk("req-1", 1, 0, " a cat"),
-                    TokenEvent.last("req-1", 1, 7, "", FinishReason.LENGTH))) {
+                    TokenEvent.last("req-1", 1, 7, "", FinishReason.LENGTH),
+                    TokenEvent.chunk("req-1", 0, 2, " sat").withAttempt("w3f9a1c2b-17"))) {
                 assertThat(ContractCodec.TOKENS.decode(ContractCodec.TOKENS.encode(event))).isEqualTo(event);
             }
             assertThat(new String(ContractCodec.TOKENS.encode(TokenEvent.last("r", 0, 3, ".", FinishReason.STOP)), UTF_8))
                     .isEqualTo("{\"request_id\":\"r\",\"batch_id\":0,\"index\":3,\"text\":\".\",\"final\":true,"
                             + "\"finish_reason\":\"stop\"}");
+            assertThat(new String(ContractCodec.TOKENS.encode(TokenEvent.chunk("r", 0, 0, "A").withAttempt("w1-1")),
+                    UTF_8)).isEqualTo("{\"request_id\":\"r\",\"batch_id\":0,\"index\":0,\"text\":\"A\",\"final\":false,"
+                            + "\"attempt\":\"w1-1\"}");
         }
 
         @Test
