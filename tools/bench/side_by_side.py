@@ -183,7 +183,7 @@ def main():
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; load average {os.getloadavg()}; cpus {os.cpu_count()}; "
           f"threads {a.threads}; torch {torch.__version__}; transformers "
           f"{sys.modules['transformers'].__version__}; device {a.device}", flush=True)
-    model = LlavaForConditionalGeneration.from_pretrained(model_dir, torch_dtype=getattr(torch, a.hf_dtype),
+    model = LlavaForConditionalGeneration.from_pretrained(model_dir, dtype=getattr(torch, a.hf_dtype),
                                                           attn_implementation="sdpa").to(a.device).eval()
     parameters = sum(p.numel() for p in model.parameters())
     print(f"# model: {parameters / 1e6:.1f}M parameters, {PROMPT_TOKENS - 1 + features} prompt tokens "

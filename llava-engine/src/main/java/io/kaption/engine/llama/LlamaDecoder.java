@@ -97,13 +97,13 @@ public final class LlamaDecoder {
         int kvHeads = config.numKvHeads();
         int headDim = config.headDim();
         NDArray qkv = layer.qkv.apply(x);
-        NDArray q = qkv.get(":, :, 0:{}", heads * headDim).reshape(batch, length, heads, headDim);
-        NDArray k = qkv.get(":, :, {}:{}", heads * headDim, (heads + kvHeads) * headDim)
-                .reshape(batch, length, kvHeads, headDim);
-        NDArray v = qkv.get(":, :, {}:", (heads + kvHeads) * headDim).reshape(batch, length, kvHeads, headDim);
-        q = rotate(q, rope).transpose(0, 2, 1, 3);
-        k = rotate(k, rope).transpose(0, 2, 1, 3);
-        v = v.transpose(0, 2, 1, 3);
+        // RoPE on the query and key heads at once, then [B, heads, L, headDim] views
+        NDArray qk = rotate(qkv.get(":, :, 0:{}", (heads + kvHeads) * headDim)
+                .reshape(batch, length, heads + kvHeads, headDim), rope).transpose(0, 2, 1, 3);
+        NDArray q = qk.get(":, 0:{}", heads);
+        NDArray k = qk.get(":, {}:", heads);
+        NDArray v = qkv.get(":, :, {}:", (heads + kvHeads) * headDim).reshape(batch, length, kvHeads, headDim)
+                .transpose(0, 2, 1, 3);
         cache.write(index, slot, k, v);
         if (slot > 0) { // attend to the earlier slots too
             k = cache.keys(index, slot + (int) length, scope);
