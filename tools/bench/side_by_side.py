@@ -34,6 +34,7 @@ A different shape (e.g. a 7B-shaped LLaVA-1.5 on a GPU host) is a matter of the 
 import argparse
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -73,6 +74,8 @@ def parse_args():
     p.add_argument("--vision-heads", type=int, default=8)
     p.add_argument("--save-dtype", default="float32", help="dtype of the written weights")
     p.add_argument("--java-opts", default="-Xmx4g", help="KAPTION_JAVA_OPTS of the engine's JVM")
+    p.add_argument("--engine-command", default=str(ROOT / "bin/kaption") + " bench engine",
+                   help="how to start the engine benchmark (tools/gpu/run.sh passes a bundled JRE and classpath)")
     return p.parse_args()
 
 
@@ -98,8 +101,10 @@ def write_checkpoint(a, config):
         return directory
     print(f"writing random weights (seed 0) to {directory}", flush=True)
     torch.manual_seed(0)
-    model = LlavaForConditionalGeneration(config).to(getattr(torch, a.save_dtype))
+    with torch.device(a.device):  # a 7B model initialises in seconds on a GPU, minutes on CPU
+        model = LlavaForConditionalGeneration(config).to(getattr(torch, a.save_dtype))
     model.save_pretrained(directory, safe_serialization=True)
+    del model
     stamp.write_text(json.dumps(wanted))
     return directory
 
@@ -148,9 +153,8 @@ class Engine:
 
     def __init__(self, model_dir, a):
         env = dict(os.environ, KAPTION_JAVA_OPTS=a.java_opts, OMP_NUM_THREADS=str(a.threads))
-        self.process = subprocess.Popen([str(ROOT / "bin/kaption"), "bench", "engine", "--model", str(model_dir),
-                                         "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                        env=env)
+        self.process = subprocess.Popen(shlex.split(a.engine_command) + ["--model", str(model_dir), "--serve"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         self.expect("ready")
 
     def expect(self, prefix):
@@ -169,6 +173,16 @@ class Engine:
     def close(self):
         self.process.stdin.close()
         self.process.wait()
+
+
+def engine_gpu_mib(pid):
+    """GPU memory the engine's process holds now (nvidia-smi), or None without a GPU."""
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
+                             capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sum(int(m) for p, m in (line.split(", ") for line in out.splitlines() if line) if int(p) == pid)
 
 
 def main():
@@ -208,6 +222,10 @@ def main():
                           f"(prefill x{hf[0] / e[0]:.2f}, decode x{e[1] / hf[1]:.2f})", flush=True)
                 results.setdefault(batch, []).append(row)
                 time.sleep(0.3)
+        if a.device.startswith("cuda"):
+            print(f"# GPU memory: transformers peak allocated {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB "
+                  f"(reserved {torch.cuda.max_memory_reserved() / 2**20:.0f} MiB); engine process now "
+                  f"{engine_gpu_mib(engine.process.pid)} MiB (nvidia-smi)", flush=True)
     finally:
         engine.close()
     print_table(results, engine_types, a)
