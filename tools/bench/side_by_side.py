@@ -175,6 +175,23 @@ class Engine:
         self.process.wait()
 
 
+def run_all(model, engine, batches, engine_types, features, a, results):
+    for batch in batches:
+        for r in range(a.repeats):
+            hf = run_transformers(model, batch, features, a)
+            row = {"transformers": hf}
+            print(f"b{batch:<3} r{r} transformers {a.hf_dtype}: prefill {hf[0]:.3f} s, decode {hf[1]:.1f} tok/s",
+                  flush=True)
+            for dtype in engine_types:
+                time.sleep(0.3)  # let the other side's idle OpenMP threads stop spinning
+                e = engine.run(dtype, batch)
+                row[dtype] = e
+                print(f"b{batch:<3} r{r} engine {dtype}: prefill {e[0]:.3f} s, decode {e[1]:.1f} tok/s "
+                      f"(prefill x{hf[0] / e[0]:.2f}, decode x{e[1] / hf[1]:.2f})", flush=True)
+            results.setdefault(batch, []).append(row)
+            time.sleep(0.3)
+
+
 def engine_gpu_mib(pid):
     """GPU memory the engine's process holds now (nvidia-smi), or None without a GPU."""
     try:
@@ -208,20 +225,10 @@ def main():
         for dtype in engine_types:
             engine.run(dtype, 1)
         results = {}
-        for batch in batches:
-            for r in range(a.repeats):
-                hf = run_transformers(model, batch, features, a)
-                row = {"transformers": hf}
-                print(f"b{batch:<3} r{r} transformers {a.hf_dtype}: prefill {hf[0]:.3f} s, decode {hf[1]:.1f} tok/s",
-                      flush=True)
-                for dtype in engine_types:
-                    time.sleep(0.3)  # let the other side's idle OpenMP threads stop spinning
-                    e = engine.run(dtype, batch)
-                    row[dtype] = e
-                    print(f"b{batch:<3} r{r} engine {dtype}: prefill {e[0]:.3f} s, decode {e[1]:.1f} tok/s "
-                          f"(prefill x{hf[0] / e[0]:.2f}, decode x{e[1] / hf[1]:.2f})", flush=True)
-                results.setdefault(batch, []).append(row)
-                time.sleep(0.3)
+        try:
+            run_all(model, engine, batches, engine_types, features, a, results)
+        except KeyboardInterrupt:  # Ctrl-C: the table of the repeats done so far
+            print("# interrupted", flush=True)
         if a.device.startswith("cuda"):
             print(f"# GPU memory: transformers peak allocated {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB "
                   f"(reserved {torch.cuda.max_memory_reserved() / 2**20:.0f} MiB); engine process now "

@@ -5,21 +5,23 @@
 # Python wheels transformers 4.57.6 needs. The result must stay under the device tool's 64 MiB carry limit.
 #
 #   mvn -DskipTests -pl llava-engine -am package
-#   tools/gpu/bundle.sh [--wheels DIR] [--djl-native DIR] [OUT (default .gpu-bundle)]
+#   tools/gpu/bundle.sh [--wheels DIR] [--djl-source DIR] [OUT (default .gpu-bundle)]
 #
 # --wheels DIR       copies DIR/*.whl (e.g. transformers-4.57.6, tokenizers-0.22.2, safetensors, a
 #                    huggingface_hub 0.36.2 wheel built from its source tag) for a host that lacks them
-# --djl-native DIR   copies DJL's JNI sources (engines/pytorch/pytorch-native of DJL v0.35.1) for run.sh to build
+# --djl-source DIR   a checkout of DJL v0.35.1 (github.com/deepjavalibrary/djl, tag v0.35.1): its JNI sources
+#                    (engines/pytorch/pytorch-native, api/src/main/native) and the JNI header javac generates from
+#                    PyTorchLibrary.java (the GPU host has no javac) go into the bundle for run.sh to build
 #
 # Then, on the GPU host (repository root, OUT carried along): tools/gpu/run.sh OUT
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-wheels="" djl_native="" out="$root/.gpu-bundle"
+wheels="" djl_source="" out="$root/.gpu-bundle"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --wheels) wheels="$2"; shift 2 ;;
-    --djl-native) djl_native="$2"; shift 2 ;;
+    --djl-source) djl_source="$2"; shift 2 ;;
     *) out="$1"; shift ;;
   esac
 done
@@ -39,9 +41,18 @@ cp "$engine_jar" "$out/lib/"
 find "$root/llava-engine/target/lib" -name '*.jar' ! -name 'pytorch-native-*' ! -name 'tokenizers-*' \
   -exec cp {} "$out/lib/" \;
 cp -r "${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}/include" "$out/jni-include"
-[[ -n "$djl_native" ]] && cp -r "$djl_native" "$out/djl-pytorch-native"
+if [[ -n "$djl_source" ]]; then
+  native="$out/djl/engines/pytorch/pytorch-native"
+  mkdir -p "$native/build/include" "$out/djl/api/src/main" "$out/djl-classes"
+  cp -r "$djl_source/engines/pytorch/pytorch-native/CMakeLists.txt" "$djl_source/engines/pytorch/pytorch-native/src" "$native/"
+  cp -r "$djl_source/api/src/main/native" "$out/djl/api/src/main/"
+  javac -cp "$root/llava-engine/target/lib/*" -sourcepath "$djl_source/engines/pytorch/pytorch-engine/src/main/java" \
+    -h "$native/build/include" -d "$out/djl-classes" \
+    "$djl_source/engines/pytorch/pytorch-engine/src/main/java/ai/djl/pytorch/jni/PyTorchLibrary.java"
+  rm -rf "$out/djl-classes"
+fi
 # One xz archive: libjvm.so and the JNI sources shrink to a third.
-(cd "$out" && tar -cJf kaption-gpu.tar.xz --remove-files jre lib jni-include $( [[ -n "$djl_native" ]] && echo djl-pytorch-native))
+(cd "$out" && tar -cJf kaption-gpu.tar.xz --remove-files jre lib jni-include $( [[ -n "$djl_source" ]] && echo djl))
 [[ -n "$wheels" ]] && { mkdir -p "$out/wheels"; cp "$wheels"/*.whl "$out/wheels/"; }
 du -sh "$out"
 size_mb=$(du -sm "$out" | cut -f1)

@@ -30,12 +30,13 @@ if [[ "$torch_version" != "2.7.1" ]]; then
   # DJL looks for <cache>/pytorch/<version>-<flavor>-<classifier>/<djl version>-libdjl_torch.so before anything else.
   jni="$DJL_CACHE_DIR/pytorch/$torch_version-$cuda_flavor-linux-x86_64/0.35.1-libdjl_torch.so"
   if [[ ! -f "$jni" ]]; then
-    [[ -d "$work/djl-pytorch-native" ]] || { echo "torch $torch_version needs DJL's JNI built for it: make the bundle with --djl-native" >&2; exit 2; }
+    native="$work/djl/engines/pytorch/pytorch-native"
+    [[ -d "$native" ]] || { echo "torch $torch_version needs DJL's JNI built for it: make the bundle with --djl-source" >&2; exit 2; }
     command -v cmake >/dev/null && command -v g++ >/dev/null || { echo "building DJL's JNI needs cmake and g++" >&2; exit 2; }
     # DJL's CMakeLists finds JNI through JAVA_HOME: the bundle carries the JDK's include/ beside the JRE.
     mkdir -p "$work/jre/include" && cp -r "$work/jni-include/." "$work/jre/include/"
-    JAVA_HOME="$work/jre" cmake -S "$work/djl-pytorch-native" -B "$work/jni-build" -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_PREFIX_PATH="$cmake_prefix" -DUSE_CUDA=ON
+    JAVA_HOME="$work/jre" cmake -S "$native" -B "$work/jni-build" -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_PREFIX_PATH="$cmake_prefix"
     cmake --build "$work/jni-build" -j "$(nproc)"
     mkdir -p "$(dirname "$jni")"
     cp "$(find "$work/jni-build" -name libdjl_torch.so | head -n 1)" "$jni"

@@ -23,6 +23,14 @@ import java.io.UncheckedIOException;
 public final class ScaledDotProductAttention {
 
     private static final String RESOURCE = "attention.pt";
+    /**
+     * TorchScript's profiling graph executor would profile and re-specialise the graph for every new input shape;
+     * for one operator that is pure overhead. The switch is per thread in libtorch.
+     */
+    private static final ThreadLocal<Boolean> PLAIN_EXECUTOR = ThreadLocal.withInitial(() -> {
+        JniUtils.setGraphExecutorOptimize(false);
+        return true;
+    });
 
     private final PtSymbolBlock module;
 
@@ -58,6 +66,7 @@ public final class ScaledDotProductAttention {
     }
 
     private NDArray run(String method, NDArray... inputs) {
+        PLAIN_EXECUTOR.get();
         IValue[] values = new IValue[inputs.length];
         for (int i = 0; i < inputs.length; i++) {
             values[i] = IValue.from((PtNDArray) inputs[i]);
