@@ -55,6 +55,8 @@ NEW_TOKENS = 32
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batches", default="1,4,16")
+    p.add_argument("--new-tokens", type=int, default=NEW_TOKENS,
+                   help="tokens generated per row (fewer: a prefill-weighted run, decode over fewer steps)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--engine-types", default="float32,float16",
                    help="engine compute types to run next to transformers float32")
@@ -137,15 +139,15 @@ def run_transformers(model, batch, features, a):
     timer = FirstLogits()
     start = time.perf_counter()
     with torch.inference_mode():
-        out = model.generate(input_ids=ids, attention_mask=mask, pixel_values=pixels, max_new_tokens=NEW_TOKENS,
-                             min_new_tokens=NEW_TOKENS, do_sample=False, logits_processor=LogitsProcessorList([timer]),
+        out = model.generate(input_ids=ids, attention_mask=mask, pixel_values=pixels, max_new_tokens=a.new_tokens,
+                             min_new_tokens=a.new_tokens, do_sample=False, logits_processor=LogitsProcessorList([timer]),
                              pad_token_id=0)
     if a.device.startswith("cuda"):
         torch.cuda.synchronize()
     end = time.perf_counter()
     generated = out.shape[1] - ids.shape[1]
-    assert generated == NEW_TOKENS, generated
-    return timer.first - start, (NEW_TOKENS - 1) * batch / (end - timer.first)
+    assert generated == a.new_tokens, generated
+    return timer.first - start, (a.new_tokens - 1) * batch / (end - timer.first)
 
 
 class Engine:
@@ -164,8 +166,8 @@ class Engine:
             print("  engine: " + line.rstrip(), flush=True)
         raise RuntimeError(f"the engine exited ({self.process.wait()}) before answering")
 
-    def run(self, dtype, batch):
-        self.process.stdin.write(f"{dtype} {batch}\n")
+    def run(self, dtype, batch, new_tokens):
+        self.process.stdin.write(f"{dtype} {batch} {new_tokens}\n")
         self.process.stdin.flush()
         words = self.expect("run ")
         return float(words[3]), float(words[4])
@@ -184,7 +186,7 @@ def run_all(model, engine, batches, engine_types, features, a, results):
                   flush=True)
             for dtype in engine_types:
                 time.sleep(0.3)  # let the other side's idle OpenMP threads stop spinning
-                e = engine.run(dtype, batch)
+                e = engine.run(dtype, batch, a.new_tokens)
                 row[dtype] = e
                 print(f"b{batch:<3} r{r} engine {dtype}: prefill {e[0]:.3f} s, decode {e[1]:.1f} tok/s "
                       f"(prefill x{hf[0] / e[0]:.2f}, decode x{e[1] / hf[1]:.2f})", flush=True)
@@ -218,12 +220,12 @@ def main():
                                                           attn_implementation="sdpa").to(a.device).eval()
     parameters = sum(p.numel() for p in model.parameters())
     print(f"# model: {parameters / 1e6:.1f}M parameters, {PROMPT_TOKENS - 1 + features} prompt tokens "
-          f"({features} image tokens), {NEW_TOKENS} new tokens", flush=True)
+          f"({features} image tokens), {a.new_tokens} new tokens", flush=True)
     engine = Engine(model_dir, a)
     try:
         run_transformers(model, 1, features, a)  # warm-up of both sides
         for dtype in engine_types:
-            engine.run(dtype, 1)
+            engine.run(dtype, 1, a.new_tokens)
         results = {}
         try:
             run_all(model, engine, batches, engine_types, features, a, results)

@@ -36,7 +36,8 @@ import java.util.SplittableRandom;
  *     [--model DIR] [--serve]</pre>
  *
  * <p>{@code --serve} is for the side-by-side benchmark ({@code tools/bench/side_by_side.py}), which interleaves
- * runs of the engine with runs of transformers: it reads {@code <float32|float16> <batch>} lines from stdin and
+ * runs of the engine with runs of transformers: it reads {@code <float32|float16> <batch> [new tokens]} lines from
+ * stdin and
  * answers each with one {@code run <type> <batch> <prefill seconds> <decode tokens/s> <vision seconds>} line.
  */
 public final class EngineBenchmark {
@@ -120,12 +121,13 @@ public final class EngineBenchmark {
                     default -> throw new IllegalArgumentException("unknown type " + words[0]);
                 };
                 int batch = Integer.parseInt(words[1]);
+                int newTokens = words.length > 2 ? Integer.parseInt(words[2]) : NEW_TOKENS;
                 LlavaModel model = models.computeIfAbsent(type, t -> {
                     LlavaModel loaded = model(modelDir, t);
                     run(loaded, 1, 1);
                     return loaded;
                 });
-                double[] result = run(model, batch, NEW_TOKENS);
+                double[] result = run(model, batch, newTokens);
                 double vision = visionSeconds(model, batch);
                 System.out.printf(Locale.ROOT, "run %s %d %.4f %.2f %.4f%n", words[0], batch, result[0], result[1],
                         vision);
