@@ -8,6 +8,7 @@ import io.kaption.engine.checkpoint.LlavaCheckpoint;
 import io.kaption.engine.checkpoint.LlavaConfig;
 import io.kaption.engine.llama.LlamaDecoder;
 import io.kaption.engine.nn.ParameterLoader;
+import io.kaption.engine.nn.ScaledDotProductAttention;
 import io.kaption.engine.vision.AnyresPacking;
 import io.kaption.engine.vision.ClipVisionTower;
 import io.kaption.engine.vision.MultimodalProjector;
@@ -62,9 +63,10 @@ public final class LlavaModel implements AutoCloseable {
         NDManager manager = NDManager.newBaseManager();
         try {
             ParameterLoader params = new ParameterLoader(tensors, manager, computeType);
-            return new LlavaModel(config, manager, new ClipVisionTower(config, params),
+            ScaledDotProductAttention attention = ScaledDotProductAttention.load(manager);
+            return new LlavaModel(config, manager, new ClipVisionTower(config, params, attention),
                     new MultimodalProjector(params), config.anyres() ? params.array("image_newline") : null,
-                    new LlamaDecoder(config.text(), params));
+                    new LlamaDecoder(config.text(), params, attention));
         } catch (RuntimeException e) {
             manager.close();
             throw e;

@@ -13,48 +13,68 @@ import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.generation.Sequence;
 import io.kaption.engine.generation.TokenListener;
 import io.kaption.engine.vision.PixelValues;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
  * Prefill time and decode throughput of a ≈150M-parameter LLaVA-shaped model built in memory from seeded random
- * weights (CLIP 224/14, 512 wide, 6 layers; Llama 768 wide, 12 layers, vocab 32064), one 224×224 image and a
- * 28-token prompt per row, 32 new tokens (greedy, never stopping early).
+ * weights (CLIP 224/14, 512 wide, 6 layers; Llama 768 wide, 12 layers, vocab 32064), or of the LLaVA-1.5
+ * checkpoint given by {@code --model}: one image and a 28-token prompt per row, 32 new tokens (greedy, EOS
+ * suppressed, so every row generates all of them).
  *
- * <pre>java -cp ... io.kaption.engine.bench.EngineBenchmark [float32|float16 ...] [--batches 1,4,16] [--repeats 3]</pre>
+ * <pre>java -cp ... io.kaption.engine.bench.EngineBenchmark [float32|float16 ...] [--batches 1,4,16] [--repeats 3]
+ *     [--model DIR] [--serve]</pre>
+ *
+ * <p>{@code --serve} is for the side-by-side benchmark ({@code tools/bench/side_by_side.py}), which interleaves
+ * runs of the engine with runs of transformers: it reads {@code <float32|float16> <batch> [new tokens]} lines from
+ * stdin and
+ * answers each with one {@code run <type> <batch> <prefill seconds> <decode tokens/s> <vision seconds>} line.
  */
 public final class EngineBenchmark {
 
     private static final int PROMPT_TOKENS = 28;
     private static final int NEW_TOKENS = 32;
-    private static final int IMAGE_TOKEN = 32000;
 
     private EngineBenchmark() {}
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
         List<DataType> types = new ArrayList<>();
         int[] batches = {1, 4, 16};
         int repeats = 3;
+        Path modelDir = null;
+        boolean serve = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "float32" -> types.add(DataType.FLOAT32);
                 case "float16" -> types.add(DataType.FLOAT16);
                 case "--batches" -> batches = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                case "--model" -> modelDir = Path.of(args[++i]);
+                case "--serve" -> serve = true;
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
         if (types.isEmpty()) {
             types = List.of(DataType.FLOAT32, DataType.FLOAT16);
         }
-        LlavaConfig config = config();
         System.out.printf(Locale.ROOT, "threads: %d available processors%n", Runtime.getRuntime().availableProcessors());
+        if (serve) {
+            serve(modelDir);
+            return;
+        }
         for (DataType type : types) {
-            try (LlavaModel model = LlavaModel.build(config, RandomWeights.of(config, 0), type)) {
-                System.out.printf(Locale.ROOT, "%s: %.1fM parameters%n", type, parameterCount(config) / 1e6);
+            try (LlavaModel model = model(modelDir, type)) {
+                System.out.printf(Locale.ROOT, "%s: %.1fM parameters%n", type, parameterCount(model.config()) / 1e6);
                 run(model, 1, 1); // warm-up: first-use costs of the native library
                 for (int batch : batches) {
                     double bestPrefill = Double.MAX_VALUE;
@@ -75,16 +95,59 @@ public final class EngineBenchmark {
         }
     }
 
+    private static LlavaModel model(Path modelDir, DataType type) {
+        if (modelDir != null) {
+            return LlavaModel.load(modelDir, null, type);
+        }
+        LlavaConfig config = config();
+        return LlavaModel.build(config, RandomWeights.of(config, 0), type);
+    }
+
+    /** One run per stdin line {@code <type> <batch>}, each model loaded (and warmed up) on first use. */
+    private static void serve(Path modelDir) throws IOException {
+        Map<DataType, LlavaModel> models = new EnumMap<>(DataType.class);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try {
+            System.out.println("ready");
+            System.out.flush();
+            for (String line = in.readLine(); line != null; line = in.readLine()) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                String[] words = line.trim().split("\\s+");
+                DataType type = switch (words[0]) {
+                    case "float32" -> DataType.FLOAT32;
+                    case "float16" -> DataType.FLOAT16;
+                    default -> throw new IllegalArgumentException("unknown type " + words[0]);
+                };
+                int batch = Integer.parseInt(words[1]);
+                int newTokens = words.length > 2 ? Integer.parseInt(words[2]) : NEW_TOKENS;
+                LlavaModel model = models.computeIfAbsent(type, t -> {
+                    LlavaModel loaded = model(modelDir, t);
+                    run(loaded, 1, 1);
+                    return loaded;
+                });
+                double[] result = run(model, batch, newTokens);
+                double vision = visionSeconds(model, batch);
+                System.out.printf(Locale.ROOT, "run %s %d %.4f %.2f %.4f%n", words[0], batch, result[0], result[1],
+                        vision);
+                System.out.flush();
+            }
+        } finally {
+            models.values().forEach(LlavaModel::close);
+        }
+    }
+
     /** @return prefill seconds (vision, projector, prompt forward, first token) and decode tokens per second */
     private static double[] run(LlavaModel model, int batch, int newTokens) {
         List<Sequence> rows = new ArrayList<>();
-        SamplingParams params = SamplingParams.greedy(newTokens);
+        SamplingParams params = SamplingParams.greedy(newTokens).withMinNewTokens(newTokens);
         SplittableRandom random = new SplittableRandom(11);
         int features = model.config().featuresPerTile();
         for (int r = 0; r < batch; r++) {
             int[] ids = new int[PROMPT_TOKENS - 1 + features];
             for (int i = 0; i < ids.length; i++) {
-                ids[i] = i >= 5 && i < 5 + features ? IMAGE_TOKEN : 3 + random.nextInt(30000);
+                ids[i] = i >= 5 && i < 5 + features ? model.config().imageTokenId() : 3 + random.nextInt(30000);
             }
             ids[0] = 1;
             rows.add(new Sequence(r, ids, List.of(image(model.config().vision(), random)), params));
@@ -130,7 +193,7 @@ public final class EngineBenchmark {
         VisionConfig vision = new VisionConfig(224, 14, 3, 512, 2048, 6, 8, 1e-5);
         TextConfig text = new TextConfig("llama", 768, 2048, 12, 12, 12, 64, 10000.0, 1e-5, 32064, 4096, 0);
         // No EOS can stop the run early: the end id is outside the vocabulary.
-        return new LlavaConfig(CheckpointFormat.HF_LLAVA, text, vision, IMAGE_TOKEN, -2, false, false, List.of(),
+        return new LlavaConfig(CheckpointFormat.HF_LLAVA, text, vision, 32000, -2, false, false, List.of(),
                 List.of(-1));
     }
 

@@ -21,9 +21,6 @@ import java.util.List;
  */
 public final class GenerationBatch implements AutoCloseable {
 
-    /** Additive mask value; float32 softmax turns it into an exact zero weight. */
-    private static final float MASKED = -Float.MAX_VALUE;
-
     private final LlavaModel model;
     private final TokenListener listener;
     private final NDManager manager;
@@ -89,19 +86,30 @@ public final class GenerationBatch implements AutoCloseable {
         try (NDManager scope = manager.newSubManager()) {
             NDArray hidden = promptEmbeddings(joining, padded, scope);
             int[] positions = new int[rowsJoining * padded];
-            float[] mask = new float[rowsJoining * padded * padded];
+            boolean anyPadding = false;
             for (int r = 0; r < rowsJoining; r++) {
                 int pad = padded - joining.get(r).promptLength();
+                anyPadding |= pad > 0;
                 for (int i = 0; i < padded; i++) {
                     // transformers' position_ids = cumsum(mask) - 1, padding set to 1
                     positions[r * padded + i] = i >= pad ? i - pad : 1;
-                    for (int j = 0; j < padded; j++) {
-                        boolean visible = j >= pad && j <= i && inWindow(i - j, text);
-                        mask[(r * padded + i) * padded + j] = visible ? 0f : MASKED;
-                    }
                 }
             }
-            NDArray maskArray = scope.create(mask, new Shape(rowsJoining, 1, 1, padded, padded));
+            NDArray maskArray = null; // plain causal attention
+            if (anyPadding || !inWindow(padded - 1, text)) {
+                boolean[] mask = new boolean[rowsJoining * padded * padded];
+                for (int r = 0; r < rowsJoining; r++) {
+                    int pad = padded - joining.get(r).promptLength();
+                    for (int i = 0; i < padded; i++) {
+                        for (int j = 0; j < padded; j++) {
+                            // a padding position sees only itself: no row of the mask may be empty
+                            mask[(r * padded + i) * padded + j] = i >= pad
+                                    ? j >= pad && j <= i && inWindow(i - j, text) : j == i;
+                        }
+                    }
+                }
+                maskArray = scope.create(mask, new Shape(rowsJoining, 1, padded, padded));
+            }
             return toRows(model.decoder().forward(hidden, positions, maskArray, target, 0, scope));
         }
     }
@@ -119,18 +127,24 @@ public final class GenerationBatch implements AutoCloseable {
         try (NDManager scope = manager.newSubManager()) {
             long[] ids = new long[batch];
             int[] positions = new int[batch];
-            float[] mask = new float[batch * (slot + 1)];
+            boolean anyPadding = false;
             for (int r = 0; r < batch; r++) {
                 Sequence row = rows.get(r);
                 ids[r] = row.lastToken();
                 positions[r] = row.lastPosition();
-                for (int j = 0; j <= slot; j++) {
-                    boolean visible = j >= row.cacheStart && inWindow(slot - j, text);
-                    mask[r * (slot + 1) + j] = visible ? 0f : MASKED;
+                anyPadding |= row.cacheStart > 0;
+            }
+            NDArray maskArray = null; // every row sees every slot
+            if (anyPadding || !inWindow(slot, text)) {
+                boolean[] mask = new boolean[batch * (slot + 1)];
+                for (int r = 0; r < batch; r++) {
+                    for (int j = 0; j <= slot; j++) {
+                        mask[r * (slot + 1) + j] = j >= rows.get(r).cacheStart && inWindow(slot - j, text);
+                    }
                 }
+                maskArray = scope.create(mask, new Shape(batch, 1, 1, slot + 1));
             }
             NDArray hidden = model.decoder().embed(scope.create(ids, new Shape(batch, 1)));
-            NDArray maskArray = scope.create(mask, new Shape(batch, 1, 1, 1, slot + 1));
             logits = toRows(model.decoder().forward(hidden, positions, maskArray, cache, slot, scope));
         }
         length = slot + 1;

@@ -24,9 +24,10 @@ public final class KvCache implements AutoCloseable {
         this.values = new NDArray[layers];
         this.capacity = capacity;
         Shape shape = new Shape(rows, kvHeads, capacity, headDim);
+        // Left uninitialised: every slot is written (prefill, decode step) before it is read.
         for (int l = 0; l < layers; l++) {
-            keys[l] = manager.zeros(shape, type);
-            values[l] = manager.zeros(shape, type);
+            keys[l] = manager.create(shape, type);
+            values[l] = manager.create(shape, type);
         }
     }
 

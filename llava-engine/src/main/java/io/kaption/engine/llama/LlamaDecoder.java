@@ -10,12 +10,13 @@ import io.kaption.engine.nn.Activations;
 import io.kaption.engine.nn.Linear;
 import io.kaption.engine.nn.ParameterLoader;
 import io.kaption.engine.nn.RmsNorm;
+import io.kaption.engine.nn.ScaledDotProductAttention;
 import java.util.List;
 import java.util.stream.IntStream;
 
 /**
- * The Llama / Mistral decoder: RMSNorm, rotate-half RoPE, grouped-query causal attention over a {@link KvCache},
- * SiLU-gated MLP, final norm and lm_head. Tensor names are llava-hf's ({@code language_model.model.*}).
+ * The Llama / Mistral decoder: RMSNorm, rotate-half RoPE, grouped-query causal attention over a {@link KvCache}
+ * (PyTorch's fused kernel), SiLU-gated MLP, final norm and lm_head. Tensor names are llava-hf's ({@code language_model.model.*}).
  */
 public final class LlamaDecoder {
 
@@ -28,9 +29,11 @@ public final class LlamaDecoder {
     private final RmsNorm norm;
     private final Linear lmHead;
     private final float[] inverseFrequencies;
+    private final ScaledDotProductAttention attention;
 
-    public LlamaDecoder(TextConfig config, ParameterLoader params) {
+    public LlamaDecoder(TextConfig config, ParameterLoader params, ScaledDotProductAttention attention) {
         this.config = config;
+        this.attention = attention;
         this.computeType = params.computeType();
         String p = "language_model.model.";
         this.embedTokens = params.array(p + "embed_tokens.weight");
@@ -59,12 +62,17 @@ public final class LlamaDecoder {
      * slots {@code [0, slot + L)}.
      *
      * @param positions RoPE position of every token, {@code [B·L]} row-major
-     * @param mask      additive float32 attention mask {@code [B, 1, 1, L, slot + L]} (0 or a large negative)
+     * @param mask      boolean attention mask {@code [B, 1, L, slot + L]}, true where a token may attend to a slot;
+     *                  null when every token attends to every slot up to its own (no padding, no sliding window)
+     *                  — a prefill ({@code slot} 0) is then causal, a decode step ({@code L} 1) sees all slots
      * @return float32 logits of the last position of every row, {@code [B, vocab]}
      */
     public NDArray forward(NDArray hidden, int[] positions, NDArray mask, KvCache cache, int slot, NDManager scope) {
         long batch = hidden.getShape().get(0);
         long length = hidden.getShape().get(1);
+        if (mask == null && length > 1 && slot > 0) {
+            throw new IllegalArgumentException("tokens after slot 0 need an explicit mask");
+        }
         NDArray[] rope = rotaryTables(positions, batch, length, scope);
         NDArray x = hidden;
         for (int i = 0; i < layers.size(); i++) {
@@ -88,27 +96,22 @@ public final class LlamaDecoder {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int headDim = config.headDim();
-        int group = heads / kvHeads;
         NDArray qkv = layer.qkv.apply(x);
-        NDArray q = qkv.get(":, :, 0:{}", heads * headDim).reshape(batch, length, heads, headDim);
-        NDArray k = qkv.get(":, :, {}:{}", heads * headDim, (heads + kvHeads) * headDim)
-                .reshape(batch, length, kvHeads, headDim);
-        NDArray v = qkv.get(":, :, {}:", (heads + kvHeads) * headDim).reshape(batch, length, kvHeads, headDim);
-        q = rotate(q, rope);
-        k = rotate(k, rope);
-        cache.write(index, slot, k.transpose(0, 2, 1, 3), v.transpose(0, 2, 1, 3));
-        int keysLength = slot + (int) length;
-        NDArray keys = cache.keys(index, keysLength, scope);
-        NDArray values = cache.values(index, keysLength, scope);
-        // Query head h reads KV head h / group: group the query heads per KV head instead of copying K and V.
-        NDArray grouped = q.transpose(0, 2, 1, 3).reshape(batch, kvHeads, group * length, headDim);
-        NDArray scores = grouped.matMul(keys.transpose(0, 1, 3, 2)).mul((float) (1.0 / Math.sqrt(headDim)))
-                .reshape(batch, kvHeads, group, length, keysLength);
-        NDArray weights = scores.toType(DataType.FLOAT32, false).add(mask).softmax(-1)
-                .toType(computeType, false).reshape(batch, kvHeads, group * length, keysLength);
-        NDArray context = weights.matMul(values).reshape(batch, heads, length, headDim).transpose(0, 2, 1, 3)
-                .reshape(batch, length, (long) heads * headDim);
-        return layer.out.apply(context);
+        // RoPE on the query and key heads at once, then [B, heads, L, headDim] views
+        NDArray qk = rotate(qkv.get(":, :, 0:{}", (heads + kvHeads) * headDim)
+                .reshape(batch, length, heads + kvHeads, headDim), rope).transpose(0, 2, 1, 3);
+        NDArray q = qk.get(":, 0:{}", heads);
+        NDArray k = qk.get(":, {}:", heads);
+        NDArray v = qkv.get(":, :, {}:", (heads + kvHeads) * headDim).reshape(batch, length, kvHeads, headDim)
+                .transpose(0, 2, 1, 3);
+        cache.write(index, slot, k, v);
+        if (slot > 0) { // attend to the earlier slots too
+            k = cache.keys(index, slot + (int) length, scope);
+            v = cache.values(index, slot + (int) length, scope);
+        }
+        NDArray context = mask != null ? attention.masked(q, k, v, mask)
+                : length == 1 ? attention.full(q, k, v) : attention.causal(q, k, v);
+        return layer.out.apply(context.transpose(0, 2, 1, 3).reshape(batch, length, (long) heads * headDim));
     }
 
     /** {@code x·cos + swap_halves(x)·[-sin | sin]}, i.e. transformers' rotate_half RoPE. */

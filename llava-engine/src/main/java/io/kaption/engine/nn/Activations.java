@@ -3,10 +3,8 @@ package io.kaption.engine.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
 
-/** The activations LLaVA uses, written out so that their exact form is visible. */
+/** The activations LLaVA uses, written out (or named: torch's exact GELU) so that their exact form is visible. */
 public final class Activations {
-
-    private static final float INV_SQRT2 = (float) (1.0 / Math.sqrt(2.0));
 
     private Activations() {}
 
@@ -15,9 +13,9 @@ public final class Activations {
         return x.mul(Activation.sigmoid(x.mul(1.702f)));
     }
 
-    /** Exact (erf) GELU, the projector's activation. */
+    /** Exact (erf) GELU, the projector's activation: {@code 0.5·x·(1 + erf(x/√2))}, one PyTorch kernel. */
     public static NDArray gelu(NDArray x) {
-        return x.mul(0.5f).mul(x.mul(INV_SQRT2).erf().add(1f));
+        return Activation.gelu(x);
     }
 
     /** SiLU {@code x·σ(x)}. */

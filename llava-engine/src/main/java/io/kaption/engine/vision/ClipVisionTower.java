@@ -1,7 +1,6 @@
 package io.kaption.engine.vision;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.kaption.engine.checkpoint.LlavaConfig;
 import io.kaption.engine.checkpoint.VisionConfig;
@@ -9,6 +8,7 @@ import io.kaption.engine.nn.Activations;
 import io.kaption.engine.nn.LayerNorm;
 import io.kaption.engine.nn.Linear;
 import io.kaption.engine.nn.ParameterLoader;
+import io.kaption.engine.nn.ScaledDotProductAttention;
 import io.kaption.engine.weights.Tensor;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -29,9 +29,11 @@ public final class ClipVisionTower {
     private final NDArray positionEmbedding;
     private final LayerNorm preLayerNorm;
     private final List<EncoderLayer> layers;
+    private final ScaledDotProductAttention attention;
 
-    public ClipVisionTower(LlavaConfig llava, ParameterLoader params) {
+    public ClipVisionTower(LlavaConfig llava, ParameterLoader params, ScaledDotProductAttention attention) {
         this.config = llava.vision();
+        this.attention = attention;
         this.keepCls = llava.keepClsFeature();
         String p = "vision_tower.vision_model.";
         var conv = params.tensor(p + "embeddings.patch_embedding.weight");
@@ -80,17 +82,8 @@ public final class ClipVisionTower {
         NDArray q = qkv.get(0);
         NDArray k = qkv.get(1);
         NDArray v = qkv.get(2);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul((float) Math.pow(headDim, -0.5));
-        NDArray weights = softmax32(scores);
-        NDArray context = weights.matMul(v).transpose(0, 2, 1, 3).reshape(images, tokens, (long) heads * headDim);
+        NDArray context = attention.full(q, k, v).transpose(0, 2, 1, 3).reshape(images, tokens, (long) heads * headDim);
         return layer.out.apply(context);
-    }
-
-    static NDArray softmax32(NDArray scores) {
-        if (scores.getDataType() == DataType.FLOAT32) {
-            return scores.softmax(-1);
-        }
-        return scores.toType(DataType.FLOAT32, false).softmax(-1).toType(scores.getDataType(), false);
     }
 
     /**

@@ -1,0 +1,87 @@
+package io.kaption.engine.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * PyTorch's fused {@code scaled_dot_product_attention}: {@code softmax(q·kᵀ/√d + mask)·v} without materialising the
+ * {@code [batch, heads, L, S]} scores (flash attention on CPU and CUDA), reached through a three-method TorchScript
+ * module ({@code attention.pt}, made by {@code make_attention.py} beside it) because DJL 0.35.1 binds no such
+ * operator. Inputs are {@code [batch, heads, L, headDim]} (keys and values may have fewer heads: grouped-query
+ * attention); the result has the query's shape and belongs to the query's manager. The softmax accumulates in
+ * float32 for float16 inputs.
+ */
+public final class ScaledDotProductAttention {
+
+    private static final String RESOURCE = "attention.pt";
+    /**
+     * TorchScript's profiling graph executor would profile and re-specialise the graph for every new input shape;
+     * for one operator that is pure overhead. The switch is per thread in libtorch.
+     */
+    private static final ThreadLocal<Boolean> PLAIN_EXECUTOR = ThreadLocal.withInitial(() -> {
+        JniUtils.setGraphExecutorOptimize(false);
+        return true;
+    });
+
+    private final PtSymbolBlock module;
+
+    private ScaledDotProductAttention(PtSymbolBlock module) {
+        this.module = module;
+    }
+
+    /** Loads the module into {@code manager} (freed with it). */
+    public static ScaledDotProductAttention load(NDManager manager) {
+        try (InputStream in = ScaledDotProductAttention.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + RESOURCE + " is missing from the jar");
+            }
+            return new ScaledDotProductAttention(JniUtils.loadModule((PtNDManager) manager, in, false, false));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every query attends to every key. */
+    public NDArray full(NDArray q, NDArray k, NDArray v) {
+        return run("forward", q, k, v);
+    }
+
+    /** Query {@code i} attends to keys {@code [0, i]} (L = S). */
+    public NDArray causal(NDArray q, NDArray k, NDArray v) {
+        return run("causal", q, k, v);
+    }
+
+    /** {@code mask}: boolean, true where a query may attend to a key, broadcastable to {@code [B, heads, L, S]}. */
+    public NDArray masked(NDArray q, NDArray k, NDArray v, NDArray mask) {
+        return run("masked", q, k, v, mask);
+    }
+
+    private NDArray run(String method, NDArray... inputs) {
+        PLAIN_EXECUTOR.get();
+        IValue[] values = new IValue[inputs.length];
+        for (int i = 0; i < inputs.length; i++) {
+            values[i] = IValue.from((PtNDArray) inputs[i]);
+        }
+        IValue result = null;
+        try {
+            result = IValueUtils.runMethod(module, method, values);
+            return result.toTensor((PtNDManager) inputs[0].getManager());
+        } finally {
+            for (IValue value : values) {
+                value.close();
+            }
+            if (result != null) {
+                result.close();
+            }
+        }
+    }
+}
