@@ -6,9 +6,7 @@ import io.kaption.images.ImageIntakeException.Code;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
-import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -18,7 +16,8 @@ import java.util.List;
  * Admission checks an image must pass before it is published: the format is sniffed from the leading bytes, the
  * width × height is read from the header and capped before any pixel is allocated (so a tiny file declaring
  * 100000 × 100000 costs nothing), and the image is then decoded in full so truncated or corrupt files are refused.
- * A decoder warning (e.g. a JPEG whose data ends early) counts as corruption.
+ * A decoder warning (e.g. a JPEG whose data ends early) counts as corruption, and so does a decoder reading on far past
+ * the end of the data ({@link InMemoryImageInputStream}).
  */
 public final class ImageInspector {
 
@@ -43,7 +42,7 @@ public final class ImageInspector {
     public DecodedImage decode(byte[] bytes) {
         ImageFormat format = ImageFormat.detect(bytes);
         ImageReader reader = readerFor(format);
-        try (ImageInputStream input = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+        try (ImageInputStream input = new InMemoryImageInputStream(bytes)) {
             reader.setInput(input, true, true);
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);

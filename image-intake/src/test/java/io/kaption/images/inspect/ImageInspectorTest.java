@@ -12,11 +12,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 class ImageInspectorTest {
 
@@ -40,6 +42,23 @@ class ImageInspectorTest {
         }
         assertThat(inspector.inspect(webp)).isEqualTo(new InspectedImage(ImageFormat.WEBP, 23, 11));
         assertThat(refuse(Arrays.copyOf(webp, webp.length - 20)).code()).isEqualTo(Code.CORRUPT_IMAGE);
+    }
+
+    /**
+     * Found by ImageAdmissionFuzzTest: 78 bytes of WebP lossless (a 23×11 image) whose Huffman codes run past the end
+     * of the data. TwelveMonkeys' decoder reads zero bits past the end, one caught EOFException per read, and spent
+     * ~30 s (9 s of CPU) before admitting it; now the read past the end is refused at once.
+     */
+    @Test
+    void refusesAWebpWhoseDecoderReadsOnPastTheEnd() throws IOException {
+        byte[] webp;
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream("images/huffman-past-end.webp")) {
+            webp = in.readAllBytes();
+        }
+        ImageIntakeException refused = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> refuse(webp));
+
+        assertThat(refused.code()).isEqualTo(Code.CORRUPT_IMAGE);
+        assertThat(refused.getMessage()).contains("ends early");
     }
 
     @Test

@@ -12,7 +12,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.Optional;
 
@@ -44,7 +43,10 @@ public final class Json {
         } catch (JsonProcessingException e) {
             throw ApiException.badRequest("invalid_json", what + " is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            // Jackson detects UTF-16/32 from the first bytes; a body starting like UTF-32 (e.g. 00 00 00 22) that is
+            // none fails with CharConversionException, an IOException that is not a JsonProcessingException.
+            throw ApiException.badRequest("invalid_json", what + " is not valid JSON: not text in UTF-8, UTF-16 or "
+                    + "UTF-32");
         }
         if (tree == null || tree.isMissingNode()) {
             throw ApiException.badRequest("invalid_json", what + " is empty; expected a JSON object");

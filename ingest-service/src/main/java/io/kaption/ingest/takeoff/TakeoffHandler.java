@@ -88,7 +88,8 @@ public final class TakeoffHandler {
         });
     }
 
-    private TakeoffCall parse(RequestBody body, String requestId, Mode mode) {
+    // Package-private for MultipartBodyFuzzTest, which drives it behind a real HTTP server.
+    TakeoffCall parse(RequestBody body, String requestId, Mode mode) {
         if (body instanceof RequestBody.Raw raw) {
             return TakeoffRequests.parse(Json.parseObject(raw.bytes(), "the request body"), Optional.empty(),
                     requestId, mode, imageConfig);

@@ -35,6 +35,22 @@ class JsonTest {
                 });
     }
 
+    /**
+     * Found by RequestBodiesFuzzTest: Jackson takes a body starting with 00 00 00 xx for UTF-32, and one that is no
+     * valid UTF-32 failed with a CharConversionException, which reached the client as a 500.
+     */
+    @Test
+    void aBodyThatLooksLikeUtf32ButIsNotIsA400() {
+        byte[] body = {0, 0, 0, '"', 'x', '"', ',', '"', 'a', '"', ':', '1', '}'};
+
+        assertThatThrownBy(() -> Json.parseObject(body, "the request body"))
+                .isInstanceOfSatisfying(ApiException.class, e -> {
+                    assertThat(e.status()).isEqualTo(400);
+                    assertThat(e.code()).isEqualTo("invalid_json");
+                    assertThat(e.getMessage()).startsWith("the request body is not valid JSON");
+                });
+    }
+
     @Test
     void largeButFiniteNumbersAreKept() {
         ObjectNode parsed = Json.parseObject("{\"a\":1e300,\"b\":123456789012345678901234567890}"
