@@ -23,7 +23,7 @@ class ImageAdmissionFuzzTest {
     private static final Duration DEADLINE = Duration.ofSeconds(10);
     private static final ImageIntake INTAKE = new ImageIntake(new ImageIntakeConfig(false, List.of(), Optional.empty(),
             ImageIntakeConfig.DEFAULT_MAX_BYTES, MAX_PIXELS, Duration.ofSeconds(1), Duration.ofSeconds(1),
-            Duration.ofSeconds(1), 0));
+            Duration.ofSeconds(1), 0, ImageIntakeConfig.DEFAULT_MAX_IMAGES_PER_REQUEST));
 
     @FuzzTest(maxDuration = "60s")
     void admitBytes(byte[] data) {

@@ -32,7 +32,7 @@ class RequestBodiesFuzzTest {
 
     private static final ImageIntakeConfig REMOTE_IMAGES_ON = new ImageIntakeConfig(true, List.of(), Optional.empty(),
             ImageIntakeConfig.DEFAULT_MAX_BYTES, ImageIntakeConfig.DEFAULT_MAX_PIXELS, Duration.ofSeconds(1),
-            Duration.ofSeconds(1), Duration.ofSeconds(1), 0);
+            Duration.ofSeconds(1), Duration.ofSeconds(1), 0, ImageIntakeConfig.DEFAULT_MAX_IMAGES_PER_REQUEST);
     private static final TakeoffRequests.Mode[] MODES = TakeoffRequests.Mode.values();
 
     /** The first byte picks the endpoint family (blocking, stream, async); the rest is the body. */

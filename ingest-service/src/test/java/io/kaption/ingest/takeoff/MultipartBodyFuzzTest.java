@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.kaption.images.ImageIntakeConfig;
 import io.kaption.ingest.http.BodyReader;
 import io.kaption.ingest.http.HttpExchange;
+import io.kaption.kit.metrics.HttpMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.kaption.ingest.http.Json;
 import io.kaption.ingest.takeoff.TakeoffRequests.Mode;
 import io.vertx.core.Vertx;
@@ -45,11 +47,12 @@ class MultipartBodyFuzzTest {
                     .setMaxFormAttributeSize(MAX_BODY_BYTES)
                     .setMaxFormBufferedBytes(MAX_BODY_BYTES))
             .requestHandler(request -> {
-                HttpExchange exchange = new HttpExchange(request, "req-fuzz", Vertx.currentContext(), Map.of());
+                HttpExchange exchange = new HttpExchange(request, "req-fuzz", Vertx.currentContext(), Map.of(),
+                        new HttpMetrics(new SimpleMeterRegistry()), "/image_generate");
                 BodyReader.read(request, MAX_BODY_BYTES)
                         .map(body -> HANDLER.parse(body, "req-fuzz", Mode.BLOCKING))
                         .onSuccess(call -> exchange.json(200, Json.MAPPER.createObjectNode()
-                                .put("image", call.image().isPresent())))
+                                .put("images", call.images().size())))
                         .onFailure(exchange::fail);
             })
             .listen().toCompletionStage().toCompletableFuture().join();
