@@ -101,9 +101,12 @@ class StreamThroughWorkerKillIT {
         ChildJvm worker = ChildJvm.start(WorkerMain.class, env, log);
         try (ResultSink sink = ResultSink.start(ResultSinkConfig.fromEnvironment(env));
              IngestService ingest = IngestService.start(IngestConfig.fromEnvironment(env))) {
-            await().atMost(WAIT).ignoreExceptions().until(() -> http.send(HttpRequest.newBuilder(
+            // Ready, and the worker consumes the group (the ingest's readiness body says so): a request published
+            // before the worker created its group's topic would not be served.
+            await().atMost(WAIT).ignoreExceptions().until(() -> JSON.readTree(http.send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + ingest.port() + "/readyz")).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+                    HttpResponse.BodyHandlers.ofString()).body()).path("workers").path(group).path("consuming")
+                    .asBoolean(false));
 
             // The uninterrupted answer, from the same worker.
             Clients reference = Clients.start(http, ingest.port(), sink.port(), "ref-" + UUID.randomUUID(), group);
