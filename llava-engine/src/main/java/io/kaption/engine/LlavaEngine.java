@@ -187,7 +187,7 @@ public final class LlavaEngine implements AutoCloseable {
                     + " tokens) plus max_new_tokens (" + request.params().maxNewTokens() + ") exceeds the model's "
                     + maxPositions + " positions");
         }
-        return new Sequence(index, expanded, request.image(), request.params());
+        return new Sequence(index, expanded, request.image(), request.params(), request.constraint());
     }
 
     private static int[] expand(int[] ids, int imageToken, int count) {

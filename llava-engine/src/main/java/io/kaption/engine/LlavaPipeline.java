@@ -1,10 +1,12 @@
 package io.kaption.engine;
 
+import io.kaption.constraints.OutputConstraint;
 import io.kaption.engine.generation.FinishReason;
 import io.kaption.engine.generation.GenerationRequest;
 import io.kaption.engine.generation.GenerationResult;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.generation.TokenListener;
+import io.kaption.engine.generation.constraint.TokenAutomaton;
 import io.kaption.engine.generation.stream.Detokenizer;
 import io.kaption.engine.generation.stream.DetokenizerStream;
 import io.kaption.engine.prompt.ConversationFormat;
@@ -18,6 +20,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -39,6 +42,7 @@ import org.slf4j.LoggerFactory;
 public final class LlavaPipeline implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LlavaPipeline.class);
+    private static final int MAX_CACHED_CONSTRAINTS = 64;
 
     /**
      * @param precision          compute dtype
@@ -64,12 +68,18 @@ public final class LlavaPipeline implements AutoCloseable {
      *                        it verbatim ({@code <image>} marks the image, else it goes right after BOS)
      * @param image           the encoded image (PNG, JPEG, …), or null for a text-only request
      * @param params          sampling parameters, {@code prompt_max_tokens} included
+     * @param constraint      what the output must match ({@code regex_string}, {@code json_schema}), or null
      */
-    public record Request(String text, boolean useChatTemplate, byte[] image, SamplingParams params) {
+    public record Request(String text, boolean useChatTemplate, byte[] image, SamplingParams params,
+            OutputConstraint constraint) {
 
         public Request {
             Objects.requireNonNull(text, "text");
             Objects.requireNonNull(params, "params");
+        }
+
+        public Request(String text, boolean useChatTemplate, byte[] image, SamplingParams params) {
+            this(text, useChatTemplate, image, params, null);
         }
     }
 
@@ -111,6 +121,14 @@ public final class LlavaPipeline implements AutoCloseable {
     private final PromptEncoder promptEncoder;
     private final SpecialTokenIds specialTokens;
     private final Detokenizer detokenizer;
+    private TokenAutomaton.Vocabulary constraintVocabulary;
+    /** Token automata of recent constraints, by key: their masks are cached per state, worth keeping. */
+    private final Map<String, TokenAutomaton> automata = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, TokenAutomaton> eldest) {
+            return size() > MAX_CACHED_CONSTRAINTS;
+        }
+    };
 
     private LlavaPipeline(LlavaEngine engine, ImageProcessor imageProcessor, LlavaTokenizer tokenizer,
             PromptEncoder promptEncoder, SpecialTokenIds specialTokens, Detokenizer detokenizer) {
@@ -339,7 +357,18 @@ public final class LlavaPipeline implements AutoCloseable {
             }
         }
         int[] ids = Arrays.stream(prompt.ids()).mapToInt(Math::toIntExact).toArray();
-        return new GenerationRequest(ids, pixels, request.params());
+        return new GenerationRequest(ids, pixels, request.params(), tokenAutomaton(request.constraint()));
+    }
+
+    /** The constraint over this checkpoint's vocabulary, shared by every request with an equal constraint. */
+    private synchronized TokenAutomaton tokenAutomaton(OutputConstraint constraint) {
+        if (constraint == null) {
+            return null;
+        }
+        if (constraintVocabulary == null) {
+            constraintVocabulary = TokenAutomaton.Vocabulary.of(detokenizer);
+        }
+        return automata.computeIfAbsent(constraint.key(), key -> new TokenAutomaton(constraint, constraintVocabulary));
     }
 
     @Override
