@@ -2,6 +2,8 @@ package io.kaption.engine.bench;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kaption.constraints.OutputConstraint;
 import io.kaption.engine.LlavaModel;
 import io.kaption.engine.checkpoint.CheckpointFormat;
 import io.kaption.engine.checkpoint.LlavaConfig;
@@ -12,7 +14,15 @@ import io.kaption.engine.generation.GenerationBatch;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.generation.Sequence;
 import io.kaption.engine.generation.TokenListener;
+import io.kaption.engine.generation.constraint.TokenAutomaton;
+import io.kaption.engine.generation.stream.Detokenizer;
 import io.kaption.engine.vision.PixelValues;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,7 +34,13 @@ import java.util.SplittableRandom;
  * weights (CLIP 224/14, 512 wide, 6 layers; Llama 768 wide, 12 layers, vocab 32064), one 224×224 image and a
  * 28-token prompt per row, 32 new tokens (greedy, never stopping early).
  *
- * <pre>java -cp ... io.kaption.engine.bench.EngineBenchmark [float32|float16 ...] [--batches 1,4,16] [--repeats 3]</pre>
+ * <pre>java -cp ... io.kaption.engine.bench.EngineBenchmark [float32|float16 ...] [--batches 1,4,16] [--repeats 3]
+ *     [--constraint json|regex:PATTERN|json:SCHEMA]</pre>
+ *
+ * <p>{@code --constraint} also decodes every batch under that output constraint (over the Llama-2 vocabulary of the
+ * demo checkpoint), alternating with the unconstrained runs, and prints the per-step overhead of the masks: the
+ * best of the repeats (masks cached) and the first run (masks computed as states are first visited). {@code json}
+ * is a caption-and-tags schema whose strings never force an end, so every row decodes all its tokens.
  */
 public final class EngineBenchmark {
 
@@ -38,12 +54,14 @@ public final class EngineBenchmark {
         List<DataType> types = new ArrayList<>();
         int[] batches = {1, 4, 16};
         int repeats = 3;
+        OutputConstraint constraint = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "float32" -> types.add(DataType.FLOAT32);
                 case "float16" -> types.add(DataType.FLOAT16);
                 case "--batches" -> batches = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                case "--constraint" -> constraint = constraint(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -52,31 +70,50 @@ public final class EngineBenchmark {
         }
         LlavaConfig config = config();
         System.out.printf(Locale.ROOT, "threads: %d available processors%n", Runtime.getRuntime().availableProcessors());
+        TokenAutomaton.Vocabulary vocabulary = constraint == null ? null : demoVocabulary();
         for (DataType type : types) {
             try (LlavaModel model = LlavaModel.build(config, RandomWeights.of(config, 0), type)) {
                 System.out.printf(Locale.ROOT, "%s: %.1fM parameters%n", type, parameterCount(config) / 1e6);
-                run(model, 1, 1); // warm-up: first-use costs of the native library
+                run(model, 1, 1, null); // warm-up: first-use costs of the native library
                 for (int batch : batches) {
                     double bestPrefill = Double.MAX_VALUE;
                     double bestDecode = 0;
                     double bestVision = Double.MAX_VALUE;
+                    TokenAutomaton automaton = constraint == null ? null : new TokenAutomaton(constraint, vocabulary);
+                    double firstConstrained = 0;
+                    double bestConstrained = 0;
                     for (int r = 0; r < repeats; r++) {
-                        double[] result = run(model, batch, NEW_TOKENS);
+                        double[] result = run(model, batch, NEW_TOKENS, null);
                         bestPrefill = Math.min(bestPrefill, result[0]);
                         bestDecode = Math.max(bestDecode, result[1]);
                         bestVision = Math.min(bestVision, visionSeconds(model, batch));
+                        if (automaton != null) {
+                            double decode = run(model, batch, NEW_TOKENS, automaton)[1];
+                            firstConstrained = r == 0 ? decode : firstConstrained;
+                            bestConstrained = Math.max(bestConstrained, decode);
+                        }
                     }
                     System.out.printf(Locale.ROOT,
                             "%s batch %2d: prefill %.3f s (of which CLIP + projector %.3f s), decode %.1f tokens/s"
                                     + " (%.1f ms/step)%n",
                             type, batch, bestPrefill, bestVision, bestDecode, 1000.0 * batch / bestDecode);
+                    if (automaton != null) {
+                        double free = 1000.0 * batch / bestDecode;
+                        double masked = 1000.0 * batch / bestConstrained;
+                        double cold = 1000.0 * batch / firstConstrained;
+                        System.out.printf(Locale.ROOT,
+                                "%s batch %2d constrained: decode %.1f tokens/s (%.1f ms/step), overhead %+.1f %% per "
+                                        + "step; first run %.1f ms/step (%+.1f %%, masks of %d states computed)%n",
+                                type, batch, bestConstrained, masked, 100 * (masked / free - 1), cold,
+                                100 * (cold / free - 1), automaton.cachedStates());
+                    }
                 }
             }
         }
     }
 
     /** @return prefill seconds (vision, projector, prompt forward, first token) and decode tokens per second */
-    private static double[] run(LlavaModel model, int batch, int newTokens) {
+    private static double[] run(LlavaModel model, int batch, int newTokens, TokenAutomaton constraint) {
         List<Sequence> rows = new ArrayList<>();
         SamplingParams params = SamplingParams.greedy(newTokens);
         SplittableRandom random = new SplittableRandom(11);
@@ -87,7 +124,7 @@ public final class EngineBenchmark {
                 ids[i] = i >= 5 && i < 5 + features ? IMAGE_TOKEN : 3 + random.nextInt(30000);
             }
             ids[0] = 1;
-            rows.add(new Sequence(r, ids, image(model.config().vision(), random), params));
+            rows.add(new Sequence(r, ids, image(model.config().vision(), random), params, constraint));
         }
         try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE)) {
             long start = System.nanoTime();
@@ -100,6 +137,42 @@ public final class EngineBenchmark {
             }
             long done = System.nanoTime();
             return new double[] {(prefilled - start) / 1e9, (double) steps * batch / ((done - prefilled) / 1e9)};
+        }
+    }
+
+    private static final String CAPTION_SCHEMA = "{\"type\":\"object\",\"properties\":{\"caption\":{\"type\":\"string\"},"
+            + "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},\"required\":[\"caption\",\"tags\"],"
+            + "\"additionalProperties\":false}";
+
+    private static OutputConstraint constraint(String spec) {
+        try {
+            if (spec.equals("json")) {
+                return OutputConstraint.jsonSchema(new ObjectMapper().readTree(CAPTION_SCHEMA));
+            }
+            if (spec.startsWith("json:")) {
+                return OutputConstraint.jsonSchema(new ObjectMapper().readTree(spec.substring(5)));
+            }
+            if (spec.startsWith("regex:")) {
+                return OutputConstraint.regex(spec.substring(6));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalArgumentException("--constraint takes json, regex:PATTERN or json:SCHEMA");
+    }
+
+    /** The demo checkpoint's Llama-2 tokenizer (vocabulary 32000 + added tokens, within the model's 32064). */
+    private static TokenAutomaton.Vocabulary demoVocabulary() {
+        try (InputStream in = EngineBenchmark.class.getResourceAsStream("/io/kaption/engine/demo/tokenizer.json")) {
+            Path dir = Files.createTempDirectory("kaption-bench-tokenizer");
+            Path file = dir.resolve("tokenizer.json");
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+            TokenAutomaton.Vocabulary vocabulary = TokenAutomaton.Vocabulary.of(Detokenizer.load(file));
+            Files.delete(file);
+            Files.delete(dir);
+            return vocabulary;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -36,7 +36,7 @@ public final class ConstrainedRow {
         float[] kept = new float[tokens.length + eos.size()];
         for (int i = 0; i < kept.length; i++) {
             int id = i < tokens.length ? tokens[i] : eos.get(i - tokens.length);
-            kept[i] = id < logits.length ? logits[id] : Float.NEGATIVE_INFINITY;
+            kept[i] = id >= 0 && id < logits.length ? logits[id] : Float.NEGATIVE_INFINITY;
         }
         boolean anyFinite = false;
         for (float value : kept) {
@@ -45,7 +45,7 @@ public final class ConstrainedRow {
         Arrays.fill(logits, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < kept.length; i++) {
             int id = i < tokens.length ? tokens[i] : eos.get(i - tokens.length);
-            if (id < logits.length) {
+            if (id >= 0 && id < logits.length) {
                 logits[id] = anyFinite ? kept[i] : 0f;
             }
         }
