@@ -307,11 +307,12 @@ class GpuWorkerIT {
     }
 
     @Test
-    void badImagesAndUnsupportedFieldsFailAloneWhileTheRestOfTheBatchSucceeds() throws Exception {
+    void badImagesAndInvalidConstraintsFailAloneWhileTheRestOfTheBatchSucceeds() throws Exception {
         String good = newId("good");
         String missing = newId("missing");
         String corrupt = newId("corrupt");
         String constrained = newId("regex");
+        String badRegex = newId("bad-regex");
         String missingUrl = "s3://" + BUCKET + "/cats/missing.png";
         List<GenerationRequest> batch = List.of(
                 GenerationRequest.builder(missing, Texts.of("What?"), missingUrl).stream(true).build(),
@@ -319,7 +320,9 @@ class GpuWorkerIT {
                         .build(),
                 GenerationRequest.builder(corrupt, Texts.of("What?"), "data:image/png;base64,"
                         + Base64.getEncoder().encodeToString("no pixels here".getBytes(UTF_8))).build(),
-                GenerationRequest.builder(constrained, Texts.of("A number?"), null).regexString("[0-9]+").build());
+                GenerationRequest.builder(constrained, Texts.of("A number?"), null).regexString("[0-9]{1,4}")
+                        .maxNewTokens(8).build(),
+                GenerationRequest.builder(badRegex, Texts.of("A number?"), null).regexString("([0-9]").build());
         for (GenerationRequest request : batch) {
             requests.send(new ProducerRecord<>(TOPIC, request.requestId(), request));
         }
@@ -342,9 +345,16 @@ class GpuWorkerIT {
         assertThat(corruptResult.error().code()).isEqualTo("invalid_image");
         assertThat(corruptResult.error().message()).startsWith("not_an_image: ");
 
+        // The demo model's answers are noise, but constrained noise: one to four digits, then EOS.
         GenerationResult constrainedResult = events.awaitResult(constrained).value();
-        assertThat(constrainedResult.error().code()).isEqualTo("unsupported");
-        assertThat(constrainedResult.error().message()).startsWith("regex_string is not supported");
+        assertThat(constrainedResult.error()).isNull();
+        assertThat(constrainedResult.finishReason()).isEqualTo(FinishReason.STOP);
+        assertThat(constrainedResult.text().get(0)).matches("[0-9]{1,4}");
+
+        GenerationResult badRegexResult = events.awaitResult(badRegex).value();
+        assertThat(badRegexResult.error().code()).isEqualTo("invalid_request");
+        assertThat(badRegexResult.error().message())
+                .startsWith("regex_string: invalid regular expression: missing ), unterminated subpattern");
     }
 
     @Test

@@ -192,7 +192,7 @@ public final class LlavaEngine implements AutoCloseable {
                     + " tokens) plus max_new_tokens (" + request.params().maxNewTokens() + ") exceeds the model's "
                     + maxPositions + " positions");
         }
-        return new Sequence(index, expanded, images, request.params());
+        return new Sequence(index, expanded, images, request.params(), request.constraint());
     }
 
     // Image token i becomes counts[i] of them.

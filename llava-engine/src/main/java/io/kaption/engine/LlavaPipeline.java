@@ -1,10 +1,12 @@
 package io.kaption.engine;
 
+import io.kaption.constraints.OutputConstraint;
 import io.kaption.engine.generation.FinishReason;
 import io.kaption.engine.generation.GenerationRequest;
 import io.kaption.engine.generation.GenerationResult;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.generation.TokenListener;
+import io.kaption.engine.generation.constraint.TokenAutomaton;
 import io.kaption.engine.generation.stream.Detokenizer;
 import io.kaption.engine.generation.stream.DetokenizerStream;
 import io.kaption.engine.prompt.Conversation;
@@ -21,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -42,6 +45,7 @@ import org.slf4j.LoggerFactory;
 public final class LlavaPipeline implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LlavaPipeline.class);
+    private static final int MAX_CACHED_CONSTRAINTS = 64;
 
     /**
      * @param precision          compute dtype
@@ -70,9 +74,10 @@ public final class LlavaPipeline implements AutoCloseable {
      * @param images          the encoded images (PNG, JPEG, …) in prompt order (a conversation's: the order of its
      *                        image parts); empty for a text-only request
      * @param params          sampling parameters, {@code prompt_max_tokens} included
+     * @param constraint      what the output must match ({@code regex_string}, {@code json_schema}), or null
      */
     public record Request(String text, Conversation conversation, boolean useChatTemplate, List<byte[]> images,
-            SamplingParams params) {
+            SamplingParams params, OutputConstraint constraint) {
 
         public Request {
             if ((text == null) == (conversation == null)) {
@@ -82,15 +87,33 @@ public final class LlavaPipeline implements AutoCloseable {
             Objects.requireNonNull(params, "params");
         }
 
+        /** A text or a conversation with its images, free text. */
+        public Request(String text, Conversation conversation, boolean useChatTemplate, List<byte[]> images,
+                SamplingParams params) {
+            this(text, conversation, useChatTemplate, images, params, null);
+        }
+
         /** A text about one image, or none when {@code image} is null. */
         public Request(String text, boolean useChatTemplate, byte[] image, SamplingParams params) {
+            this(text, useChatTemplate, image, params, null);
+        }
+
+        /** A text about one image, or none when {@code image} is null, whose output follows {@code constraint}. */
+        public Request(String text, boolean useChatTemplate, byte[] image, SamplingParams params,
+                OutputConstraint constraint) {
             this(Objects.requireNonNull(text, "text"), null, useChatTemplate,
-                    image == null ? List.of() : List.of(image), params);
+                    image == null ? List.of() : List.of(image), params, constraint);
         }
 
         /** A conversation and its images in the order of its image parts. */
         public static Request conversation(Conversation conversation, List<byte[]> images, SamplingParams params) {
-            return new Request(null, conversation, true, images, params);
+            return conversation(conversation, images, params, null);
+        }
+
+        /** A conversation whose answer follows {@code constraint} (null: free text). */
+        public static Request conversation(Conversation conversation, List<byte[]> images, SamplingParams params,
+                OutputConstraint constraint) {
+            return new Request(null, conversation, true, images, params, constraint);
         }
     }
 
@@ -132,6 +155,14 @@ public final class LlavaPipeline implements AutoCloseable {
     private final PromptEncoder promptEncoder;
     private final SpecialTokenIds specialTokens;
     private final Detokenizer detokenizer;
+    private TokenAutomaton.Vocabulary constraintVocabulary;
+    /** Token automata of recent constraints, by key: their masks are cached per state, worth keeping. */
+    private final Map<String, TokenAutomaton> automata = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, TokenAutomaton> eldest) {
+            return size() > MAX_CACHED_CONSTRAINTS;
+        }
+    };
 
     private LlavaPipeline(LlavaEngine engine, ImageProcessor imageProcessor, LlavaTokenizer tokenizer,
             PromptEncoder promptEncoder, SpecialTokenIds specialTokens, Detokenizer detokenizer) {
@@ -370,7 +401,18 @@ public final class LlavaPipeline implements AutoCloseable {
             }
         }
         int[] ids = Arrays.stream(prompt.ids()).mapToInt(Math::toIntExact).toArray();
-        return new GenerationRequest(ids, pixels, request.params());
+        return new GenerationRequest(ids, pixels, request.params(), tokenAutomaton(request.constraint()));
+    }
+
+    /** The constraint over this checkpoint's vocabulary, shared by every request with an equal constraint. */
+    private synchronized TokenAutomaton tokenAutomaton(OutputConstraint constraint) {
+        if (constraint == null) {
+            return null;
+        }
+        if (constraintVocabulary == null) {
+            constraintVocabulary = TokenAutomaton.Vocabulary.of(detokenizer);
+        }
+        return automata.computeIfAbsent(constraint.key(), key -> new TokenAutomaton(constraint, constraintVocabulary));
     }
 
     @Override

@@ -1,5 +1,8 @@
 package io.kaption.worker.consume;
 
+import io.kaption.constraints.ConstraintCache;
+import io.kaption.constraints.ConstraintException;
+import io.kaption.constraints.OutputConstraint;
 import io.kaption.engine.LlavaPipeline;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.prompt.Conversation;
@@ -16,15 +19,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns a Takeoff request into engine requests: refuses what the engine cannot do, maps the sampling fields, loads
- * the images, and turns {@code messages} into the engine's {@link Conversation} (its images in the order of their
- * image parts). Runs on the image pool, so a slow image never holds up the decode loop. Thread-safe.
+ * Turns a Takeoff request into engine requests: refuses what the engine cannot do, maps the sampling fields,
+ * compiles {@code regex_string} / {@code json_schema}, loads the images, and turns {@code messages} into the engine's
+ * {@link Conversation} (its images in the order of their image parts). Runs on the image pool, so a slow image never
+ * holds up the decode loop. Thread-safe.
  */
 public final class RequestPreparer {
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestPreparer.class);
 
     private final ImageLoader images;
+    private final ConstraintCache constraints = new ConstraintCache(256);
 
     public RequestPreparer(ImageLoader images) {
         this.images = images;
@@ -50,8 +55,15 @@ public final class RequestPreparer {
         String unsupported = unsupportedField(request);
         if (unsupported != null) {
             return ReadyRequest.failed(accepted, new Failure(ErrorCodes.UNSUPPORTED,
-                    unsupported + " is not supported by this worker (its engine has no constrained decoding or LoRA "
-                            + "adapters yet)"));
+                    unsupported + " is not supported by this worker (its engine has no LoRA adapters yet)"));
+        }
+        OutputConstraint constraint;
+        try {
+            constraint = constraints.of(request.regexString(), request.jsonSchema());
+        } catch (ConstraintException e) {
+            // The ingest refuses these with a 400; a record produced to Kafka directly gets here.
+            LOG.info("request {}: constraint refused: {}", request.requestId(), e.getMessage());
+            return ReadyRequest.failed(accepted, new Failure(ErrorCodes.INVALID_REQUEST, e.getMessage()));
         }
         List<SamplingParams> params = new ArrayList<>();
         try {
@@ -84,11 +96,11 @@ public final class RequestPreparer {
         if (request.messages() != null) {
             List<byte[]> shown = new ArrayList<>();
             prompts.add(LlavaPipeline.Request.conversation(conversation(request.messages(), loaded, shown), shown,
-                    params.get(0)));
+                    params.get(0), constraint));
         } else {
             for (int batchId = 0; batchId < request.text().size(); batchId++) {
                 prompts.add(new LlavaPipeline.Request(request.text().get(batchId), null, request.useChatTemplate(),
-                        loaded, params.get(batchId)));
+                        loaded, params.get(batchId), constraint));
             }
         }
         return new ReadyRequest(accepted, prompts, null);
@@ -117,12 +129,6 @@ public final class RequestPreparer {
 
     /** The first Takeoff field the engine cannot honour, or null. Silently ignoring them would give wrong answers. */
     static String unsupportedField(GenerationRequest request) {
-        if (request.regexString() != null) {
-            return "regex_string";
-        }
-        if (request.jsonSchema() != null) {
-            return "json_schema";
-        }
         if (request.loraId() != null) {
             return "lora_id";
         }

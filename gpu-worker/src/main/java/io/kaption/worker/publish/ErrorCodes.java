@@ -18,7 +18,7 @@ public final class ErrorCodes {
     public static final String INFERENCE_FAILED = "inference_failed";
     /** A cancellation arrived for the request, or the worker shut down while it was running. */
     public static final String CANCELLED = Cancellation.ERROR_CODE;
-    /** The request asks for something this worker does not do ({@code regex_string}, {@code json_schema}, {@code lora_id}). */
+    /** The request asks for something this worker does not do ({@code lora_id}). */
     public static final String UNSUPPORTED = "unsupported";
 
     private ErrorCodes() {}

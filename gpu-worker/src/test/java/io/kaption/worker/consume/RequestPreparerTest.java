@@ -137,13 +137,21 @@ class RequestPreparerTest {
     }
 
     @Test
-    void constrainedDecodingAndLoraAreRefusedNotIgnored() {
-        GenerationRequest base = GenerationRequest.builder("req-3", Texts.of("Hi"), null).build();
-        assertThat(preparer.prepare(accepted(base.toBuilder().regexString("[0-9]+").build())).failure())
-                .extracting(Failure::code, f -> f.message().startsWith("regex_string is not supported"))
-                .containsExactly("unsupported", true);
-        assertThat(preparer.prepare(accepted(base.toBuilder().jsonSchema(JsonNodeFactory.instance.objectNode()).build()))
-                .failure().message()).startsWith("json_schema is not supported");
+    void constraintsAreCompiledForEveryPromptAndBadOnesAreAnInvalidRequest() {
+        GenerationRequest base = GenerationRequest.builder("req-3", Texts.ofList(List.of("Hi", "Ho")), null).build();
+        ReadyRequest regex = preparer.prepare(accepted(base.toBuilder().regexString("[0-9]+").build()));
+        assertThat(regex.prompts()).hasSize(2).allSatisfy(p -> assertThat(p.constraint().regex()).isEqualTo("[0-9]+"));
+        ReadyRequest schema = preparer.prepare(accepted(base.toBuilder()
+                .jsonSchema(JsonNodeFactory.instance.objectNode().put("type", "boolean")).build()));
+        assertThat(schema.prompts().get(0).constraint().dfa().matches("true")).isTrue();
+        assertThat(preparer.prepare(accepted(base)).prompts().get(0).constraint()).isNull();
+
+        assertThat(preparer.prepare(accepted(base.toBuilder().regexString("(?<=a)b").build())).failure())
+                .extracting(Failure::code, f -> f.message().startsWith("regex_string: unsupported regular expression"))
+                .containsExactly("invalid_request", true);
+        assertThat(preparer.prepare(accepted(base.toBuilder()
+                .jsonSchema(JsonNodeFactory.instance.objectNode().put("type", "integer").put("minimum", 0)).build()))
+                .failure().message()).startsWith("json_schema $: keyword 'minimum' is not supported");
         assertThat(preparer.prepare(accepted(base.toBuilder().loraId("adapter-1").build())).failure().message())
                 .startsWith("lora_id is not supported");
     }

@@ -2,6 +2,7 @@ package io.kaption.ingest.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kaption.ingest.generation.Constraints;
 import io.kaption.ingest.http.ApiException;
 import io.kaption.ingest.http.Json;
 import io.kaption.ingest.images.ImageSource;
@@ -73,6 +74,7 @@ public final class ChatCompletionRequests {
         } catch (InvalidRecordException e) {
             throw ApiException.badRequest("invalid_request", String.join("; ", e.violations()));
         }
+        Constraints.check(draft, "response_format.json_schema.schema");
         Optional<String> model = optionalString(body, "model");
         List<ImageSource> images = conversation.imageUrls().stream().<ImageSource>map(ImageSource.Url::new).toList();
         return new ChatCall(draft, model, images, stream, includeUsage);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.kaption.images.ImageIntakeException;
 import io.kaption.images.ImageIntakeConfig;
+import io.kaption.ingest.generation.Constraints;
 import io.kaption.ingest.http.ApiException;
 import io.kaption.ingest.http.Json;
 import io.kaption.ingest.images.ImageSource;
@@ -82,6 +83,7 @@ public final class TakeoffRequests {
             tree.put("stream", mode != Mode.BLOCKING);
         }
         GenerationRequest draft = decode(tree);
+        Constraints.check(draft, "json_schema");
 
         List<ImageSource> images = new ArrayList<>();
         upload.ifPresent(bytes -> images.add(new ImageSource.Upload(bytes)));

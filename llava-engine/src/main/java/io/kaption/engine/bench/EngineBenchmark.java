@@ -2,6 +2,8 @@ package io.kaption.engine.bench;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kaption.constraints.OutputConstraint;
 import io.kaption.engine.LlavaModel;
 import io.kaption.engine.checkpoint.CheckpointFormat;
 import io.kaption.engine.checkpoint.LlavaConfig;
@@ -12,12 +14,18 @@ import io.kaption.engine.generation.GenerationBatch;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.generation.Sequence;
 import io.kaption.engine.generation.TokenListener;
+import io.kaption.engine.generation.constraint.TokenAutomaton;
+import io.kaption.engine.generation.stream.Detokenizer;
 import io.kaption.engine.vision.PixelValues;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -33,12 +41,18 @@ import java.util.SplittableRandom;
  * suppressed, so every row generates all of them).
  *
  * <pre>java -cp ... io.kaption.engine.bench.EngineBenchmark [float32|float16 ...] [--batches 1,4,16] [--repeats 3]
- *     [--model DIR] [--serve]</pre>
+ *     [--model DIR] [--serve] [--constraint json|regex:PATTERN|json:SCHEMA]</pre>
  *
  * <p>{@code --serve} is for the side-by-side benchmark ({@code tools/bench/side_by_side.py}), which interleaves
  * runs of the engine with runs of transformers: it reads {@code <float32|float16> <batch> [new tokens]} lines from
  * stdin and
  * answers each with one {@code run <type> <batch> <prefill seconds> <decode tokens/s> <vision seconds>} line.
+ *
+ * <p>{@code --constraint} also decodes every batch under that output constraint (over the Llama-2 vocabulary of the
+ * demo checkpoint), alternating with the unconstrained runs, and prints the per-step overhead of the masks: the
+ * best of the repeats (masks cached) and the first run (masks computed as states are first visited). {@code json}
+ * is a caption-and-tags schema whose strings never force an end, so every row decodes all its tokens. It is not
+ * used by {@code --serve}.
  */
 public final class EngineBenchmark {
 
@@ -53,6 +67,7 @@ public final class EngineBenchmark {
         int repeats = 3;
         Path modelDir = null;
         boolean serve = false;
+        OutputConstraint constraint = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "float32" -> types.add(DataType.FLOAT32);
@@ -61,6 +76,7 @@ public final class EngineBenchmark {
                 case "--repeats" -> repeats = Integer.parseInt(args[++i]);
                 case "--model" -> modelDir = Path.of(args[++i]);
                 case "--serve" -> serve = true;
+                case "--constraint" -> constraint = constraint(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -72,24 +88,43 @@ public final class EngineBenchmark {
             serve(modelDir);
             return;
         }
+        TokenAutomaton.Vocabulary vocabulary = constraint == null ? null : demoVocabulary();
         for (DataType type : types) {
             try (LlavaModel model = model(modelDir, type)) {
                 System.out.printf(Locale.ROOT, "%s: %.1fM parameters%n", type, parameterCount(model.config()) / 1e6);
-                run(model, 1, 1); // warm-up: first-use costs of the native library
+                run(model, 1, 1, null); // warm-up: first-use costs of the native library
                 for (int batch : batches) {
                     double bestPrefill = Double.MAX_VALUE;
                     double bestDecode = 0;
                     double bestVision = Double.MAX_VALUE;
+                    TokenAutomaton automaton = constraint == null ? null : new TokenAutomaton(constraint, vocabulary);
+                    double firstConstrained = 0;
+                    double bestConstrained = 0;
                     for (int r = 0; r < repeats; r++) {
-                        double[] result = run(model, batch, NEW_TOKENS);
+                        double[] result = run(model, batch, NEW_TOKENS, null);
                         bestPrefill = Math.min(bestPrefill, result[0]);
                         bestDecode = Math.max(bestDecode, result[1]);
                         bestVision = Math.min(bestVision, visionSeconds(model, batch));
+                        if (automaton != null) {
+                            double decode = run(model, batch, NEW_TOKENS, automaton)[1];
+                            firstConstrained = r == 0 ? decode : firstConstrained;
+                            bestConstrained = Math.max(bestConstrained, decode);
+                        }
                     }
                     System.out.printf(Locale.ROOT,
                             "%s batch %2d: prefill %.3f s (of which CLIP + projector %.3f s), decode %.1f tokens/s"
                                     + " (%.1f ms/step)%n",
                             type, batch, bestPrefill, bestVision, bestDecode, 1000.0 * batch / bestDecode);
+                    if (automaton != null) {
+                        double free = 1000.0 * batch / bestDecode;
+                        double masked = 1000.0 * batch / bestConstrained;
+                        double cold = 1000.0 * batch / firstConstrained;
+                        System.out.printf(Locale.ROOT,
+                                "%s batch %2d constrained: decode %.1f tokens/s (%.1f ms/step), overhead %+.1f %% per "
+                                        + "step; first run %.1f ms/step (%+.1f %%, masks of %d states computed)%n",
+                                type, batch, bestConstrained, masked, 100 * (masked / free - 1), cold,
+                                100 * (cold / free - 1), automaton.cachedStates());
+                    }
                 }
             }
         }
@@ -124,10 +159,10 @@ public final class EngineBenchmark {
                 int newTokens = words.length > 2 ? Integer.parseInt(words[2]) : NEW_TOKENS;
                 LlavaModel model = models.computeIfAbsent(type, t -> {
                     LlavaModel loaded = model(modelDir, t);
-                    run(loaded, 1, 1);
+                    run(loaded, 1, 1, null);
                     return loaded;
                 });
-                double[] result = run(model, batch, newTokens);
+                double[] result = run(model, batch, newTokens, null);
                 double vision = visionSeconds(model, batch);
                 System.out.printf(Locale.ROOT, "run %s %d %.4f %.2f %.4f%n", words[0], batch, result[0], result[1],
                         vision);
@@ -139,7 +174,7 @@ public final class EngineBenchmark {
     }
 
     /** @return prefill seconds (vision, projector, prompt forward, first token) and decode tokens per second */
-    private static double[] run(LlavaModel model, int batch, int newTokens) {
+    private static double[] run(LlavaModel model, int batch, int newTokens, TokenAutomaton constraint) {
         List<Sequence> rows = new ArrayList<>();
         SamplingParams params = SamplingParams.greedy(newTokens).withMinNewTokens(newTokens);
         SplittableRandom random = new SplittableRandom(11);
@@ -150,7 +185,7 @@ public final class EngineBenchmark {
                 ids[i] = i >= 5 && i < 5 + features ? model.config().imageTokenId() : 3 + random.nextInt(30000);
             }
             ids[0] = 1;
-            rows.add(new Sequence(r, ids, List.of(image(model.config().vision(), random)), params));
+            rows.add(new Sequence(r, ids, List.of(image(model.config().vision(), random)), params, constraint));
         }
         try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE)) {
             long start = System.nanoTime();
@@ -163,6 +198,42 @@ public final class EngineBenchmark {
             }
             long done = System.nanoTime();
             return new double[] {(prefilled - start) / 1e9, (double) steps * batch / ((done - prefilled) / 1e9)};
+        }
+    }
+
+    private static final String CAPTION_SCHEMA = "{\"type\":\"object\",\"properties\":{\"caption\":{\"type\":\"string\"},"
+            + "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},\"required\":[\"caption\",\"tags\"],"
+            + "\"additionalProperties\":false}";
+
+    private static OutputConstraint constraint(String spec) {
+        try {
+            if (spec.equals("json")) {
+                return OutputConstraint.jsonSchema(new ObjectMapper().readTree(CAPTION_SCHEMA));
+            }
+            if (spec.startsWith("json:")) {
+                return OutputConstraint.jsonSchema(new ObjectMapper().readTree(spec.substring(5)));
+            }
+            if (spec.startsWith("regex:")) {
+                return OutputConstraint.regex(spec.substring(6));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalArgumentException("--constraint takes json, regex:PATTERN or json:SCHEMA");
+    }
+
+    /** The demo checkpoint's Llama-2 tokenizer (vocabulary 32000 + added tokens, within the model's 32064). */
+    private static TokenAutomaton.Vocabulary demoVocabulary() {
+        try (InputStream in = EngineBenchmark.class.getResourceAsStream("/io/kaption/engine/demo/tokenizer.json")) {
+            Path dir = Files.createTempDirectory("kaption-bench-tokenizer");
+            Path file = dir.resolve("tokenizer.json");
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+            TokenAutomaton.Vocabulary vocabulary = TokenAutomaton.Vocabulary.of(Detokenizer.load(file));
+            Files.delete(file);
+            Files.delete(dir);
+            return vocabulary;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -223,10 +223,11 @@ public final class GenerateCommand implements Callable<Integer> {
         List<Request> submitted = new ArrayList<>();
         for (RequestLine line : lines) {
             if (line.error() == null && line.conversation() != null) {
-                submitted.add(Request.conversation(line.conversation(), line.images(), line.params()));
+                submitted.add(Request.conversation(line.conversation(), line.images(), line.params(),
+                        line.constraint()));
             } else if (line.error() == null) {
                 line.texts().forEach(t -> submitted.add(new Request(t, null, line.useChatTemplate(), line.images(),
-                        line.params())));
+                        line.params(), line.constraint())));
             }
         }
         long started = System.nanoTime();

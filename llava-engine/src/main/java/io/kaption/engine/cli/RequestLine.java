@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
+import io.kaption.constraints.ConstraintCache;
+import io.kaption.constraints.OutputConstraint;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.prompt.Conversation;
 import java.io.IOException;
@@ -28,10 +30,12 @@ import java.util.Set;
  * @param useChatTemplate {@code use_chat_template}, default true
  * @param images          the images' bytes: {@code image_paths}, or a conversation's image parts in order
  * @param params          sampling parameters from Takeoff's fields
+ * @param constraint      what the output must match ({@code regex_string} or {@code json_schema}), or null
  * @param error           why the line cannot run (all other fields but {@code id} are then empty), or null
  */
 record RequestLine(JsonNode id, List<String> texts, boolean textList, Conversation conversation,
-        boolean useChatTemplate, List<byte[]> images, SamplingParams params, String error) {
+        boolean useChatTemplate, List<byte[]> images, SamplingParams params, OutputConstraint constraint,
+        String error) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -39,13 +43,15 @@ record RequestLine(JsonNode id, List<String> texts, boolean textList, Conversati
     private static final Set<String> IGNORED = Set.of("consumer_group", "stream", "request_id", "output_uri",
             "job_id", "record_id", "created_at");
     /** Takeoff fields this engine does not implement: refused when they carry a value. */
-    private static final Set<String> UNSUPPORTED = Set.of("regex_string", "json_schema", "lora_id");
+    private static final Set<String> UNSUPPORTED = Set.of("lora_id");
     private static final Set<String> KNOWN = Set.of("id", "text", "messages", "image_paths", "use_chat_template",
             "sampling_temperature", "sampling_topk", "sampling_topp", "repetition_penalty", "no_repeat_ngram_size",
-            "max_new_tokens", "min_new_tokens", "prompt_max_tokens", "seed");
+            "max_new_tokens", "min_new_tokens", "prompt_max_tokens", "seed", "regex_string", "json_schema");
+    /** A requests file often repeats one schema on every line: compile it once. */
+    private static final ConstraintCache CONSTRAINTS = new ConstraintCache(64);
 
     static RequestLine failed(JsonNode id, String error) {
-        return new RequestLine(id, List.of(), false, null, false, List.of(), null, error);
+        return new RequestLine(id, List.of(), false, null, false, List.of(), null, null, error);
     }
 
     /**
@@ -75,10 +81,10 @@ record RequestLine(JsonNode id, List<String> texts, boolean textList, Conversati
                 List<byte[]> images = new ArrayList<>();
                 Conversation conversation = conversation(root.get("messages"), baseDirectory, images);
                 return new RequestLine(id, List.of(), false, conversation, true, images, params(root, defaults),
-                        null);
+                        constraint(root), null);
             }
             return new RequestLine(id, texts(root), root.path("text").isArray(), null, useChatTemplate(root),
-                    images(root, baseDirectory), params(root, defaults), null);
+                    images(root, baseDirectory), params(root, defaults), constraint(root), null);
         } catch (IllegalArgumentException e) {
             return failed(id, e.getMessage());
         }
@@ -94,6 +100,23 @@ record RequestLine(JsonNode id, List<String> texts, boolean textList, Conversati
                 throw new IllegalArgumentException("unknown field " + name);
             }
         }
+    }
+
+    /**
+     * {@code regex_string} (a string) or {@code json_schema} (an object), compiled as the worker does; a
+     * {@link io.kaption.constraints.ConstraintException} (an IllegalArgumentException) says why one cannot be used.
+     */
+    private static OutputConstraint constraint(JsonNode root) {
+        JsonNode regex = root.get("regex_string");
+        JsonNode schema = root.get("json_schema");
+        if (regex != null && !regex.isNull() && !regex.isTextual()) {
+            throw new IllegalArgumentException("regex_string must be a string");
+        }
+        if (schema != null && !schema.isNull() && !schema.isObject()) {
+            throw new IllegalArgumentException("json_schema must be a JSON object");
+        }
+        return CONSTRAINTS.of(regex == null || regex.isNull() ? null : regex.textValue(),
+                schema == null || schema.isNull() ? null : schema);
     }
 
     private static List<String> texts(JsonNode root) {

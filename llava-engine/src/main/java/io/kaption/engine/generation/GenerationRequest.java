@@ -1,5 +1,6 @@
 package io.kaption.engine.generation;
 
+import io.kaption.engine.generation.constraint.TokenAutomaton;
 import io.kaption.engine.vision.PixelValues;
 import java.util.List;
 
@@ -8,10 +9,18 @@ import java.util.List;
  *
  * @param promptIds prompt token ids with ONE image token id per image (the checkpoint's {@code image_token_index}),
  *                  or already expanded to one id per image feature
- * @param images    the preprocessed images in the order of their image tokens; empty for a text-only prompt
- * @param params    decoding parameters
+ * @param images     the preprocessed images in the order of their image tokens; empty for a text-only prompt
+ * @param params     decoding parameters
+ * @param constraint the automaton the output must follow ({@code regex_string}, {@code json_schema}), or null for
+ *                   free text
  */
-public record GenerationRequest(int[] promptIds, List<PixelValues> images, SamplingParams params) {
+public record GenerationRequest(int[] promptIds, List<PixelValues> images, SamplingParams params,
+        TokenAutomaton constraint) {
+
+    /** Free text about these images. */
+    public GenerationRequest(int[] promptIds, List<PixelValues> images, SamplingParams params) {
+        this(promptIds, images, params, null);
+    }
 
     public GenerationRequest {
         if (promptIds == null || promptIds.length == 0) {
@@ -25,6 +34,11 @@ public record GenerationRequest(int[] promptIds, List<PixelValues> images, Sampl
 
     /** A prompt about one image, or none when {@code image} is null. */
     public GenerationRequest(int[] promptIds, PixelValues image, SamplingParams params) {
-        this(promptIds, image == null ? List.of() : List.of(image), params);
+        this(promptIds, image, params, null);
+    }
+
+    /** A prompt about one image, or none when {@code image} is null, whose output follows {@code constraint}. */
+    public GenerationRequest(int[] promptIds, PixelValues image, SamplingParams params, TokenAutomaton constraint) {
+        this(promptIds, image == null ? List.of() : List.of(image), params, constraint);
     }
 }

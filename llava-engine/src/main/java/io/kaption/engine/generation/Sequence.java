@@ -1,5 +1,7 @@
 package io.kaption.engine.generation;
 
+import io.kaption.engine.generation.constraint.ConstrainedRow;
+import io.kaption.engine.generation.constraint.TokenAutomaton;
 import io.kaption.engine.vision.PixelValues;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -18,6 +20,9 @@ public final class Sequence {
     private final int[] tokens;
     private final int promptLength;
     private final BitSet seen;
+    /** The output constraint's state, or null for free text. */
+    private final ConstrainedRow constraint;
+    private String error;
     private int length;
     /** First KV-cache slot of this row; earlier slots are padding. */
     int cacheStart;
@@ -29,7 +34,14 @@ public final class Sequence {
      * @param images        the images whose features fill the image tokens, in order (null or empty: none)
      */
     public Sequence(int request, int[] expandedIds, List<PixelValues> images, SamplingParams params) {
+        this(request, expandedIds, images, params, null);
+    }
+
+    /** @param constraint the automaton the output must follow ({@code regex_string}, {@code json_schema}), or null */
+    public Sequence(int request, int[] expandedIds, List<PixelValues> images, SamplingParams params,
+            TokenAutomaton constraint) {
         this.request = request;
+        this.constraint = constraint == null ? null : constraint.newRow();
         this.images = images == null ? List.of() : List.copyOf(images);
         this.params = params;
         this.sampler = Sampler.of(params);
@@ -84,7 +96,10 @@ public final class Sequence {
         }
     }
 
-    /** Applies the logits processors, picks the next id, and records it; returns it. */
+    /**
+     * Applies the logits processors, then the output constraint's mask (last, so that it always holds), picks the
+     * next id, and records it; returns it.
+     */
     int choose(float[] logits, List<Integer> eosIds) {
         if (params.repetitionPenalty() != 1.0) {
             LogitsProcessors.repetitionPenalty(logits, seen, (float) params.repetitionPenalty());
@@ -95,7 +110,18 @@ public final class Sequence {
         if (length - promptLength < params.minNewTokens()) {
             LogitsProcessors.suppress(logits, eosIds);
         }
+        if (constraint != null && !constraint.mask(logits, eosIds)) {
+            // No token can write what the constraint needs next: stop with an error rather than break it.
+            error = "the output constraint cannot be continued: no token of this vocabulary writes a character it "
+                    + "allows next";
+            finishReason = FinishReason.ERROR;
+            tokens[length++] = eosIds.get(0);
+            return eosIds.get(0);
+        }
         int token = sampler.sample(logits);
+        if (constraint != null) {
+            constraint.advance(token);
+        }
         tokens[length++] = token;
         seen.set(token);
         if (eosIds.contains(token)) {
@@ -108,6 +134,6 @@ public final class Sequence {
 
     public GenerationResult result() {
         return new GenerationResult(Arrays.copyOfRange(tokens, promptLength, length), finishReason, promptLength,
-                null);
+                error);
     }
 }

@@ -1,11 +1,13 @@
 package io.kaption.engine.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kaption.constraints.OutputConstraint;
 import io.kaption.engine.LlavaFixture;
 import io.kaption.engine.LlavaPipeline;
 import io.kaption.engine.LlavaPipeline.Request;
@@ -90,7 +92,7 @@ class GenerateCommandTest {
                 "{\"id\": \"broken\", \"text\": ",
                 "",
                 "{\"id\": \"missing\", \"text\": \"What?\", \"image_paths\": [\"nope.png\"]}",
-                "{\"id\": \"regex\", \"text\": \"What?\", \"image_paths\": [\"square.png\"], \"regex_string\": \"[a-z]+\"}",
+                "{\"id\": \"regex\", \"text\": \"What?\", \"image_paths\": [\"square.png\"], \"regex_string\": \"[a-z\"}",
                 "{\"id\": \"verbatim\", \"text\": " + JSON.writeValueAsString(exact.path("prompt_string").asText())
                         + ", \"use_chat_template\": false, \"image_paths\": [\"img/exact.png\"], \"max_new_tokens\": 12}",
                 "{\"id\": \"wrong-type\", \"text\": \"What?\", \"max_new_tokens\": \"12\"}",
@@ -132,7 +134,8 @@ class GenerateCommandTest {
                 list.toString(),
                 "{\"id\":null,\"error\":\"line 3 is not valid JSON\"}",
                 "{\"id\":\"missing\",\"error\":\"image file not found: nope.png\"}",
-                "{\"id\":\"regex\",\"error\":\"regex_string is not supported by this engine\"}",
+                JSON.createObjectNode().put("id", "regex")
+                        .put("error", catchThrowable(() -> OutputConstraint.regex("[a-z")).getMessage()).toString(),
                 result("verbatim", hf(exact).path("new_text").asText(), hf(exact).path("new_token_ids"),
                         exact.path("input_ids")),
                 "{\"id\":\"wrong-type\",\"error\":\"max_new_tokens must be an integer\"}",
@@ -141,6 +144,44 @@ class GenerateCommandTest {
                         reppen.path("input_ids")),
                 result("text-only", textOnly.text(), ints(textOnly.tokenIds()), ints(textOnly.promptTokenIds())));
         assertThat(textOnly.tokenIds()).hasSize(5);
+    }
+
+    @Test
+    void requestsLinesRunUnderTheirRegexStringOrJsonSchema() throws IOException {
+        Files.copy(fixtureImage(square), temp.resolve("square.png"), StandardCopyOption.REPLACE_EXISTING);
+        String schema = "{\"type\":\"object\",\"properties\":{\"colour\":{\"enum\":[\"red\",\"green\",\"blue\"]}},"
+                + "\"required\":[\"colour\"],\"additionalProperties\":false}";
+        Path file = temp.resolve("constrained.jsonl");
+        Files.write(file, List.of(
+                "{\"id\": \"regex\", \"text\": \"What colour is it?\", \"image_paths\": [\"square.png\"], "
+                        + "\"regex_string\": \"(yes|no), [a-z]{1,6}\", \"max_new_tokens\": 16}",
+                "{\"id\": \"schema\", \"messages\": [{\"role\": \"user\", \"content\": \"Pick a colour.\"}], "
+                        + "\"json_schema\": " + schema + ", \"max_new_tokens\": 24}",
+                "{\"id\": \"both\", \"text\": \"Hi\", \"regex_string\": \"a\", \"json_schema\": {\"type\": \"string\"}}",
+                "{\"id\": \"schema-type\", \"text\": \"Hi\", \"json_schema\": \"{}\"}"));
+
+        Run run = run("--model", model.toString(), "--requests", file.toString());
+
+        List<Result> reference;
+        try (LlavaPipeline pipeline = LlavaPipeline.load(model, LlavaPipeline.Options.DEFAULTS)) {
+            reference = pipeline.generate(List.of(
+                    new Request("What colour is it?", true, Files.readAllBytes(fixtureImage(square)),
+                            SamplingParams.DEFAULTS.withMaxNewTokens(16), OutputConstraint.regex("(yes|no), [a-z]{1,6}")),
+                    new Request("Pick a colour.", true, null, SamplingParams.DEFAULTS.withMaxNewTokens(24),
+                            OutputConstraint.jsonSchema(JSON.readTree(schema)))), LlavaPipeline.Listener.NONE);
+        }
+        // The pipeline's result is the CLI's: the constraint reached the engine (free text would differ).
+        assertThat(reference).allSatisfy(r -> assertThat(r.error()).isNull());
+        assertThat(reference.get(0).text()).matches("(yes|no), [a-z]{1,6}");
+        assertThat(JSON.readTree(reference.get(1).text()).path("colour").asText()).isIn("red", "green", "blue");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out().lines().toList()).containsExactly(
+                result("regex", reference.get(0).text(), ints(reference.get(0).tokenIds()),
+                        ints(reference.get(0).promptTokenIds())),
+                result("schema", reference.get(1).text(), ints(reference.get(1).tokenIds()),
+                        ints(reference.get(1).promptTokenIds())),
+                "{\"id\":\"both\",\"error\":\"set regex_string or json_schema, not both\"}",
+                "{\"id\":\"schema-type\",\"error\":\"json_schema must be a JSON object\"}");
     }
 
     @ParameterizedTest

@@ -150,6 +150,32 @@ public final class Detokenizer {
         return pieces.length;
     }
 
+    /**
+     * The text {@code id} adds wherever it stands, before the leading {@code Strip}: its piece, or the character
+     * of an ASCII byte-fallback piece; null when it adds no text (special, unknown) or only part of a character
+     * (a byte of a multi-byte UTF-8 sequence, which decodes differently by its neighbours).
+     */
+    public String standaloneText(int id) {
+        String piece = piece(id);
+        if (piece == null) {
+            return null;
+        }
+        int fallback = fallbackByte(piece);
+        if (fallback >= 0x80) {
+            return null;
+        }
+        return fallback >= 0 ? String.valueOf((char) fallback) : piece;
+    }
+
+    /** The character the decoder strips from the start of the whole text, up to {@link #leadingStripCount()} times. */
+    public char leadingStripChar() {
+        return stripContent;
+    }
+
+    public int leadingStripCount() {
+        return stripLeading;
+    }
+
     /** The decoded piece of {@code id} before byte fallback, or null when the id produces no text. */
     String piece(long id) {
         if (id < 0 || id >= pieces.length || pieces[(int) id] == null || special[(int) id]) {
