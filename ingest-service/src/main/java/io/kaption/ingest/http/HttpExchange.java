@@ -25,6 +25,9 @@ public final class HttpExchange {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpExchange.class);
 
+    /** How long an unread request body is drained after an early answer before the connection is closed anyway. */
+    private static final long LINGER_MILLIS = 2_000;
+
     private final HttpServerRequest request;
     private final String requestId;
     private final Context context;
@@ -58,7 +61,7 @@ public final class HttpExchange {
                     requestId, apiKey.map(key -> " api_key=" + key.fingerprint()).orElse(""), elapsedMillis());
             record();
             if (closeConnectionAfterResponse) {
-                request.connection().close();
+                closeAfterDrainingTheBody();
             }
         });
         response.closeHandler(v -> {
@@ -210,6 +213,25 @@ public final class HttpExchange {
             response().putHeader(HttpHeaders.CONNECTION, "close");
             closeConnectionAfterResponse = true;
         }
+    }
+
+    /**
+     * Closing while the client is still sending makes the kernel answer its next segment with a reset, and a reset
+     * discards the response the client had not read yet: the client sees "connection reset" instead of the 413. So
+     * the rest of the body is read and dropped first (a lingering close, as nginx and Jetty do), for a bounded time.
+     */
+    private void closeAfterDrainingTheBody() {
+        if (request.isEnded()) {
+            request.connection().close();
+            return;
+        }
+        long timer = context.owner().setTimer(LINGER_MILLIS, id -> request.connection().close());
+        request.handler(ignored -> { });
+        request.endHandler(v -> {
+            context.owner().cancelTimer(timer);
+            request.connection().close();
+        });
+        request.resume();
     }
 
     private long elapsedMillis() {
