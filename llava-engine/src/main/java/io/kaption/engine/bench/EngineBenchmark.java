@@ -2,6 +2,7 @@ package io.kaption.engine.bench;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kaption.constraints.OutputConstraint;
 import io.kaption.engine.LlavaModel;
@@ -41,7 +42,7 @@ import java.util.SplittableRandom;
  * suppressed, so every row generates all of them).
  *
  * <pre>java -cp ... io.kaption.engine.bench.EngineBenchmark [float32|float16 ...] [--batches 1,4,16] [--repeats 3]
- *     [--model DIR] [--serve] [--constraint json|regex:PATTERN|json:SCHEMA]</pre>
+ *     [--model DIR] [--serve] [--constraint json|regex:PATTERN|json:SCHEMA] [--profile TRACE.json]</pre>
  *
  * <p>{@code --serve} is for the side-by-side benchmark ({@code tools/bench/side_by_side.py}), which interleaves
  * runs of the engine with runs of transformers: it reads {@code <float32|float16> <batch> [new tokens]} lines from
@@ -68,6 +69,7 @@ public final class EngineBenchmark {
         Path modelDir = null;
         boolean serve = false;
         OutputConstraint constraint = null;
+        Path profile = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "float32" -> types.add(DataType.FLOAT32);
@@ -77,6 +79,7 @@ public final class EngineBenchmark {
                 case "--model" -> modelDir = Path.of(args[++i]);
                 case "--serve" -> serve = true;
                 case "--constraint" -> constraint = constraint(args[++i]);
+                case "--profile" -> profile = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -86,6 +89,10 @@ public final class EngineBenchmark {
         System.out.printf(Locale.ROOT, "threads: %d available processors%n", Runtime.getRuntime().availableProcessors());
         if (serve) {
             serve(modelDir);
+            return;
+        }
+        if (profile != null) {
+            profile(modelDir, types.get(0), batches[0], profile);
             return;
         }
         TokenAutomaton.Vocabulary vocabulary = constraint == null ? null : demoVocabulary();
@@ -136,6 +143,21 @@ public final class EngineBenchmark {
         }
         LlavaConfig config = config();
         return LlavaModel.build(config, RandomWeights.of(config, 0), type);
+    }
+
+    /**
+     * PyTorch's profiler over one prefill (after a warm-up run of the same batch): a Chrome trace with every
+     * operator, its input shapes and time, for comparing with {@code torch.profiler} on the transformers side.
+     */
+    private static void profile(Path modelDir, DataType type, int batch, Path trace) {
+        try (LlavaModel model = model(modelDir, type)) {
+            run(model, batch, 1, null);
+            JniUtils.startProfile(false, true, false);
+            double[] result = run(model, batch, 1, null);
+            JniUtils.stopProfile(trace.toString());
+            System.out.printf(Locale.ROOT, "%s batch %d: prefill %.3f s profiled into %s%n", type, batch, result[0],
+                    trace);
+        }
     }
 
     /** One run per stdin line {@code <type> <batch>}, each model loaded (and warmed up) on first use. */

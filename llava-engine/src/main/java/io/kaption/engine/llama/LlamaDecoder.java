@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import io.kaption.engine.checkpoint.TextConfig;
 import io.kaption.engine.nn.Activations;
+import io.kaption.engine.nn.LayerScope;
 import io.kaption.engine.nn.Linear;
 import io.kaption.engine.nn.ParameterLoader;
 import io.kaption.engine.nn.RmsNorm;
@@ -76,17 +77,24 @@ public final class LlamaDecoder {
         NDArray[] rope = rotaryTables(positions, batch, length, scope);
         NDArray x = hidden;
         for (int i = 0; i < layers.size(); i++) {
-            Layer layer = layers.get(i);
-            x = x.add(attention(i, layer, layer.inputNorm.apply(x), rope, mask, cache, slot, scope));
-            NDArray gateUp = layer.gateUp.apply(layer.postNorm.apply(x));
-            long intermediate = gateUp.getShape().get(2) / 2;
-            NDArray gate = gateUp.get(":, :, 0:{}", intermediate);
-            NDArray up = gateUp.get(":, :, {}:", intermediate);
-            x = x.add(layer.down.apply(Activations.silu(gate).mul(up)));
+            int index = i;
+            x = LayerScope.run(scope, x, (in, layerScope) -> layer(index, in, rope, mask, cache, slot, layerScope));
         }
         NDArray last = x.get(":, -1:, :").reshape(batch, config.hiddenSize());
         NDArray logits = lmHead.apply(norm.apply(last));
         return logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
+    }
+
+    private NDArray layer(int index, NDArray x, NDArray[] rope, NDArray mask, KvCache cache, int slot,
+            NDManager scope) {
+        Layer layer = layers.get(index);
+        // residual adds go in place into the fresh projection outputs (a + b is b + a, bit for bit)
+        NDArray h = attention(index, layer, layer.inputNorm.apply(x), rope, mask, cache, slot, scope).addi(x);
+        NDArray gateUp = layer.gateUp.apply(layer.postNorm.apply(h));
+        long intermediate = gateUp.getShape().get(2) / 2;
+        NDArray gate = gateUp.get(":, :, 0:{}", intermediate);
+        NDArray up = gateUp.get(":, :, {}:", intermediate);
+        return layer.down.apply(Activations.siluGated(gate, up)).addi(h);
     }
 
     private NDArray attention(int index, Layer layer, NDArray x, NDArray[] rope, NDArray mask, KvCache cache,
@@ -118,7 +126,7 @@ public final class LlamaDecoder {
     private static NDArray rotate(NDArray x, NDArray[] rope) {
         long half = x.getShape().get(3) / 2;
         NDArray swapped = x.get(":, :, :, {}:", half).concat(x.get(":, :, :, 0:{}", half), 3);
-        return x.mul(rope[0]).add(swapped.mul(rope[1]));
+        return x.mul(rope[0]).addi(swapped.muli(rope[1]));
     }
 
     /** cos and signed sin {@code [B, L, 1, headDim]}, computed in float32 like transformers, then cast. */
