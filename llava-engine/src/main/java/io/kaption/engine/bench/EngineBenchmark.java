@@ -146,17 +146,25 @@ public final class EngineBenchmark {
     }
 
     /**
-     * PyTorch's profiler over one prefill (after a warm-up run of the same batch): a Chrome trace with every
-     * operator, its input shapes and time, for comparing with {@code torch.profiler} on the transformers side.
+     * PyTorch's profiler over one prefill and the four decode steps after it (after a warm-up run of the same
+     * batch): two Chrome traces ({@code <trace>-prefill.json}, {@code <trace>-decode.json}) with every operator and
+     * its time, for comparing with {@code torch.profiler} on the transformers side.
      */
     private static void profile(Path modelDir, DataType type, int batch, Path trace) {
         try (LlavaModel model = model(modelDir, type)) {
             run(model, batch, 1, null);
-            JniUtils.startProfile(false, true, false);
-            double[] result = run(model, batch, 1, null);
-            JniUtils.stopProfile(trace.toString());
-            System.out.printf(Locale.ROOT, "%s batch %d: prefill %.3f s profiled into %s%n", type, batch, result[0],
-                    trace);
+            try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE)) {
+                JniUtils.startProfile(false, true, false);
+                generation.add(rows(model, batch, 5, null));
+                JniUtils.stopProfile(trace + "-prefill.json");
+                JniUtils.startProfile(false, true, false);
+                for (int step = 0; step < 4; step++) {
+                    generation.step();
+                }
+                JniUtils.stopProfile(trace + "-decode.json");
+            }
+            System.out.printf(Locale.ROOT, "%s batch %d: profiled into %s-prefill.json and %s-decode.json%n", type,
+                    batch, trace, trace);
         }
     }
 
@@ -197,18 +205,7 @@ public final class EngineBenchmark {
 
     /** @return prefill seconds (vision, projector, prompt forward, first token) and decode tokens per second */
     private static double[] run(LlavaModel model, int batch, int newTokens, TokenAutomaton constraint) {
-        List<Sequence> rows = new ArrayList<>();
-        SamplingParams params = SamplingParams.greedy(newTokens).withMinNewTokens(newTokens);
-        SplittableRandom random = new SplittableRandom(11);
-        int features = model.config().featuresPerTile();
-        for (int r = 0; r < batch; r++) {
-            int[] ids = new int[PROMPT_TOKENS - 1 + features];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = i >= 5 && i < 5 + features ? model.config().imageTokenId() : 3 + random.nextInt(30000);
-            }
-            ids[0] = 1;
-            rows.add(new Sequence(r, ids, List.of(image(model.config().vision(), random)), params, constraint));
-        }
+        List<Sequence> rows = rows(model, batch, newTokens, constraint);
         try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE)) {
             long start = System.nanoTime();
             generation.add(rows);
@@ -221,6 +218,23 @@ public final class EngineBenchmark {
             long done = System.nanoTime();
             return new double[] {(prefilled - start) / 1e9, (double) steps * batch / ((done - prefilled) / 1e9)};
         }
+    }
+
+    /** {@code batch} rows of one random image and a 28-token prompt each, greedy, {@code newTokens} each. */
+    private static List<Sequence> rows(LlavaModel model, int batch, int newTokens, TokenAutomaton constraint) {
+        List<Sequence> rows = new ArrayList<>();
+        SamplingParams params = SamplingParams.greedy(newTokens).withMinNewTokens(newTokens);
+        SplittableRandom random = new SplittableRandom(11);
+        int features = model.config().featuresPerTile();
+        for (int r = 0; r < batch; r++) {
+            int[] ids = new int[PROMPT_TOKENS - 1 + features];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = i >= 5 && i < 5 + features ? model.config().imageTokenId() : 3 + random.nextInt(30000);
+            }
+            ids[0] = 1;
+            rows.add(new Sequence(r, ids, List.of(image(model.config().vision(), random)), params, constraint));
+        }
+        return rows;
     }
 
     private static final String CAPTION_SCHEMA = "{\"type\":\"object\",\"properties\":{\"caption\":{\"type\":\"string\"},"
