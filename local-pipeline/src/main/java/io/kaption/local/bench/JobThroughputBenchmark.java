@@ -123,7 +123,7 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
                 long start = System.nanoTime();
                 generate(engine, requests);
                 bare[r] = images / ((System.nanoTime() - start) / 1e9);
-                System.out.printf(Locale.ROOT, "r%d bare model: %d images in one generate call: %.2f images/s (load %s)%n",
+                System.out.printf(Locale.ROOT, "r%d bare model: %d images in one generate call: %.3f images/s (load %s)%n",
                         r, images, bare[r], BenchMachine.loadAverage());
                 start = System.nanoTime();
                 JsonNode status = runJob(http, api, "s3://bench/images/", "s3://bench/out-" + r + "/");
@@ -133,13 +133,13 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
                 }
                 job[r] = images / seconds;
                 ratio[r] = job[r] / bare[r];
-                System.out.printf(Locale.ROOT, "r%d bucket job: %d images, submit to completed in %.1f s: %.2f images/s "
+                System.out.printf(Locale.ROOT, "r%d bucket job: %d images, submit to completed in %.1f s: %.3f images/s "
                         + "(%.0f%% of the bare model) (load %s)%n", r, images, seconds, job[r], 100 * ratio[r],
                         BenchMachine.loadAverage());
             }
         }
         BenchMachine.printLoad("end");
-        System.out.printf(Locale.ROOT, "kaption-bench job: bare_images_per_s=%.2f job_images_per_s=%.2f ratio=%.3f%n",
+        System.out.printf(Locale.ROOT, "kaption-bench job: bare_images_per_s=%.3f job_images_per_s=%.3f ratio=%.3f%n",
                 BenchMachine.median(bare), BenchMachine.median(job), BenchMachine.median(ratio));
         return 0;
     }
