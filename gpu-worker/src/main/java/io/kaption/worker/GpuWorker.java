@@ -146,8 +146,10 @@ public final class GpuWorker implements AutoCloseable {
         publisher = new EventPublisher(producer, this::fail);
         resources.push(publisher);
 
-        // Interactive requests queue up to two batches; a bucket job is prefetched only one batch ahead.
-        Handoff handoff = new Handoff(2 * config.maxBatchSize(), config.maxBatchSize());
+        // Interactive requests queue up to two batches; a bucket job is prefetched two batches ahead: one to refill
+        // the rows of the batch running now, one being fetched and prepared behind it, so the engine never waits
+        // for S3 or the consumer's next poll between batches (measured: bench job, docs/PERFORMANCE.md).
+        Handoff handoff = new Handoff(2 * config.maxBatchSize(), 2 * config.maxBatchSize());
         BatchCollector<ReadyRequest> collector = new BatchCollector<>(config.maxBatchSize(), config.batchDuration(),
                 ReadyRequest::rows, System::nanoTime);
         decodeLoop = new DecodeLoop(pipeline, handoff, collector, cancelled, publisher, this::fail, System::nanoTime,
@@ -160,7 +162,7 @@ public final class GpuWorker implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, s3));
+        RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, s3), pipeline);
         DeadLetterPublisher deadLetters = new DeadLetterPublisher(producer, metrics::deadLettered);
         GroupMembership membership = new GroupMembership(config.sessionTimeout(), config.heartbeatInterval(),
                 config.instanceId());

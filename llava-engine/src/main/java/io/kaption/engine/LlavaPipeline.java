@@ -138,6 +138,27 @@ public final class LlavaPipeline implements AutoCloseable {
         }
     }
 
+    /**
+     * A request decoded, preprocessed and encoded by {@link #prepare}, ready for {@link Session#submit(Prepared)}; or
+     * why it cannot run, thrown when it is submitted. Lets a caller do that work (JPEG decoding, resizing,
+     * tokenizing) on its own threads ahead of the batch, instead of on the thread that drives the model.
+     */
+    public static final class Prepared {
+        private final Request request;
+        private final GenerationRequest generation;
+        private final RuntimeException failure;
+
+        private Prepared(Request request, GenerationRequest generation, RuntimeException failure) {
+            this.request = request;
+            this.generation = generation;
+            this.failure = failure;
+        }
+
+        public Request request() {
+            return request;
+        }
+    }
+
     /** Receives each request's text as it is generated, and its end. Called on the generating thread. */
     public interface Listener {
 
@@ -246,6 +267,20 @@ public final class LlavaPipeline implements AutoCloseable {
     }
 
     /**
+     * Decodes and preprocesses the request's images and encodes its prompt, so that {@link Session#submit(Prepared)}
+     * only queues it. Thread-safe: may run on any thread, concurrently with a session stepping. Never throws: a
+     * request that cannot run is refused when it is submitted, with the same exception {@link Session#submit(Request)}
+     * would throw.
+     */
+    public Prepared prepare(Request request) {
+        try {
+            return new Prepared(request, encode(request), null);
+        } catch (RuntimeException e) {
+            return new Prepared(request, null, e);
+        }
+    }
+
+    /**
      * A long-lived continuous batch: requests are submitted whenever they arrive and join the running rows as rows
      * free up (see {@link GenerationSession}); the caller drives it with {@link Session#step()}. This is what a
      * worker that receives requests over time uses; {@link #generate} is built on it.
@@ -313,7 +348,21 @@ public final class LlavaPipeline implements AutoCloseable {
          *                                  callback follows
          */
         public int submit(Request request) {
-            GenerationRequest prepared = prepare(request);
+            return submit(prepare(request));
+        }
+
+        /**
+         * Queues a request {@link LlavaPipeline#prepare prepared} ahead.
+         *
+         * @return the request's id in listener calls and {@link #cancel}
+         * @throws RequestRejectedException when the request cannot run (as found when it was prepared); no callback
+         *                                  follows
+         */
+        public int submit(Prepared request) {
+            if (request.failure != null) {
+                throw request.failure;
+            }
+            GenerationRequest prepared = request.generation;
             int id = nextId++;
             engineSession.submit(id, prepared);
             rows.put(id, new Row(prepared.promptIds(), detokenizer.newStream()));
@@ -362,7 +411,7 @@ public final class LlavaPipeline implements AutoCloseable {
      * Decodes, preprocesses, encodes and truncates; {@link RequestRejectedException} (with the reason) for bad
      * input. Each image is preprocessed on its own (for NeXT: its own anyres grid).
      */
-    private GenerationRequest prepare(Request request) {
+    private GenerationRequest encode(Request request) {
         List<PixelValues> pixels = new ArrayList<>();
         int imageTokens = 0;
         for (int i = 0; i < request.images().size(); i++) {

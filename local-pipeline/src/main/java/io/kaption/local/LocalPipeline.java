@@ -75,7 +75,7 @@ public final class LocalPipeline implements AutoCloseable {
      * {@code aws.accessKeyId}/{@code aws.secretAccessKey} system properties: the local S3 accepts any keys, so the
      * pipeline runs on a machine without AWS credentials.
      */
-    static void useDummyCredentialsUnlessConfigured(Map<String, String> env) {
+    public static void useDummyCredentialsUnlessConfigured(Map<String, String> env) {
         if (env.get("AWS_ACCESS_KEY_ID") == null && System.getProperty("aws.accessKeyId") == null) {
             System.setProperty("aws.accessKeyId", EmbeddedS3.DUMMY_ACCESS_KEY);
             System.setProperty("aws.secretAccessKey", EmbeddedS3.DUMMY_SECRET_KEY);

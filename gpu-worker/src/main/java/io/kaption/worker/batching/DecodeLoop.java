@@ -179,7 +179,11 @@ public final class DecodeLoop {
             return List.of();
         }
         if (session.isIdle()) {
-            return collector.collect(handoff, IDLE_POLL);
+            List<ReadyRequest> batch = collector.collect(handoff, IDLE_POLL);
+            if (!batch.isEmpty()) {
+                metrics.linger(collector.lastLingerNanos());
+            }
+            return batch;
         }
         return collector.drain(handoff, collector.maxRows() - session.size());
     }
@@ -204,7 +208,8 @@ public final class DecodeLoop {
         active.add(request);
         for (int batchId = 0; batchId < ready.prompts().size() && request.stopCause == null; batchId++) {
             try {
-                int rowId = session.submit(ready.prompts().get(batchId));
+                int rowId = ready.prepared().isEmpty() ? session.submit(ready.prompts().get(batchId))
+                        : session.submit(ready.prepared().get(batchId));
                 rows.put(rowId, new Row(request, batchId));
                 request.rowIds[batchId] = rowId;
             } catch (RequestRejectedException e) {

@@ -100,6 +100,17 @@ public final class Handoff implements BatchCollector.Source<ReadyRequest> {
         }
     }
 
+    /** Requests of both lanes admitted and not yet taken: ready, or still being prepared. */
+    @Override
+    public int pending() {
+        lock.lock();
+        try {
+            return admitted.values().stream().mapToInt(Integer::intValue).sum();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Requests of {@code lane} admitted and not yet taken. */
     public int admitted(Lane lane) {
         lock.lock();

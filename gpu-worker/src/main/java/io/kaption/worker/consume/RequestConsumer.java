@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * transactions; records of aborted ones are never seen): decodes each record against the contract, dead-letters the
  * undecodable ones (to {@code <topic>.dlq}, waiting for the acknowledgement) and goes on, and hands the others to the
  * image pool and then the decode loop. The partitions of a topic pause while the hand-off's lane of that topic is
- * full, so a bucket job is prefetched only a batch ahead. A bulk request of a cancelled job is answered at once
+ * full, so a bucket job is prefetched only two batches ahead. A bulk request of a cancelled job is answered at once
  * (code {@code cancelled}) without loading its image or reaching the engine.
  *
  * <p>Offsets are committed by hand, only up to the highest offset whose records are all finished
@@ -59,6 +59,11 @@ public final class RequestConsumer {
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestConsumer.class);
     private static final Duration POLL = Duration.ofMillis(100);
+    /**
+     * The poll while a lane is paused because the hand-off is full: the decode loop frees room as it takes requests,
+     * and a full poll interval before the lane resumes would leave the engine waiting for the refill.
+     */
+    private static final Duration PAUSED_POLL = Duration.ofMillis(5);
 
     private final String consumerGroup;
     private final String topic;
@@ -171,9 +176,9 @@ public final class RequestConsumer {
             consumer.subscribe(List.of(topic, bulkTopic), new Rebalance());
             LOG.info("consuming {} and {} as {}", topic, bulkTopic, consumer.groupMetadata().groupId());
             while (!closing) {
-                pauseFullLanes();
+                boolean waitingForRoom = pauseFullLanes();
                 try {
-                    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+                    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(waitingForRoom ? PAUSED_POLL : POLL)) {
                         dispatch(record);
                     }
                 } catch (WakeupException e) {
@@ -207,15 +212,23 @@ public final class RequestConsumer {
         }
     }
 
-    /** Fetches only for lanes with room in the hand-off, and for none once the worker stops fetching. */
-    private void pauseFullLanes() {
+    /**
+     * Fetches only for lanes with room in the hand-off, and for none once the worker stops fetching.
+     *
+     * @return whether a lane is paused only because the hand-off is full (it resumes as soon as there is room)
+     */
+    private boolean pauseFullLanes() {
         List<TopicPartition> pause = new ArrayList<>();
         List<TopicPartition> resume = new ArrayList<>();
+        boolean full = false;
         for (TopicPartition partition : consumer.assignment()) {
-            (fetching && !handoff.isFull(lane(partition.topic())) ? resume : pause).add(partition);
+            boolean laneFull = handoff.isFull(lane(partition.topic()));
+            full |= fetching && laneFull;
+            (fetching && !laneFull ? resume : pause).add(partition);
         }
         consumer.pause(pause);
         consumer.resume(resume);
+        return full;
     }
 
     private Lane lane(String recordTopic) {

@@ -20,19 +20,32 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns a Takeoff request into engine requests: refuses what the engine cannot do, maps the sampling fields,
- * compiles {@code regex_string} / {@code json_schema}, loads the images, and turns {@code messages} into the engine's
- * {@link Conversation} (its images in the order of their image parts). Runs on the image pool, so a slow image never
- * holds up the decode loop. Thread-safe.
+ * compiles {@code regex_string} / {@code json_schema}, loads the images, turns {@code messages} into the engine's
+ * {@link Conversation} (its images in the order of their image parts), and (given the engine) decodes and preprocesses
+ * the images and encodes the prompts. Runs on the image pool, so a slow image never holds up the decode loop and
+ * the next batch is ready while the current one runs. Thread-safe.
  */
 public final class RequestPreparer {
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestPreparer.class);
 
     private final ImageLoader images;
+    /** Decodes, preprocesses and encodes for the engine; null: left to the decode thread at submission. */
+    private final LlavaPipeline engine;
     private final ConstraintCache constraints = new ConstraintCache(256);
 
+    /** Prepares requests without the engine's own preparation (done on the decode thread when they are submitted). */
     public RequestPreparer(ImageLoader images) {
+        this(images, null);
+    }
+
+    /**
+     * Also decodes and preprocesses the images and encodes the prompts for {@code engine} here, on the image pool:
+     * the decode thread then only queues them, and the next batch's images are ready while the current one runs.
+     */
+    public RequestPreparer(ImageLoader images, LlavaPipeline engine) {
         this.images = images;
+        this.engine = engine;
     }
 
     /**
@@ -103,7 +116,10 @@ public final class RequestPreparer {
                         loaded, params.get(batchId), constraint));
             }
         }
-        return new ReadyRequest(accepted, prompts, null);
+        if (engine == null) {
+            return new ReadyRequest(accepted, prompts, null);
+        }
+        return new ReadyRequest(accepted, prompts, null, prompts.stream().map(engine::prepare).toList());
     }
 
     /**

@@ -26,6 +26,8 @@ import java.util.stream.IntStream;
  *   <li>{@code kaption_requests_total{outcome,code}}: ended requests, {@code completed}, {@code cancelled} or
  *       {@code failed} with the error code;</li>
  *   <li>{@code kaption_prompt_tokens_total}, {@code kaption_completion_tokens_total};</li>
+ *   <li>{@code kaption_batch_linger_seconds}: how long an idle worker waited after a batch's first request for more
+ *       to prefill with it ({@code TAKEOFF_BATCH_DURATION_MILLIS} at most; 0 when nothing else was on its way);</li>
  *   <li>{@code kaption_batch_rows}: engine rows decoded per step (the batch size);
  *       {@code kaption_batch_occupancy}: rows in the engine over its maximum, now;</li>
  *   <li>{@code kaption_generation_tokens_per_second}: tokens decoded per second of the last
@@ -40,6 +42,7 @@ public final class WorkerMetrics {
     private final int maxRows;
     private final DistributionSummary batchRows;
     private final Counter generatedTokens;
+    private final Timer linger;
     private volatile int rowsInEngine;
     private final ThroughputWindow throughput = new ThroughputWindow(Duration.ofSeconds(THROUGHPUT_WINDOW_SECONDS));
 
@@ -50,6 +53,9 @@ public final class WorkerMetrics {
                 .description("engine rows decoded together per step (the batch size)")
                 .serviceLevelObjectives(IntStream.iterate(1, n -> n <= Math.max(1, maxRows), n -> n * 2)
                         .asDoubleStream().toArray())
+                .register(registry);
+        this.linger = Timer.builder("kaption.batch.linger")
+                .description("how long an idle worker waited after a batch's first request for more to batch with it")
                 .register(registry);
         this.generatedTokens = Counter.builder("kaption.generated.tokens")
                 .description("tokens decoded by the engine, one per row and step").register(registry);
@@ -101,6 +107,11 @@ public final class WorkerMetrics {
                         ServiceMetrics.TOKEN_BUCKETS).record((nanos - firstTokenNanos) / later, TimeUnit.NANOSECONDS);
             }
         }
+    }
+
+    /** An idle worker started a batch {@code nanos} after its first request was ready. */
+    public void linger(long nanos) {
+        linger.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** One engine step decoded {@code rows} rows (a token each) and ended at {@code nanos}. */

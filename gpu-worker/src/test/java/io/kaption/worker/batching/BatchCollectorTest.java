@@ -39,6 +39,14 @@ class BatchCollectorTest {
             nowNanos = deadline;
             return null;
         }
+
+        /** Every scripted item is on its way, unless the script says the source cannot know. */
+        @Override
+        public int pending() {
+            return announced ? script.size() : 0;
+        }
+
+        boolean announced = true;
     }
 
     private static BatchCollector<Item> collector(ScriptedSource source, int maxRows, long lingerMillis) {
@@ -56,9 +64,11 @@ class BatchCollectorTest {
     void lingerCountsFromTheFirstItem() throws Exception {
         ScriptedSource source = new ScriptedSource(new Item("a", 1, 30), new Item("b", 1, 90),
                 new Item("c", 1, 129), new Item("d", 1, 131));
-        List<Item> batch = collector(source, 8, 100).collect(source, Duration.ofMillis(100));
+        BatchCollector<Item> collector = collector(source, 8, 100);
+        List<Item> batch = collector.collect(source, Duration.ofMillis(100));
         assertThat(batch).extracting(Item::name).containsExactly("a", "b", "c");
         assertThat(source.now()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(130));
+        assertThat(collector.lastLingerNanos()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(100));
     }
 
     @Test
@@ -68,6 +78,25 @@ class BatchCollectorTest {
         List<Item> batch = collector(source, 4, 1_000).collect(source, Duration.ofMillis(100));
         assertThat(batch).extracting(Item::name).containsExactly("a", "b", "c");
         assertThat(source.now()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(10));
+    }
+
+    @Test
+    void aLoneItemStartsAtOnceWhenNothingElseIsOnItsWay() throws Exception {
+        ScriptedSource source = new ScriptedSource(new Item("a", 1, 30));
+        BatchCollector<Item> collector = collector(source, 8, 100);
+        List<Item> batch = collector.collect(source, Duration.ofMillis(100));
+        assertThat(batch).extracting(Item::name).containsExactly("a");
+        assertThat(source.now()).as("no linger after the first item").isEqualTo(TimeUnit.MILLISECONDS.toNanos(30));
+        assertThat(collector.lastLingerNanos()).isZero();
+    }
+
+    @Test
+    void itemsNotYetKnownDoNotHoldTheBatch() throws Exception {
+        ScriptedSource source = new ScriptedSource(new Item("a", 1, 0), new Item("b", 1, 50));
+        source.announced = false; // b is still in Kafka: nothing says it is coming
+        assertThat(collector(source, 8, 100).collect(source, Duration.ofMillis(100))).extracting(Item::name)
+                .containsExactly("a");
+        assertThat(source.now()).isZero();
     }
 
     @Test

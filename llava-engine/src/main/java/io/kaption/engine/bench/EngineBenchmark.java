@@ -296,7 +296,8 @@ public final class EngineBenchmark {
         return new PixelValues(data, 1, size, size, size, 0, 0);
     }
 
-    static LlavaConfig config() {
+    /** The ≈154.5M-parameter benchmark shape (also written as a checkpoint by {@code bin/kaption bench job --realistic}). */
+    public static LlavaConfig config() {
         VisionConfig vision = new VisionConfig(224, 14, 3, 512, 2048, 6, 8, 1e-5);
         TextConfig text = new TextConfig("llama", 768, 2048, 12, 12, 12, 64, 10000.0, 1e-5, 32064, 4096, 0);
         // No EOS can stop the run early: the end id is outside the vocabulary.

@@ -80,12 +80,26 @@ public final class DemoCheckpoint {
      * @return {@code directory}
      */
     public static Path write(Path directory) throws IOException {
+        return write(directory, config());
+    }
+
+    /**
+     * Writes a checkpoint of the same kind (random weights, seed {@value #SEED}, the demo's tokenizer and token ids)
+     * in another shape, e.g. the benchmark's ≈154.5M-parameter one ({@code EngineBenchmark.config()}); its
+     * {@code eos_token_id} is the demo's whatever {@code config} says.
+     *
+     * @return {@code directory}
+     */
+    public static Path write(Path directory, LlavaConfig config) throws IOException {
+        if (config.imageTokenId() != IMAGE_TOKEN || config.text().vocabSize() != VOCAB) {
+            throw new IllegalArgumentException("the demo tokenizer needs image token " + IMAGE_TOKEN + " and vocabulary "
+                    + VOCAB);
+        }
         Files.createDirectories(directory);
-        LlavaConfig config = config();
         writeJson(directory.resolve("config.json"), modelConfig(config));
         writeJson(directory.resolve("generation_config.json"), generationConfig());
-        writeJson(directory.resolve("preprocessor_config.json"), preprocessorConfig());
-        writeJson(directory.resolve("processor_config.json"), processorConfig());
+        writeJson(directory.resolve("preprocessor_config.json"), preprocessorConfig(config.vision().imageSize()));
+        writeJson(directory.resolve("processor_config.json"), processorConfig(config.vision().patchSize()));
         for (String file : TOKENIZER_FILES) {
             try (InputStream in = DemoCheckpoint.class.getResourceAsStream(RESOURCES + file)) {
                 if (in == null) {
@@ -95,8 +109,9 @@ public final class DemoCheckpoint {
             }
         }
         Files.writeString(directory.resolve("README.md"), "# Kaption demo checkpoint\n\n"
-                + "Written by `io.kaption.engine.demo.DemoCheckpoint`: a tiny LLaVA-1.5 with random weights (seed "
-                + SEED + "). Its answers are noise. Use a real checkpoint (e.g. llava-hf/llava-1.5-7b-hf) for real "
+                + "Written by `io.kaption.engine.demo.DemoCheckpoint`: a LLaVA-1.5 with random weights (seed "
+                + SEED + ", " + config.text().numLayers() + " decoder layers of width " + config.text().hiddenSize()
+                + "). Its answers are noise. Use a real checkpoint (e.g. llava-hf/llava-1.5-7b-hf) for real "
                 + "answers.\n", StandardCharsets.UTF_8);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         RandomWeights.shapes(config).forEach((name, shape) -> tensors.put(name, RandomWeights.tensor(name, shape, SEED)));
@@ -157,12 +172,12 @@ public final class DemoCheckpoint {
         return root;
     }
 
-    private static ObjectNode preprocessorConfig() {
+    private static ObjectNode preprocessorConfig(int imageSize) {
         ObjectNode root = JSON.createObjectNode();
         root.put("image_processor_type", "CLIPImageProcessor");
         root.put("processor_class", "LlavaProcessor");
-        root.putObject("size").put("shortest_edge", IMAGE_SIZE);
-        root.putObject("crop_size").put("height", IMAGE_SIZE).put("width", IMAGE_SIZE);
+        root.putObject("size").put("shortest_edge", imageSize);
+        root.putObject("crop_size").put("height", imageSize).put("width", imageSize);
         root.put("do_resize", true);
         root.put("resample", 3);
         root.put("do_center_crop", true);
@@ -179,11 +194,11 @@ public final class DemoCheckpoint {
         return root;
     }
 
-    private static ObjectNode processorConfig() {
+    private static ObjectNode processorConfig(int patchSize) {
         ObjectNode root = JSON.createObjectNode();
         root.put("processor_class", "LlavaProcessor");
         root.put("image_token", "<image>");
-        root.put("patch_size", PATCH_SIZE);
+        root.put("patch_size", patchSize);
         root.put("num_additional_image_tokens", 1);
         root.put("vision_feature_select_strategy", "default");
         return root;

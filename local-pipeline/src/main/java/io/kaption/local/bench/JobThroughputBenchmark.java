@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kaption.engine.LlavaEngine;
 import io.kaption.engine.LlavaPipeline;
+import io.kaption.engine.bench.EngineBenchmark;
 import io.kaption.engine.demo.DemoCheckpoint;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.local.LocalPipeline;
@@ -35,9 +36,11 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * {@code bin/kaption bench job}: a bucket job's throughput next to the bare model's on the same images, model, batch
- * size and token count. First the engine alone generates for every image in one call (continuous batching, as the
- * worker does); then the local pipeline runs a job over the same images uploaded to S3, timed from the submission to
- * the job's final state: planning, Kafka, image fetching, the progress topology, shards and manifest included.
+ * size and token count, interleaved in one run (bare, job, bare, job, …) so that both see the same machine. The bare
+ * model is the engine alone generating for every image in one call (continuous batching, as the worker does); the job
+ * runs on the local pipeline over the same images uploaded to S3, timed from the submission to the job's final state:
+ * planning, Kafka, image fetching, the progress topology, shards and manifest included. {@code --realistic} runs the
+ * ≈154.5M-parameter shape of the engine benchmark (336×336 JPEGs, 32 tokens) instead of the tiny demo model.
  */
 @Command(name = "kaption bench job", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Bucket-job throughput (images/s) against the bare model's, on the local pipeline.")
@@ -49,15 +52,21 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
 
     @Option(names = "--images", defaultValue = "200", paramLabel = "N", description = "images in the job (default ${DEFAULT-VALUE})")
     int images;
-    @Option(names = "--max-new-tokens", defaultValue = "16", paramLabel = "N",
-            description = "tokens generated per image, exactly (min = max) (default ${DEFAULT-VALUE})")
-    int maxNewTokens;
+    @Option(names = "--max-new-tokens", paramLabel = "N",
+            description = "tokens generated per image, exactly (min = max) (default 16; 32 with --realistic)")
+    Integer maxNewTokens;
     @Option(names = "--batch", defaultValue = "8", paramLabel = "N", description = "rows decoded together (default ${DEFAULT-VALUE})")
     int batch;
-    @Option(names = "--size", defaultValue = "320x240", paramLabel = "WxH", description = "JPEG size (default ${DEFAULT-VALUE})")
+    @Option(names = "--size", paramLabel = "WxH", description = "JPEG size (default 320x240; 336x336 with --realistic)")
     String size;
+    @Option(names = "--repeats", defaultValue = "2", paramLabel = "N",
+            description = "bare/job pairs, interleaved (default ${DEFAULT-VALUE})")
+    int repeats;
     @Option(names = "--model", paramLabel = "DIR", description = "checkpoint directory (default: the demo model)")
     Path model;
+    @Option(names = "--realistic", description = "a random ≈154.5M-parameter LLaVA-1.5 (the engine benchmark's shape: "
+            + "CLIP 224/14 512 wide 6 layers, Llama 768 wide 12 layers) instead of the demo model")
+    boolean realistic;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new JobThroughputBenchmark()).execute(args));
@@ -65,12 +74,20 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path modelDir = model != null ? model : DemoCheckpoint.write(Files.createTempDirectory("kaption-bench-model"));
+        BenchMachine.printLoad("start");
+        if (maxNewTokens == null) {
+            maxNewTokens = realistic ? 32 : 16;
+        }
+        if (size == null) {
+            size = realistic ? "336x336" : "320x240";
+        }
+        Path modelDir = model != null ? model
+                : realistic ? DemoCheckpoint.write(Files.createTempDirectory("kaption-bench-model"), EngineBenchmark.config())
+                : DemoCheckpoint.write(Files.createTempDirectory("kaption-bench-model"));
+        System.out.printf(Locale.ROOT, "model %s, %d images of %s, batch %d, %d tokens each, %d interleaved repeats%n",
+                model != null ? model : realistic ? "random 154.5M-parameter LLaVA-1.5" : "demo", images, size, batch,
+                maxNewTokens, repeats);
         List<byte[]> jpegs = jpegs();
-
-        double bare = bareModelImagesPerSecond(modelDir, jpegs);
-        System.out.printf(Locale.ROOT, "bare model: %d images in one generate call, batch %d: %.2f images/s%n",
-                images, batch, bare);
 
         Path dataDir = Files.createTempDirectory("kaption-bench");
         Map<String, String> env = new HashMap<>(System.getenv());
@@ -80,9 +97,14 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
         env.put("KAPTION_MODEL", modelDir.toString());
         env.put("TAKEOFF_MAX_BATCH_SIZE", Integer.toString(batch));
         env.put("KAPTION_SINK_STATE_DIR", dataDir.resolve("sink-state").toString());
+        double[] bare = new double[repeats];
+        double[] job = new double[repeats];
+        double[] ratio = new double[repeats];
         try (LocalStack stack = LocalStack.start(0, 0, dataDir);
              LocalPipeline pipeline = LocalPipeline.start(env, stack);
-             S3Client s3 = stack.s3().newClient()) {
+             S3Client s3 = stack.s3().newClient();
+             LlavaPipeline engine = LlavaPipeline.load(modelDir,
+                     new LlavaPipeline.Options(LlavaEngine.Precision.FLOAT32, null, batch, null))) {
             s3.createBucket(b -> b.bucket("bench"));
             for (int i = 0; i < jpegs.size(); i++) {
                 put(s3, String.format("images/%06d.jpg", i), jpegs.get(i));
@@ -93,17 +115,32 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             URI api = URI.create("http://127.0.0.1:" + pipeline.ingestPort() + "/v1/jobs");
             awaitReady(http, api.resolve("/readyz"));
-            runJob(http, api, "s3://bench/warmup/"); // JIT, topics, consumer groups: not measured
-            long start = System.nanoTime();
-            JsonNode status = runJob(http, api, "s3://bench/images/");
-            double seconds = (System.nanoTime() - start) / 1e9;
-            if (!status.get("state").asText().equals("completed")) {
-                throw new IllegalStateException("the job did not complete: " + status);
+            List<LlavaPipeline.Request> requests = bareRequests(jpegs);
+            // JIT, topics, consumer groups: not measured.
+            generate(engine, requests.subList(0, Math.min(batch, requests.size())));
+            runJob(http, api, "s3://bench/warmup/", "s3://bench/out-warmup/");
+            for (int r = 0; r < repeats; r++) {
+                long start = System.nanoTime();
+                generate(engine, requests);
+                bare[r] = images / ((System.nanoTime() - start) / 1e9);
+                System.out.printf(Locale.ROOT, "r%d bare model: %d images in one generate call: %.3f images/s (load %s)%n",
+                        r, images, bare[r], BenchMachine.loadAverage());
+                start = System.nanoTime();
+                JsonNode status = runJob(http, api, "s3://bench/images/", "s3://bench/out-" + r + "/");
+                double seconds = (System.nanoTime() - start) / 1e9;
+                if (!status.get("state").asText().equals("completed")) {
+                    throw new IllegalStateException("the job did not complete: " + status);
+                }
+                job[r] = images / seconds;
+                ratio[r] = job[r] / bare[r];
+                System.out.printf(Locale.ROOT, "r%d bucket job: %d images, submit to completed in %.1f s: %.3f images/s "
+                        + "(%.0f%% of the bare model) (load %s)%n", r, images, seconds, job[r], 100 * ratio[r],
+                        BenchMachine.loadAverage());
             }
-            double job = images / seconds;
-            System.out.printf(Locale.ROOT, "bucket job: %d images, submit to completed in %.1f s: %.2f images/s "
-                    + "(%.0f%% of the bare model)%n", images, seconds, job, 100 * job / bare);
         }
+        BenchMachine.printLoad("end");
+        System.out.printf(Locale.ROOT, "kaption-bench job: bare_images_per_s=%.3f job_images_per_s=%.3f ratio=%.3f%n",
+                BenchMachine.median(bare), BenchMachine.median(job), BenchMachine.median(ratio));
         return 0;
     }
 
@@ -111,24 +148,20 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
         s3.putObject(b -> b.bucket("bench").key(key).contentType("image/jpeg"), RequestBody.fromBytes(jpeg));
     }
 
-    private double bareModelImagesPerSecond(Path modelDir, List<byte[]> jpegs) throws IOException {
+    private List<LlavaPipeline.Request> bareRequests(List<byte[]> jpegs) {
         SamplingParams params = SamplingParams.greedy(maxNewTokens).withMinNewTokens(maxNewTokens);
         List<LlavaPipeline.Request> requests = new ArrayList<>();
         for (byte[] jpeg : jpegs) {
             requests.add(new LlavaPipeline.Request(PROMPT, true, jpeg, params));
         }
-        try (LlavaPipeline engine = LlavaPipeline.load(modelDir,
-                new LlavaPipeline.Options(LlavaEngine.Precision.FLOAT32, null, batch, null))) {
-            engine.generate(requests.subList(0, Math.min(batch, requests.size())), LlavaPipeline.Listener.NONE);
-            long start = System.nanoTime();
-            List<LlavaPipeline.Result> results = engine.generate(requests, LlavaPipeline.Listener.NONE);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            for (LlavaPipeline.Result result : results) {
-                if (result.error() != null) {
-                    throw new IllegalStateException("the engine failed an image: " + result.error());
-                }
+        return requests;
+    }
+
+    private static void generate(LlavaPipeline engine, List<LlavaPipeline.Request> requests) {
+        for (LlavaPipeline.Result result : engine.generate(requests, LlavaPipeline.Listener.NONE)) {
+            if (result.error() != null) {
+                throw new IllegalStateException("the engine failed an image: " + result.error());
             }
-            return requests.size() / seconds;
         }
     }
 
@@ -143,8 +176,9 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
         throw new IllegalStateException("the ingest service did not get ready within a minute: " + readyz);
     }
 
-    private JsonNode runJob(HttpClient http, URI api, String input) throws IOException, InterruptedException {
-        ObjectNode job = JSON.createObjectNode().put("input", input).put("output", "s3://bench/out/");
+    private JsonNode runJob(HttpClient http, URI api, String input, String output)
+            throws IOException, InterruptedException {
+        ObjectNode job = JSON.createObjectNode().put("input", input).put("output", output);
         job.putObject("template").put("text", PROMPT).put("max_new_tokens", maxNewTokens)
                 .put("min_new_tokens", maxNewTokens);
         HttpResponse<String> submitted = http.send(HttpRequest.newBuilder(api)

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -38,7 +39,10 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--rate", defaultValue = "4", paramLabel = "R", description = "requests per second (default ${DEFAULT-VALUE})")
+    @Option(names = "--rate", defaultValue = "4", split = ",", paramLabel = "R",
+            description = "requests per second; several (4,40) run one after the other (default ${DEFAULT-VALUE})")
+    double[] rates;
+    /** The rate being measured. */
     double rate;
     @Option(names = "--seconds", defaultValue = "60", paramLabel = "S", description = "measured duration (default ${DEFAULT-VALUE})")
     int seconds;
@@ -73,16 +77,70 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
         } else {
             env.remove("KAPTION_MODEL");
         }
+        BenchMachine.printLoad("start");
+        List<String> summaries = new ArrayList<>();
         try (LocalStack stack = LocalStack.start(0, 0, dataDir);
              LocalPipeline pipeline = LocalPipeline.start(env, stack)) {
             HttpClient http = HttpClient.newHttpClient();
             URI generate = URI.create("http://127.0.0.1:" + pipeline.ingestPort() + "/generate");
             URI results = URI.create("http://127.0.0.1:" + pipeline.sinkPort() + "/v1/requests/");
-            run(http, generate, results, warmupSeconds);
-            List<Sample> samples = run(http, generate, results, seconds);
-            print(samples, new PrintWriter(System.out, true));
+            URI workerMetrics = URI.create("http://127.0.0.1:" + pipeline.workerPort() + "/metrics");
+            PrintWriter out = new PrintWriter(System.out, true);
+            for (double r : rates) {
+                rate = r;
+                run(http, generate, results, warmupSeconds);
+                Linger before = Linger.read(http, workerMetrics);
+                List<Sample> samples = run(http, generate, results, seconds);
+                Linger linger = Linger.read(http, workerMetrics).minus(before);
+                out.printf(Locale.ROOT, "load average at the end of %.1f/s: %s%n", rate, BenchMachine.loadAverage());
+                print(samples, out);
+                printLinger(samples, linger, out);
+                double[] overhead = samples.stream().mapToDouble(Sample::overheadMs).toArray();
+                summaries.add(String.format(Locale.ROOT,
+                        "kaption-bench pipeline: rate=%.1f overhead_p50_ms=%.1f overhead_p99_ms=%.1f", rate,
+                        percentile(overhead, 50), percentile(overhead, 99)));
+            }
         }
+        BenchMachine.printLoad("end");
+        summaries.forEach(System.out::println);
         return 0;
+    }
+
+    /** The worker's {@code kaption_batch_linger_seconds} summary: batches started from idle, seconds waited. */
+    record Linger(double batches, double seconds) {
+
+        static Linger read(HttpClient http, URI metrics) throws IOException, InterruptedException {
+            String text = http.send(HttpRequest.newBuilder(metrics).GET().build(), HttpResponse.BodyHandlers.ofString())
+                    .body();
+            return new Linger(value(text, "kaption_batch_linger_seconds_count"),
+                    value(text, "kaption_batch_linger_seconds_sum"));
+        }
+
+        static double value(String metrics, String name) {
+            for (String line : metrics.split("\n")) {
+                if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                    return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                }
+            }
+            throw new IllegalStateException("the worker's /metrics has no " + name);
+        }
+
+        Linger minus(Linger earlier) {
+            return new Linger(batches - earlier.batches, seconds - earlier.seconds);
+        }
+    }
+
+    /**
+     * The linger sits inside {@code inference_ms} (the worker counts from taking the record), so it is not part of
+     * the overhead above: printed apart, with its share of what the pipeline added in all (overhead + linger).
+     */
+    static void printLinger(List<Sample> samples, Linger linger, PrintWriter out) {
+        double lingerMs = linger.seconds() * 1000;
+        double overheadMs = samples.stream().mapToDouble(Sample::overheadMs).sum();
+        out.printf(Locale.ROOT, "linger: %.0f of %d requests started an idle batch; %.1f ms waited in all, %.2f ms "
+                        + "per request on average; %.1f %% of the latency the pipeline added (overhead + linger)%n",
+                linger.batches(), samples.size(), lingerMs, lingerMs / samples.size(),
+                100 * lingerMs / (overheadMs + lingerMs));
     }
 
     private List<Sample> run(HttpClient http, URI generate, URI results, int durationSeconds) throws Exception {
@@ -143,7 +201,7 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
     }
 
     void print(List<Sample> samples, PrintWriter out) {
-        out.printf("%d requests at %.1f/s over %d s, %d new tokens each%n", samples.size(), rate, seconds,
+        out.printf(Locale.ROOT, "%d requests at %.1f/s over %d s, %d new tokens each%n", samples.size(), rate, seconds,
                 maxNewTokens);
         out.println("| ms | p50 | p99 |");
         out.println("|---|---|---|");

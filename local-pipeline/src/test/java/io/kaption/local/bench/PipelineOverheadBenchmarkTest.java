@@ -37,4 +37,27 @@ class PipelineOverheadBenchmarkTest {
                 "| queued_ms (worker) | 7.0 | 9.0 |",
                 "| overhead = end to end - inference | 20.0 | 50.0 |");
     }
+
+    @Test
+    void theLingerIsReadFromTheWorkersMetricsAndReportedApart() {
+        String metrics = """
+                # HELP kaption_batch_linger_seconds how long an idle worker waited
+                # TYPE kaption_batch_linger_seconds summary
+                kaption_batch_linger_seconds_count 4
+                kaption_batch_linger_seconds_sum 0.03
+                kaption_batch_linger_seconds_max 0.01
+                """;
+        assertThat(PipelineOverheadBenchmark.Linger.value(metrics, "kaption_batch_linger_seconds_count")).isEqualTo(4);
+        assertThat(PipelineOverheadBenchmark.Linger.value(metrics, "kaption_batch_linger_seconds_sum")).isEqualTo(0.03);
+        assertThatThrownBy(() -> PipelineOverheadBenchmark.Linger.value(metrics, "kaption_batch_rows_count"))
+                .isInstanceOf(IllegalStateException.class);
+
+        StringWriter out = new StringWriter();
+        PipelineOverheadBenchmark.printLinger(List.of(new PipelineOverheadBenchmark.Sample(120, 100, 7),
+                new PipelineOverheadBenchmark.Sample(200, 150, 9)), new PipelineOverheadBenchmark.Linger(1, 0.03),
+                new PrintWriter(out, true));
+        // overhead 20 + 50 ms, linger 30 ms: 30 % of the 100 ms the pipeline added
+        assertThat(out.toString()).contains("1 of 2 requests started an idle batch; 30.0 ms waited in all, 15.00 ms "
+                + "per request on average; 30.0 % of the latency the pipeline added");
+    }
 }

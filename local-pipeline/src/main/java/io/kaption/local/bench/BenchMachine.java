@@ -1,0 +1,41 @@
+package io.kaption.local.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * What every benchmark prints about the machine it ran on: the load average at its start and end. The figures of a
+ * shared machine mean something only next to how busy it was.
+ */
+final class BenchMachine {
+
+    private BenchMachine() {}
+
+    /** Prints {@code load average (1/5/15 min) at <when>: …, N cores}. */
+    static void printLoad(String when) {
+        System.out.printf(Locale.ROOT, "load average (1/5/15 min) at %s: %s, %d cores%n", when, loadAverage(),
+                Runtime.getRuntime().availableProcessors());
+    }
+
+    static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return String.join(" ", Arrays.copyOf(fields, 3));
+        } catch (IOException | RuntimeException e) {
+            // Not Linux: the JVM knows the 1-minute figure only.
+            return String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        }
+    }
+
+    /** The median of {@code values} (not empty). */
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int middle = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+}
