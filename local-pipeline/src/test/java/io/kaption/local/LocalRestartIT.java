@@ -125,7 +125,10 @@ class LocalRestartIT {
         assertThat(stop).as("time until everything was gone after %s", how).isLessThanOrEqualTo(STOP_BOUND);
     }
 
-    /** A request that runs for long (3000 tokens; the demo model allows 4096 positions), submitted without waiting for it: only the shutdown grace ends it. */
+    /**
+     * A request that runs long (3000 tokens; the demo model allows 4096 positions), submitted without waiting for it:
+     * no client disconnects to cancel it, only the worker's shutdown grace ends it.
+     */
     private void submitLongRequest(int ingestPort) throws Exception {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + ingestPort + "/v1/requests"))

@@ -81,7 +81,7 @@ public final class SoakCommand implements Callable<Integer> {
     private static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(3);
     /** A job waits behind the interactive load (the bulk lane yields to it): minutes on a busy small machine. */
     private static final Duration JOB_TIMEOUT = Duration.ofMinutes(20);
-    /** {@code Pause Full (Diagnostic Command) 123M->45M(256M)}: the live heap after the full GC {@code jcmd} asked for. */
+    /** {@code Pause Full (Diagnostic Command) 123M->45M(256M)}: the live heap after a full GC jcmd asked for. */
     private static final Pattern FULL_GC = Pattern.compile(
             "Pause Full \\((?:Diagnostic Command|System\\.gc\\(\\))\\) (\\d+)([KMG])->(\\d+)([KMG])\\(");
 
@@ -468,7 +468,8 @@ public final class SoakCommand implements Callable<Integer> {
         s3.createBucket(b -> b.bucket("soak"));
         for (int i = 0; i < images.size(); i++) {
             String key = String.format("images/%03d.jpg", i);
-            s3.putObject(b -> b.bucket("soak").key(key).contentType("image/jpeg"), RequestBody.fromBytes(images.get(i)));
+            byte[] jpeg = images.get(i);
+            s3.putObject(b -> b.bucket("soak").key(key).contentType("image/jpeg"), RequestBody.fromBytes(jpeg));
         }
     }
 
@@ -485,7 +486,8 @@ public final class SoakCommand implements Callable<Integer> {
 
         ResultReader(String bootstrap) {
             consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), new StringDeserializer());
+                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(),
+                    new StringDeserializer());
             List<TopicPartition> partitions = new ArrayList<>();
             for (PartitionInfo info : consumer.partitionsFor(Topics.RESULTS)) {
                 partitions.add(new TopicPartition(info.topic(), info.partition()));

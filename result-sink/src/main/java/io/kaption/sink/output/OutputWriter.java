@@ -91,7 +91,8 @@ public final class OutputWriter implements AutoCloseable {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
                 ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100));
-        this.consumer = new KafkaConsumer<>(kafka.consumer(own), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.consumer = new KafkaConsumer<>(kafka.consumer(own), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
         this.deadLetterProducer = new KafkaProducer<>(kafka.producer(Map.of(
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
