@@ -3,6 +3,7 @@ package io.kaption.worker;
 import io.kaption.engine.LlavaEngine;
 import io.kaption.images.ImageIntakeConfig;
 import io.kaption.kit.env.Env;
+import io.kaption.kit.kafka.GroupMembership;
 import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.Topics;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Everything a GPU worker can be told (see gpu-worker/README.md, "Configuration").
@@ -75,14 +75,9 @@ public record WorkerConfig(
     public static final String INSTANCE_ID = "KAPTION_WORKER_INSTANCE_ID";
     public static final String HTTP_HOST = "KAPTION_WORKER_HOST";
     public static final String HTTP_PORT = "KAPTION_WORKER_METRICS_PORT";
-    /**
-     * The brokers' default {@code group.min.session.timeout.ms}: the shortest a classic consumer group allows, so a
-     * killed worker's partitions move within about this long (Kafka's own default is 45 s).
-     */
-    public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(6);
+    /** {@link GroupMembership#DEFAULT_SESSION_TIMEOUT}: a killed worker's partitions move within about this long. */
+    public static final Duration DEFAULT_SESSION_TIMEOUT = GroupMembership.DEFAULT_SESSION_TIMEOUT;
     public static final int DEFAULT_HTTP_PORT = 3001;
-    /** Kafka's rule for {@code group.instance.id} (checked by the broker on join; here at start, with the name). */
-    private static final Pattern INSTANCE_ID_PATTERN = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
     /** Kafka's default retention ({@code retention.ms}) of the cancellations topic. */
     public static final Duration DEFAULT_JOB_CANCELLATION_LOOKBACK = Duration.ofDays(7);
 
@@ -116,17 +111,9 @@ public record WorkerConfig(
             throw new IllegalArgumentException(JOB_CANCELLATION_LOOKBACK_MILLIS + " must be at least 1, got "
                     + jobCancellationLookback.toMillis());
         }
-        if (sessionTimeout.toMillis() < 1) {
-            throw new IllegalArgumentException(SESSION_TIMEOUT_MILLIS + " must be at least 1, got "
-                    + sessionTimeout.toMillis());
-        }
+        GroupMembership.requireValidSessionTimeout(SESSION_TIMEOUT_MILLIS, sessionTimeout);
         Objects.requireNonNull(instanceId, "instanceId");
-        instanceId.ifPresent(id -> {
-            if (!INSTANCE_ID_PATTERN.matcher(id).matches()) {
-                throw new IllegalArgumentException(INSTANCE_ID + " must be 1 to 249 of a-z A-Z 0-9 . _ -, got '" + id
-                        + "'");
-            }
-        });
+        instanceId.ifPresent(id -> GroupMembership.requireValidInstanceId(INSTANCE_ID, id));
         Objects.requireNonNull(httpHost, "httpHost");
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException(HTTP_PORT + " must be a port number (0-65535), got " + httpPort);
@@ -135,7 +122,7 @@ public record WorkerConfig(
 
     /** Heartbeats well inside the session timeout: survivors of a crash hear of the rebalance within a second. */
     public Duration heartbeatInterval() {
-        return Duration.ofMillis(Math.max(1, Math.min(1000, sessionTimeout.toMillis() / 3)));
+        return GroupMembership.heartbeatFor(sessionTimeout);
     }
 
     public static WorkerConfig fromEnvironment() {

@@ -2,7 +2,9 @@ package io.kaption.local;
 
 import io.kaption.localstack.LocalStack;
 import io.kaption.localstack.LocalStackMain;
+import io.kaption.sink.ResultSinkConfig;
 import io.kaption.worker.WorkerConfig;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -16,9 +18,14 @@ import java.util.concurrent.TimeUnit;
  * <p>The broker child runs in its own session, so a signal to this process group reaches only this JVM, whose
  * shutdown hook stops the services (the worker leaves its group) before the broker. The worker is a static group
  * member ({@code KAPTION_WORKER_INSTANCE_ID=local} unless set): after a {@code kill -9} the next start takes its
- * partitions back at once instead of waiting for the dead member's session to time out.
+ * partitions back at once instead of waiting for the dead member's session to time out. Requests running at a stop
+ * get {@link #LOCAL_SHUTDOWN_GRACE} to finish ({@code KAPTION_WORKER_SHUTDOWN_GRACE_MS}), so that the process is gone
+ * within seconds of SIGTERM or Ctrl-C.
  */
 public final class LocalPipelineMain {
+
+    /** How long requests running at a stop may finish before they are cancelled (unless configured). */
+    static final Duration LOCAL_SHUTDOWN_GRACE = Duration.ofSeconds(5);
 
     private LocalPipelineMain() {
     }
@@ -29,8 +36,14 @@ public final class LocalPipelineMain {
         LocalStack stack = started.stack();
         // The job progress stores belong with the broker's log they were built from.
         env.putIfAbsent("KAPTION_SINK_STATE_DIR", started.settings().dataDir().resolve("sink-state").toString());
-        // One worker per data directory: a stable id is safe and lets a restart reclaim the partitions at once.
+        // One worker and one sink per data directory (DataDirectoryLock): stable ids are safe and let a restart reclaim
+        // the partitions (and the job progress tasks) at once.
         env.putIfAbsent(WorkerConfig.INSTANCE_ID, "local");
+        env.putIfAbsent(ResultSinkConfig.INSTANCE_ID, "local");
+        // Stopped from a terminal or by a supervisor, the whole process must be gone in seconds: with the worker's
+        // fleet default (30 s for requests in flight that no client waits on: records produced to Kafka, /v1/requests,
+        // job records) it outlived the SIGTERM by more than 30 s, still holding the S3 port a next start needs.
+        env.putIfAbsent(WorkerConfig.SHUTDOWN_GRACE_MILLIS, Long.toString(LOCAL_SHUTDOWN_GRACE.toMillis()));
         LocalPipeline pipeline;
         try {
             pipeline = LocalPipeline.start(env, stack);

@@ -2,6 +2,7 @@ package io.kaption.localstack;
 
 import io.kaption.localstack.s3.EmbeddedS3;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
@@ -17,6 +18,8 @@ public final class LocalStackMain {
   static final int DEFAULT_KAFKA_PORT = 9092;
   static final int DEFAULT_S3_PORT = 9000;
   static final String DEFAULT_DATA_DIR = ".kaption";
+  /** Longer than a stop takes (services, then the broker: at most 20 s, then S3). */
+  static final Duration PREVIOUS_RUN_TIMEOUT = Duration.ofSeconds(60);
 
   private LocalStackMain() {}
 
@@ -52,6 +55,9 @@ public final class LocalStackMain {
       throw e;
     }
     try {
+      // A previous run on this directory may still be stopping (it holds its ports until it has).
+      DataDirectoryLock.acquire(settings.dataDir(), PREVIOUS_RUN_TIMEOUT,
+          waiting -> System.out.println(command + ": " + waiting));
       return new Started(LocalStack.start(settings.kafkaPort(), settings.s3Port(), settings.dataDir()), settings);
     } catch (RuntimeException e) {
       System.err.println(command + ": " + e.getMessage()

@@ -79,13 +79,14 @@ public final class ResultSink implements AutoCloseable {
             }
             if (config.outputs().enabled()) {
                 sink.outputWriter = OutputWriter.start(config.events().kafka(),
-                        config.events().resultsTopic(), OutputWriter.GROUP_ID, config.outputs().topics(), sink.s3,
-                        sink.metrics::deadLettered);
+                        config.events().resultsTopic(), OutputWriter.GROUP_ID, config.membership(),
+                        config.outputs().topics(), sink.s3, sink.metrics::deadLettered);
             }
             if (config.jobs().enabled()) {
-                sink.jobProgress = JobProgress.start(config.jobs().progress());
+                sink.jobProgress = JobProgress.start(config.jobs().progress(), config.membership());
                 sink.metrics.bind(sink.jobProgress.metrics());
-                sink.jobShardWriter = JobShardWriter.start(config.jobs().shards(), sink.s3, sink.metrics::deadLettered);
+                sink.jobShardWriter = JobShardWriter.start(config.jobs().shards(), config.membership(), sink.s3,
+                        sink.metrics::deadLettered);
             }
             sink.server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
                     .requestHandler(sink::handle)

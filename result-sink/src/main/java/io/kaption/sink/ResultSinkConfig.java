@@ -3,11 +3,13 @@ package io.kaption.sink;
 import io.kaption.apikeys.ApiAccess;
 import io.kaption.events.RequestEventHub;
 import io.kaption.kit.env.Env;
-import io.kaption.sink.output.OutputsConfig;
+import io.kaption.kit.kafka.GroupMembership;
 import io.kaption.sink.jobs.JobsConfig;
+import io.kaption.sink.output.OutputsConfig;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Settings of the result sink.
@@ -21,12 +23,18 @@ import java.util.Objects;
  * @param outputs      whether and how results with an {@code output_uri} are written to S3 (its S3 settings also
  *                     serve the job shard writer)
  * @param jobs         whether and how bucket jobs' progress is tracked and their outputs written
+ * @param membership   how the sink's consumer groups ({@code kaption-sink-outputs}, {@code kaption-sink-job-shards},
+ *                     the progress application {@code kaption-job-progress}) hold their membership:
+ *                     {@value #SESSION_TIMEOUT_MILLIS}, {@value #INSTANCE_ID}
  * @param access       API keys and their rate limit on the event and result routes ({@code KAPTION_API_KEYS},
  *                     {@code KAPTION_API_RATE_LIMIT}, the ingest service's variables)
  */
 public record ResultSinkConfig(String host, int port, Duration eventWait, Duration heartbeat,
                                RequestEventHub.Config events, OutputsConfig outputs, JobsConfig jobs,
-                               ApiAccess access) {
+                               ApiAccess access, GroupMembership membership) {
+
+    public static final String SESSION_TIMEOUT_MILLIS = "KAPTION_SINK_SESSION_TIMEOUT_MS";
+    public static final String INSTANCE_ID = "KAPTION_SINK_INSTANCE_ID";
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 3002;
@@ -39,6 +47,7 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
         Objects.requireNonNull(outputs, "outputs");
         Objects.requireNonNull(jobs, "jobs");
         Objects.requireNonNull(access, "access");
+        Objects.requireNonNull(membership, "membership");
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0 to 65535, got " + port);
         }
@@ -46,10 +55,17 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
         requirePositive("heartbeat", heartbeat);
     }
 
-    /** Without API keys. */
+    /** Without API keys, the default group membership. */
     public ResultSinkConfig(String host, int port, Duration eventWait, Duration heartbeat,
                             RequestEventHub.Config events, OutputsConfig outputs, JobsConfig jobs) {
         this(host, port, eventWait, heartbeat, events, outputs, jobs, ApiAccess.open());
+    }
+
+    /** The default group membership: session timeout {@link GroupMembership#DEFAULT_SESSION_TIMEOUT}, no static id. */
+    public ResultSinkConfig(String host, int port, Duration eventWait, Duration heartbeat,
+                            RequestEventHub.Config events, OutputsConfig outputs, JobsConfig jobs, ApiAccess access) {
+        this(host, port, eventWait, heartbeat, events, outputs, jobs, access,
+                GroupMembership.of(GroupMembership.DEFAULT_SESSION_TIMEOUT, Optional.empty()));
     }
 
     /**
@@ -83,39 +99,44 @@ public record ResultSinkConfig(String host, int port, Duration eventWait, Durati
                 RequestEventHub.Config.fromEnvironment(variables),
                 OutputsConfig.fromEnvironment(variables),
                 JobsConfig.fromEnvironment(variables),
-                ApiAccess.fromEnvironment(variables));
+                ApiAccess.fromEnvironment(variables),
+                GroupMembership.fromEnvironment(env, SESSION_TIMEOUT_MILLIS, INSTANCE_ID));
     }
 
     public ResultSinkConfig withHost(String newHost) {
-        return new ResultSinkConfig(newHost, port, eventWait, heartbeat, events, outputs, jobs, access);
+        return new ResultSinkConfig(newHost, port, eventWait, heartbeat, events, outputs, jobs, access, membership);
     }
 
     public ResultSinkConfig withPort(int newPort) {
-        return new ResultSinkConfig(host, newPort, eventWait, heartbeat, events, outputs, jobs, access);
+        return new ResultSinkConfig(host, newPort, eventWait, heartbeat, events, outputs, jobs, access, membership);
     }
 
     public ResultSinkConfig withEventWait(Duration wait) {
-        return new ResultSinkConfig(host, port, wait, heartbeat, events, outputs, jobs, access);
+        return new ResultSinkConfig(host, port, wait, heartbeat, events, outputs, jobs, access, membership);
     }
 
     public ResultSinkConfig withHeartbeat(Duration interval) {
-        return new ResultSinkConfig(host, port, eventWait, interval, events, outputs, jobs, access);
+        return new ResultSinkConfig(host, port, eventWait, interval, events, outputs, jobs, access, membership);
     }
 
     public ResultSinkConfig withEvents(RequestEventHub.Config hubConfig) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, hubConfig, outputs, jobs, access);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, hubConfig, outputs, jobs, access, membership);
     }
 
     public ResultSinkConfig withOutputs(OutputsConfig outputsConfig) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputsConfig, jobs, access);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputsConfig, jobs, access, membership);
     }
 
     public ResultSinkConfig withJobs(JobsConfig jobsConfig) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputs, jobsConfig, access);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputs, jobsConfig, access, membership);
+    }
+
+    public ResultSinkConfig withMembership(GroupMembership groupMembership) {
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputs, jobs, access, groupMembership);
     }
 
     public ResultSinkConfig withAccess(ApiAccess apiAccess) {
-        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputs, jobs, apiAccess);
+        return new ResultSinkConfig(host, port, eventWait, heartbeat, events, outputs, jobs, apiAccess, membership);
     }
 
     private static void requirePositive(String name, Duration value) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kaption.events.RequestEventHub;
+import io.kaption.kit.kafka.GroupMembership;
 import io.kaption.schemas.topics.TopicProvisioner;
 import io.kaption.sink.jobs.JobsConfig;
 import io.kaption.sink.output.OutputsConfig;
@@ -28,6 +29,15 @@ class ResultSinkConfigTest {
         assertThat(ResultSinkConfig.defaults("127.0.0.1:9092").jobs().enabled())
                 .as("programmatic sinks opt in").isFalse();
         assertThat(ResultSinkConfig.defaults("127.0.0.1:9092").withJobs(config.jobs())).isEqualTo(config);
+    }
+
+    @Test
+    void itsConsumerGroupsFailOverWithinTheSessionTimeout() {
+        assertThat(ResultSinkConfig.fromEnvironment(Map.of()).membership())
+                .isEqualTo(GroupMembership.of(Duration.ofSeconds(6), Optional.empty()));
+        assertThat(ResultSinkConfig.fromEnvironment(Map.of("KAPTION_SINK_SESSION_TIMEOUT_MS", "9000",
+                "KAPTION_SINK_INSTANCE_ID", "sink-0")).membership())
+                .isEqualTo(GroupMembership.of(Duration.ofSeconds(9), Optional.of("sink-0")));
     }
 
     @Test

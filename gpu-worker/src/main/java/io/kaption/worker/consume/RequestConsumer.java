@@ -1,5 +1,6 @@
 package io.kaption.worker.consume;
 
+import io.kaption.kit.kafka.GroupMembership;
 import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.kit.metrics.ServiceMetrics;
 import io.kaption.schemas.GenerationRequest;
@@ -115,12 +116,9 @@ public final class RequestConsumer {
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         // Rebalances move only the partitions that change owner: fewer in-flight requests are handed over.
         config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
-        // Bounds how long a crashed worker's partitions stall (the coordinator's default is 45 s).
-        config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, Math.toIntExact(membership.sessionTimeout().toMillis()));
-        config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG,
-                Math.toIntExact(membership.heartbeatInterval().toMillis()));
-        // Static membership: a worker restarted under the same id gets its partitions back without a rebalance.
-        membership.instanceId().ifPresent(id -> config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));
+        // Bounds how long a crashed worker's partitions stall (the coordinator's default is 45 s); static membership:
+        // a worker restarted under the same id gets its partitions back without a rebalance.
+        config.putAll(membership.consumerProperties());
         this.consumer = new KafkaConsumer<>(kafka.consumer(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         // Its lag per topic and partition is the group's queue: kaption_kafka_consumer_fetch_manager_records_lag.
         metrics.bind(consumer, Tags.of("group", consumerGroup));

@@ -110,7 +110,9 @@ public final class JobPlanner implements AutoCloseable {
         this.hook = hook;
         this.admin = admin;
         this.producer = producer;
-        this.consumer = new KafkaConsumer<>(config.kafka().consumer(Map.of(
+        // The session timeout bounds how long a crashed planner's jobs wait for another replica (Kafka's default: 45 s).
+        Map<String, Object> own = new HashMap<>(config.membership().consumerProperties());
+        own.putAll(Map.of(
                 ConsumerConfig.GROUP_ID_CONFIG, GROUP_ID,
                 ConsumerConfig.CLIENT_ID_CONFIG, "kaption-job-planner-" + config.instanceId(),
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
@@ -118,7 +120,9 @@ public final class JobPlanner implements AutoCloseable {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
                 // A job can take long; few specs per poll keep those behind it with a replica that has time.
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5)), new StringDeserializer(), new ByteArrayDeserializer());
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5));
+        this.consumer = new KafkaConsumer<>(config.kafka().consumer(own), new StringDeserializer(),
+                new ByteArrayDeserializer());
         this.plans = new PlanReader(config.kafka());
         try {
             this.cancellations = JobCancellations.start(config.kafka(), config.cancellationLookback(),

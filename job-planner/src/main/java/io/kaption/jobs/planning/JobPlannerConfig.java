@@ -1,6 +1,7 @@
 package io.kaption.jobs.planning;
 
 import io.kaption.kit.env.Env;
+import io.kaption.kit.kafka.GroupMembership;
 import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.kit.s3.S3Clients;
 import io.kaption.schemas.topics.TopicProvisioner;
@@ -24,16 +25,19 @@ import software.amazon.awssdk.services.s3.S3Client;
  * @param cancellationLookback how far back a starting planner reads {@code kaption.cancellations}
  * @param maxLineBytes         longest manifest line read; a longer one is refused as {@code invalid_record}
  * @param topics               partitions and replication of the topics the planner creates
+ * @param sessionTimeout       {@value #SESSION_TIMEOUT_MILLIS}: how long a crashed planner's partitions of
+ *                             {@code kaption.jobs} stall before another replica gets them (see {@link #membership()})
  */
 public record JobPlannerConfig(KafkaConnection kafka, Optional<URI> s3Endpoint, String awsRegion, int pageSize,
                                String instanceId, Duration cancellationLookback, int maxLineBytes,
-                               TopicProvisioner.Settings topics) {
+                               TopicProvisioner.Settings topics, Duration sessionTimeout) {
 
     public static final String KAFKA_BOOTSTRAP_SERVERS = KafkaConnection.BOOTSTRAP_SERVERS;
     public static final String S3_ENDPOINT = S3Clients.ENDPOINT;
     public static final String AWS_REGION = S3Clients.REGION;
     public static final String PAGE_SIZE = "KAPTION_JOB_PLAN_PAGE_SIZE";
     public static final String INSTANCE_ID = "KAPTION_JOB_PLANNER_INSTANCE_ID";
+    public static final String SESSION_TIMEOUT_MILLIS = "KAPTION_JOB_PLANNER_SESSION_TIMEOUT_MS";
 
     public static final String DEFAULT_BOOTSTRAP_SERVERS = KafkaConnection.DEFAULT_BOOTSTRAP_SERVERS;
     public static final String DEFAULT_REGION = S3Clients.DEFAULT_REGION;
@@ -57,6 +61,8 @@ public record JobPlannerConfig(KafkaConnection kafka, Optional<URI> s3Endpoint, 
         if (instanceId.isBlank()) {
             throw new IllegalArgumentException(INSTANCE_ID + " must not be blank");
         }
+        Objects.requireNonNull(sessionTimeout, "sessionTimeout");
+        GroupMembership.requireValidSessionTimeout(SESSION_TIMEOUT_MILLIS, sessionTimeout);
         if (maxLineBytes < 1) {
             throw new IllegalArgumentException("maxLineBytes must be positive, got " + maxLineBytes);
         }
@@ -66,7 +72,7 @@ public record JobPlannerConfig(KafkaConnection kafka, Optional<URI> s3Endpoint, 
     public static JobPlannerConfig of(String bootstrapServers, String instanceId) {
         return new JobPlannerConfig(KafkaConnection.of(bootstrapServers), Optional.empty(), DEFAULT_REGION,
                 DEFAULT_PAGE_SIZE, instanceId, DEFAULT_CANCELLATION_LOOKBACK, DEFAULT_MAX_LINE_BYTES,
-                TopicProvisioner.Settings.fromEnvironment(Map.of()));
+                TopicProvisioner.Settings.fromEnvironment(Map.of()), GroupMembership.DEFAULT_SESSION_TIMEOUT);
     }
 
     public static JobPlannerConfig fromEnvironment() {
@@ -88,37 +94,49 @@ public record JobPlannerConfig(KafkaConnection kafka, Optional<URI> s3Endpoint, 
                 env.string(INSTANCE_ID).or(() -> env.string("HOSTNAME")).orElseGet(JobPlannerConfig::hostName),
                 DEFAULT_CANCELLATION_LOOKBACK,
                 DEFAULT_MAX_LINE_BYTES,
-                TopicProvisioner.Settings.fromEnvironment(variables));
+                TopicProvisioner.Settings.fromEnvironment(variables),
+                env.millis(SESSION_TIMEOUT_MILLIS, GroupMembership.DEFAULT_SESSION_TIMEOUT));
     }
 
     public JobPlannerConfig withS3Endpoint(URI endpoint) {
         return new JobPlannerConfig(kafka, Optional.of(endpoint), awsRegion, pageSize, instanceId,
-                cancellationLookback, maxLineBytes, topics);
+                cancellationLookback, maxLineBytes, topics, sessionTimeout);
     }
 
     public JobPlannerConfig withPageSize(int size) {
         return new JobPlannerConfig(kafka, s3Endpoint, awsRegion, size, instanceId, cancellationLookback,
-                maxLineBytes, topics);
+                maxLineBytes, topics, sessionTimeout);
     }
 
     public JobPlannerConfig withInstanceId(String id) {
         return new JobPlannerConfig(kafka, s3Endpoint, awsRegion, pageSize, id, cancellationLookback,
-                maxLineBytes, topics);
+                maxLineBytes, topics, sessionTimeout);
     }
 
     public JobPlannerConfig withMaxLineBytes(int bytes) {
         return new JobPlannerConfig(kafka, s3Endpoint, awsRegion, pageSize, instanceId,
-                cancellationLookback, bytes, topics);
+                cancellationLookback, bytes, topics, sessionTimeout);
     }
 
     public JobPlannerConfig withTopics(TopicProvisioner.Settings settings) {
         return new JobPlannerConfig(kafka, s3Endpoint, awsRegion, pageSize, instanceId,
-                cancellationLookback, maxLineBytes, settings);
+                cancellationLookback, maxLineBytes, settings, sessionTimeout);
     }
 
     /** {@code kaption-job-planner-<instance id>}: stable, so a restarted planner aborts what its crash left open. */
     public String transactionalId() {
         return JobPlanner.TRANSACTIONAL_ID_PREFIX + instanceId;
+    }
+
+    /**
+     * Dynamic membership of {@code kaption-job-planner} with {@link #sessionTimeout()} (Kafka's default: 45 s): a
+     * crashed replica's partitions of {@code kaption.jobs} go to another one within about that long. Not static: the
+     * instance id defaults to the host name, which replicas do not always make unique (two ingest services in one
+     * JVM, a compose file that sets one); two static members with one id fence each other, and the planner's only
+     * gain, a restart reclaiming its partitions within the session timeout, is small for specs that wait seconds.
+     */
+    public GroupMembership membership() {
+        return GroupMembership.of(sessionTimeout, Optional.empty());
     }
 
     /** A path-style client with the default credentials chain, like every service's. */

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A Kaption main class in a child JVM on the test's classpath, so that a test can stop it the way an operating system
@@ -91,6 +92,30 @@ public final class ChildJvm implements AutoCloseable {
       throw new IllegalStateException("pid " + process.pid() + " still runs " + STOP_TIMEOUT + " after SIG" + signal);
     }
     return process.exitValue();
+  }
+
+  /**
+   * The live processes of the child's process group (for {@link #startInOwnSession}: the child and whatever it
+   * started without a session of its own), read from {@code /proc}; empty once they are all gone.
+   */
+  public List<Long> groupMembers() throws IOException {
+    List<Long> members = new ArrayList<>();
+    try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
+      for (Path entry : entries.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+        String stat;
+        try {
+          stat = Files.readString(entry.resolve("stat"));
+        } catch (IOException gone) {
+          continue;
+        }
+        // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so split after its last ')'.
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        if (Long.parseLong(fields[2]) == process.pid() && !fields[0].equals("Z")) {
+          members.add(Long.parseLong(entry.getFileName().toString()));
+        }
+      }
+    }
+    return members;
   }
 
   /** SIGTERM (the service's own shutdown), SIGKILL if it has not stopped within a minute. */

@@ -1,5 +1,6 @@
 package io.kaption.sink.output;
 
+import io.kaption.kit.kafka.GroupMembership;
 import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.schemas.GenerationResult;
 import io.kaption.schemas.Topics;
@@ -13,10 +14,13 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -76,16 +80,19 @@ public final class OutputWriter implements AutoCloseable {
     /** True while a put is being retried: partitions assigned meanwhile stay paused until it is done. */
     private boolean retrying;
 
-    private OutputWriter(KafkaConnection kafka, String resultsTopic, String groupId, S3Client s3,
-                         Consumer<String> deadLettered) {
+    private OutputWriter(KafkaConnection kafka, String resultsTopic, String groupId, GroupMembership membership,
+                         S3Client s3, Consumer<String> deadLettered) {
         this.resultsTopic = resultsTopic;
         this.s3 = s3;
-        this.consumer = new KafkaConsumer<>(kafka.consumer(Map.of(
+        Map<String, Object> own = new HashMap<>(membership.consumerProperties());
+        own.putAll(Map.of(
                 ConsumerConfig.GROUP_ID_CONFIG, groupId,
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100)), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100));
+        this.consumer = new KafkaConsumer<>(kafka.consumer(own), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
         this.deadLetterProducer = new KafkaProducer<>(kafka.producer(Map.of(
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -108,10 +115,18 @@ public final class OutputWriter implements AutoCloseable {
      *  {@code deadLettered} the topic of each record dead-lettered (to count them). */
     public static OutputWriter start(KafkaConnection kafka, String resultsTopic, String groupId,
                                      TopicProvisioner.Settings topics, S3Client s3, Consumer<String> deadLettered) {
+        return start(kafka, resultsTopic, groupId, GroupMembership.of(GroupMembership.DEFAULT_SESSION_TIMEOUT,
+                Optional.empty()), topics, s3, deadLettered);
+    }
+
+    /** Like the above, holding its group membership as {@code membership} says (session timeout, static id). */
+    public static OutputWriter start(KafkaConnection kafka, String resultsTopic, String groupId,
+                                     GroupMembership membership, TopicProvisioner.Settings topics, S3Client s3,
+                                     Consumer<String> deadLettered) {
         try (Admin admin = Admin.create(kafka.admin(Map.of()))) {
             new TopicProvisioner(admin, topics).ensure(List.of(Topics.dlq(resultsTopic)));
         }
-        OutputWriter writer = new OutputWriter(kafka, resultsTopic, groupId, s3, deadLettered);
+        OutputWriter writer = new OutputWriter(kafka, resultsTopic, groupId, membership, s3, deadLettered);
         writer.thread.start();
         log.info("writing results with an output_uri from {} (consumer group {})", resultsTopic, groupId);
         return writer;
@@ -162,7 +177,8 @@ public final class OutputWriter implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.warn("could not commit the written results' offsets {}: {}", handled, e.toString());
             } finally {
-                consumer.close();
+                // Leaves the group also as a static member: its partitions go to another replica at once.
+                consumer.close(CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP));
                 deadLetterProducer.close();
                 stopped.countDown();
             }

@@ -1,9 +1,11 @@
 package io.kaption.sink.jobs.progress;
 
+import io.kaption.kit.kafka.GroupMembership;
 import io.kaption.schemas.topics.TopicProvisioner;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -31,11 +33,19 @@ public final class JobProgress implements AutoCloseable {
      * returns without waiting for it to be assigned its tasks.
      */
     public static JobProgress start(JobProgressConfig config) {
+        return start(config, GroupMembership.of(GroupMembership.DEFAULT_SESSION_TIMEOUT, Optional.empty()));
+    }
+
+    /**
+     * Like the above, its main consumer holding the group membership as {@code membership} says (session timeout,
+     * static id); see {@link JobProgressConfig#streamsProperties(GroupMembership)}.
+     */
+    public static JobProgress start(JobProgressConfig config, GroupMembership membership) {
         try (Admin admin = Admin.create(config.kafka().admin(Map.of()))) {
             new TopicProvisioner(admin, config.topicSettings()).ensure(config.topics().all());
         }
         KafkaStreams streams = new KafkaStreams(JobProgressTopology.build(config.topics()),
-                config.streamsProperties());
+                config.streamsProperties(membership));
         streams.setUncaughtExceptionHandler(error -> {
             // A failure Kafka Streams does not recover from by itself: stop, so that health reports it.
             log.error("job progress stopped after an error", error);

@@ -1,6 +1,7 @@
 package io.kaption.sink.jobs.progress;
 
 import io.kaption.kit.env.Env;
+import io.kaption.kit.kafka.GroupMembership;
 import io.kaption.kit.kafka.KafkaConnection;
 import io.kaption.schemas.topics.TopicProvisioner;
 import java.nio.file.Path;
@@ -69,6 +70,22 @@ public record JobProgressConfig(KafkaConnection kafka, String applicationId, Pat
 
     public JobProgressConfig withTopics(ProgressTopics names) {
         return new JobProgressConfig(kafka, applicationId, stateDir, topicSettings, names);
+    }
+
+    /**
+     * {@link #streamsProperties()} with the main consumer's group membership: the session timeout bounds how long a
+     * crashed replica's tasks stall (Kafka's default: 45 s), and a static id lets a restarted replica take its tasks
+     * back without a rebalance, its stores still in {@code stateDir}. A false expiry (a pause longer than the session
+     * timeout) moves tasks, whose stores the new owner restores from their changelogs before it goes on; one standby
+     * replica (on a second sink replica, if there is one) keeps a copy warm so a move costs little. The restore and
+     * global consumers join no group.
+     */
+    public Properties streamsProperties(GroupMembership membership) {
+        Properties props = streamsProperties();
+        membership.consumerProperties().forEach((name, value) -> props.put(StreamsConfig.mainConsumerPrefix(name),
+                value));
+        props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
+        return props;
     }
 
     /** The Kafka Streams configuration: the connection's properties, exactly-once v2, one thread, small caches. */

@@ -1,5 +1,6 @@
 package io.kaption.sink.jobs.shards;
 
+import io.kaption.kit.kafka.GroupMembership;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.dlq.DeadLetterPublisher;
 import io.kaption.schemas.jobs.JobOutputs;
@@ -17,12 +18,15 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -89,16 +93,20 @@ public final class JobShardWriter implements AutoCloseable {
     /** True while a put is being retried: partitions assigned meanwhile stay paused until it is done. */
     private boolean retrying;
 
-    private JobShardWriter(JobShardWriterConfig config, S3Client s3, Consumer<String> deadLettered) {
+    private JobShardWriter(JobShardWriterConfig config, GroupMembership membership, S3Client s3,
+                           Consumer<String> deadLettered) {
         this.config = config;
         this.s3 = s3;
-        this.consumer = new KafkaConsumer<>(config.kafka().consumer(Map.of(
+        Map<String, Object> own = new HashMap<>(membership.consumerProperties());
+        own.putAll(Map.of(
                 ConsumerConfig.GROUP_ID_CONFIG, config.groupId(),
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
-                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500)), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500));
+        this.consumer = new KafkaConsumer<>(config.kafka().consumer(own), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
         this.producer = new KafkaProducer<>(config.kafka().producer(Map.of(
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -119,11 +127,18 @@ public final class JobShardWriter implements AutoCloseable {
     /** Like {@link #start(JobShardWriterConfig, S3Client)}, telling {@code deadLettered} the topic of each record
      *  dead-lettered (to count them). */
     public static JobShardWriter start(JobShardWriterConfig config, S3Client s3, Consumer<String> deadLettered) {
+        return start(config, GroupMembership.of(GroupMembership.DEFAULT_SESSION_TIMEOUT, Optional.empty()), s3,
+                deadLettered);
+    }
+
+    /** Like the above, holding its group membership as {@code membership} says (session timeout, static id). */
+    public static JobShardWriter start(JobShardWriterConfig config, GroupMembership membership, S3Client s3,
+                                       Consumer<String> deadLettered) {
         try (Admin admin = Admin.create(config.kafka().admin(Map.of()))) {
             new TopicProvisioner(admin, config.topics()).ensure(List.of(config.recordsTopic(), config.outputsTopic(),
                     Topics.dlq(config.recordsTopic())));
         }
-        JobShardWriter writer = new JobShardWriter(config, s3, deadLettered);
+        JobShardWriter writer = new JobShardWriter(config, membership, s3, deadLettered);
         writer.thread.start();
         log.info("writing job shards of {} lines from {} (consumer group {})", config.shardRecords(),
                 config.recordsTopic(), config.groupId());
@@ -183,7 +198,8 @@ public final class JobShardWriter implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.warn("could not commit the job shard writer's offsets: {}", e.toString());
             } finally {
-                consumer.close();
+                // Leaves the group also as a static member: its partitions go to another replica at once.
+                consumer.close(CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP));
                 producer.close();
                 stopped.countDown();
             }

@@ -2,10 +2,13 @@ package io.kaption.sink.jobs.progress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kaption.kit.kafka.GroupMembership;
 import io.kaption.schemas.Topics;
 import io.kaption.schemas.topics.TopicProvisioner;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
@@ -29,6 +32,20 @@ class JobProgressConfigTest {
                 .containsEntry(StreamsConfig.STATE_DIR_CONFIG, "/var/lib/kaption/sink")
                 .containsEntry(StreamsConfig.REPLICATION_FACTOR_CONFIG, 3)
                 .containsEntry(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 1024L * 1024);
+    }
+
+    @Test
+    void theMainConsumerHoldsTheSinksGroupMembershipWithAStandbyReplica() {
+        Properties props = JobProgressConfig.fromEnvironment(Map.of())
+                .streamsProperties(GroupMembership.of(Duration.ofSeconds(6), Optional.of("local")));
+        assertThat(props).containsEntry("main.consumer.session.timeout.ms", 6000)
+                .containsEntry("main.consumer.heartbeat.interval.ms", 1000)
+                .containsEntry("main.consumer.group.instance.id", "local")
+                .containsEntry(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
+        assertThat(new StreamsConfig(props).getMainConsumerConfigs("kaption-job-progress", "client", 1))
+                .containsEntry("session.timeout.ms", 6000)
+                .containsEntry("heartbeat.interval.ms", 1000)
+                .containsEntry("group.instance.id", "local-1");
     }
 
     @Test
