@@ -130,8 +130,8 @@ public final class IngestService implements AutoCloseable {
             fileObjects.ensureBucket();
             FileStore fileStore = new FileStore(fileObjects, Clock.systemUTC());
             FilesHandler filesHandler = new FilesHandler(vertx, fileStore, config.batchApi().maxFileBytes());
-            BatchesHandler batchesHandler = new BatchesHandler(vertx, fileObjects, fileStore, jobsHandler,
-                    consumerGroups::exists, config.batchApi().completionWindow(), config.maxBodyBytes(),
+            BatchesHandler batchesHandler = new BatchesHandler(vertx, fileObjects, fileStore, jobsHandler, images,
+                    config.inlineImageMaxBytes(), consumerGroups::exists, config.batchApi().completionWindow(), config.maxBodyBytes(),
                     Clock.systemUTC());
             long sweep = batchesHandler.startSweep();
             resources.push(() -> vertx.cancelTimer(sweep));

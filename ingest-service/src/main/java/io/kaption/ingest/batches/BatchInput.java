@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kaption.images.ImageIntakeException;
 import io.kaption.ingest.http.ApiException;
 import io.kaption.ingest.http.Json;
 import io.kaption.ingest.images.ImageSource;
@@ -60,11 +61,27 @@ record BatchInput(String consumerGroup, List<ObjectNode> requests, List<ObjectNo
         }
     }
 
+    /** Where a line's image goes: the URL its request carries (a large {@code data:} image is claim-checked). */
+    @FunctionalInterface
+    interface ImagePlacement {
+        /** @throws ApiException or {@link io.kaption.images.ImageIntakeException} when the image is refused */
+        String place(String requestId, String url);
+    }
+
+    /** Every URL as written: for tests of the line rules. */
+    static final ImagePlacement AS_WRITTEN = (requestId, url) -> url;
+
+    static BatchInput parse(byte[] content, String batchId, Function<Optional<String>, String> groupOfModel) {
+        return parse(content, batchId, groupOfModel, AS_WRITTEN);
+    }
+
     /**
      * @param groupOfModel the consumer group a line's {@code model} (empty: none given) routes to, as the live
      *                     endpoint routes it
+     * @param images       where each image URL of a valid line goes
      */
-    static BatchInput parse(byte[] content, String batchId, Function<Optional<String>, String> groupOfModel) {
+    static BatchInput parse(byte[] content, String batchId, Function<Optional<String>, String> groupOfModel,
+                            ImagePlacement images) {
         String text = new String(content, StandardCharsets.UTF_8);
         List<ObjectNode> errors = new ArrayList<>();
         List<ObjectNode> requests = new ArrayList<>();
@@ -121,9 +138,13 @@ record BatchInput(String consumerGroup, List<ObjectNode> requests, List<ObjectNo
                             + call.model().orElse("") + "' is served by consumer group " + group
                             + ", the batch's earlier lines by " + batchGroup + "; a batch uses one model");
                 }
-                requests.add(manifestLine(customId, call));
+                requests.add(manifestLine(customId, call, requestId, images));
             } catch (ApiException e) {
                 refused.add(BatchLines.failed(batchId, customId, requestId, e.status(), e.code(), e.getMessage()));
+            } catch (ImageIntakeException e) {
+                ApiException refusal = ApiException.of(e);
+                refused.add(BatchLines.failed(batchId, customId, requestId, refusal.status(), refusal.code(),
+                        refusal.getMessage()));
             }
         }
         if (total == 0) {
@@ -157,9 +178,10 @@ record BatchInput(String consumerGroup, List<ObjectNode> requests, List<ObjectNo
     }
 
     /** {@code custom_id} plus the request's fields without those the job sets, validated with the images in. */
-    private static ObjectNode manifestLine(String customId, ChatCall call) {
+    private static ObjectNode manifestLine(String customId, ChatCall call, String requestId, ImagePlacement images) {
         GenerationRequest draft = call.draft();
-        List<String> imageUrls = call.images().stream().map(image -> ((ImageSource.Url) image).url()).toList();
+        List<String> imageUrls = call.images().stream()
+                .map(image -> images.place(requestId, ((ImageSource.Url) image).url())).toList();
         if (!imageUrls.isEmpty()) {
             draft = draft.toBuilder().imageUrls(imageUrls).build();
         }

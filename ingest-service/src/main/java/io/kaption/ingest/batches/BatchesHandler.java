@@ -12,6 +12,8 @@ import io.kaption.ingest.http.BodyReader;
 import io.kaption.ingest.http.HttpExchange;
 import io.kaption.ingest.http.Json;
 import io.kaption.ingest.http.RequestBody;
+import io.kaption.ingest.images.ImageSource;
+import io.kaption.ingest.images.ImageStore;
 import io.kaption.ingest.jobs.JobSubmission;
 import io.kaption.ingest.jobs.JobsHandler;
 import io.kaption.schemas.Topics;
@@ -55,6 +57,8 @@ public final class BatchesHandler {
     private final FileStore files;
     private final BatchOutputs outputs;
     private final JobsHandler jobs;
+    private final ImageStore images;
+    private final int inlineImageMaxBytes;
     private final Predicate<String> groupExists;
     private final Duration window;
     private final int maxBodyBytes;
@@ -65,12 +69,15 @@ public final class BatchesHandler {
      *                    as the live endpoint does
      */
     public BatchesHandler(Vertx vertx, io.kaption.ingest.files.S3Objects objects, FileStore files, JobsHandler jobs,
-                          Predicate<String> groupExists, Duration window, int maxBodyBytes, Clock clock) {
+                          ImageStore images, int inlineImageMaxBytes, Predicate<String> groupExists,
+                          Duration window, int maxBodyBytes, Clock clock) {
         this.vertx = vertx;
         this.store = new BatchStore(objects);
         this.files = files;
         this.outputs = new BatchOutputs(objects, files);
         this.jobs = jobs;
+        this.images = images;
+        this.inlineImageMaxBytes = inlineImageMaxBytes;
         this.groupExists = groupExists;
         this.window = window;
         this.maxBodyBytes = maxBodyBytes;
@@ -227,7 +234,7 @@ public final class BatchesHandler {
         ObjectNode batch = newBatch(batchId, request, now, owner);
         BatchInput lines;
         try {
-            lines = BatchInput.parse(content, batchId, this::groupOf);
+            lines = BatchInput.parse(content, batchId, this::groupOf, this::placeImage);
         } catch (BatchInput.Invalid invalid) {
             batch.put("status", BatchStatus.FAILED);
             batch.put("failed_at", now.getEpochSecond());
@@ -326,7 +333,9 @@ public final class BatchesHandler {
             return batch;
         }
         BatchOutputs.Files written = outputs.assemble(batch, job, expiring);
-        long ended = (job.finishedAt() != null ? job.finishedAt() : now).getEpochSecond();
+        // The job's end, not this call's time: a sweep and a GET (or two replicas) ending the batch at once must
+        // save the same document.
+        long ended = (job.finishedAt() != null ? job.finishedAt() : job.updatedAt()).getEpochSecond();
         String outcome = BatchStatus.ended(job, expiring);
         if (batch.get("finalizing_at").isNull()) {
             batch.put("finalizing_at", ended);
@@ -335,7 +344,7 @@ public final class BatchesHandler {
         batch.put("output_file_id", written.outputFileId());
         batch.put("error_file_id", written.errorFileId());
         batch.put("status", outcome);
-        batch.put(outcome + "_at", now.getEpochSecond());
+        batch.put(outcome + "_at", ended);
         if (outcome.equals(BatchStatus.FAILED)) {
             ObjectNode errors = batch.putObject("errors");
             errors.put("object", "list");
@@ -350,6 +359,17 @@ public final class BatchesHandler {
                 batch.path("request_counts").path("completed").asLong(),
                 batch.path("request_counts").path("failed").asLong());
         return batch;
+    }
+
+    /**
+     * A {@code data:} image too large to travel inside its request (and a Kafka record holds at most 1 MB) is
+     * admitted and claim-checked to S3 as the live endpoint does; other URLs are read by the worker as written.
+     */
+    private String placeImage(String requestId, String url) {
+        if (url.startsWith("data:") && url.length() > inlineImageMaxBytes) {
+            return images.store(requestId, new ImageSource.Url(url));
+        }
+        return url;
     }
 
     private String groupOf(Optional<String> model) {

@@ -43,7 +43,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 class BatchApiIT {
 
     private static final String GROUP = "batches-" + UUID.randomUUID().toString().substring(0, 8);
-    private static final int MAX_FILE_BYTES = 300_000;
+    private static final int MAX_FILE_BYTES = 4_000_000;
 
     @TempDir
     static Path modelDir;
@@ -107,6 +107,8 @@ class BatchApiIT {
                 line("b", GROUP, "What is a cat?", 8),
                 line("c", GROUP, "Compare the two images.", 8, pngDataUrl(2), pngDataUrl(3)),
                 line("g", GROUP, "Describe the image.", 8, s3Image),
+                // Larger than a Kafka record as a data: URL: claim-checked to S3 at validation, like a live request's.
+                line("h", GROUP, "Describe the image.", 8, BatchClient.noisePngDataUrl(640, 640)),
                 line("d", GROUP, "Describe the image.", 8, "s3://" + imageBucket + "/missing.png"),
                 twoChoices,
                 wrongUrl);
@@ -123,16 +125,16 @@ class BatchApiIT {
 
         JsonNode batch = client.awaitBatch(created.get("id").asText(), BatchClient::ended);
         assertThat(batch.get("status").asText()).isEqualTo("completed");
-        assertThat(batch.get("request_counts").toString()).isEqualTo("{\"total\":7,\"completed\":4,\"failed\":3}");
+        assertThat(batch.get("request_counts").toString()).isEqualTo("{\"total\":8,\"completed\":5,\"failed\":3}");
         assertThat(batch.get("completed_at").isNull()).isFalse();
         assertThat(batch.get("finalizing_at").isNull()).isFalse();
 
         List<JsonNode> output = client.fileLines(batch.get("output_file_id"));
         List<JsonNode> errors = client.fileLines(batch.get("error_file_id"));
         assertThat(Stream.concat(output.stream(), errors.stream()).map(l -> l.get("custom_id").asText()))
-                .containsExactlyInAnyOrder("a", "b", "c", "d", "e", "f", "g");
+                .containsExactlyInAnyOrder("a", "b", "c", "d", "e", "f", "g", "h");
         assertThat(output).extracting(l -> l.get("custom_id").asText())
-                .containsExactlyInAnyOrder("a", "b", "c", "g");
+                .containsExactlyInAnyOrder("a", "b", "c", "g", "h");
         for (JsonNode line : output) {
             assertThat(line.get("id").asText()).matches("batch_req_[0-9a-f]{32}");
             assertThat(line.get("error").isNull()).isTrue();

@@ -148,6 +148,24 @@ final class BatchClient {
         return "data:image/png;base64," + Base64.getEncoder().encodeToString(png(seed));
     }
 
+    /** A PNG of random noise: incompressible, so about 3 bytes a pixel. */
+    static String noisePngDataUrl(int width, int height) {
+        java.util.Random random = new java.util.Random(width * 31L + height);
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                image.setRGB(x, y, random.nextInt(0x1000000));
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            ImageIO.write(image, "png", out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(out.toByteArray());
+    }
+
     static byte[] png(int seed) {
         BufferedImage image = new BufferedImage(32, 24, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < 24; y++) {
