@@ -3,6 +3,7 @@ package io.kaption.ingest;
 import io.kaption.apikeys.ApiAccess;
 import io.kaption.events.RequestEventHub;
 import io.kaption.images.ImageIntakeConfig;
+import io.kaption.ingest.batches.BatchApiConfig;
 import io.kaption.jobs.planning.JobPlannerConfig;
 import io.kaption.kit.env.Env;
 import io.kaption.kit.kafka.KafkaConnection;
@@ -35,6 +36,7 @@ import java.util.Optional;
  * @param topics                partitions and replication of the job topics ingest creates at start
  * @param jobPlanner            the job planner this process runs, if any
  * @param access                API keys and their rate limit ({@code KAPTION_API_KEYS}, {@code KAPTION_API_RATE_LIMIT})
+ * @param batchApi              the OpenAI Files and Batch APIs: where files live, upload cap, completion window
  */
 public record IngestConfig(
         String host,
@@ -52,7 +54,8 @@ public record IngestConfig(
         ImageIntakeConfig images,
         TopicProvisioner.Settings topics,
         Optional<JobPlannerConfig> jobPlanner,
-        ApiAccess access) {
+        ApiAccess access,
+        BatchApiConfig batchApi) {
 
     public static final String HOST = "KAPTION_INGEST_HOST";
     public static final String PORT = "KAPTION_INGEST_PORT";
@@ -91,6 +94,7 @@ public record IngestConfig(
         Objects.requireNonNull(kafka, "kafka");
         Objects.requireNonNull(jobPlanner, "jobPlanner");
         Objects.requireNonNull(access, "access");
+        Objects.requireNonNull(batchApi, "batchApi");
         if (imageBucket.isBlank()) {
             throw new IllegalArgumentException(IMAGE_BUCKET + " must not be empty");
         }
@@ -119,7 +123,8 @@ public record IngestConfig(
                 ImageIntakeConfig.fromEnvironment(variables),
                 TopicProvisioner.Settings.fromEnvironment(variables),
                 env.bool(PLAN_JOBS, true) ? Optional.of(JobPlannerConfig.fromEnvironment(variables)) : Optional.empty(),
-                ApiAccess.fromEnvironment(variables));
+                ApiAccess.fromEnvironment(variables),
+                BatchApiConfig.fromEnvironment(variables));
     }
 
     /** The Kafka bootstrap servers. */

@@ -3,7 +3,11 @@ package io.kaption.ingest;
 import io.kaption.events.RequestEventHub;
 import io.kaption.images.ImageIntake;
 import io.kaption.ingest.auth.ApiKeyGuard;
+import io.kaption.ingest.batches.BatchesHandler;
 import io.kaption.ingest.discovery.DiscoveryHandler;
+import io.kaption.ingest.files.FileStore;
+import io.kaption.ingest.files.FilesHandler;
+import io.kaption.ingest.files.S3Objects;
 import io.kaption.ingest.discovery.GroupStats;
 import io.kaption.ingest.discovery.WorkerDirectory;
 import io.kaption.ingest.generation.Generations;
@@ -117,16 +121,34 @@ public final class IngestService implements AutoCloseable {
             resources.push(publisher);
             Vertx vertx = Vertx.vertx();
             resources.push(() -> await(vertx.close()));
-            Generations generations = new Generations(vertx, images,
-                    new ConsumerGroups(admin, config.publishTimeout(), Clock.systemUTC()), publisher, hub,
+            ConsumerGroups consumerGroups = new ConsumerGroups(admin, config.publishTimeout(), Clock.systemUTC());
+            Generations generations = new Generations(vertx, images, consumerGroups, publisher, hub,
                     config.resultTimeout());
             JobsHandler jobsHandler = new JobsHandler(vertx, jobs, producer, s3, config.maxBodyBytes(),
                     Clock.systemUTC());
+            S3Objects fileObjects = new S3Objects(s3, config.batchApi().files());
+            fileObjects.ensureBucket();
+            FileStore fileStore = new FileStore(fileObjects, Clock.systemUTC());
+            FilesHandler filesHandler = new FilesHandler(vertx, fileStore, config.batchApi().maxFileBytes());
+            BatchesHandler batchesHandler = new BatchesHandler(vertx, fileObjects, fileStore, jobsHandler, images,
+                    config.inlineImageMaxBytes(), consumerGroups::exists, config.batchApi().completionWindow(), config.maxBodyBytes(),
+                    Clock.systemUTC());
+            long sweep = batchesHandler.startSweep();
+            resources.push(() -> vertx.cancelTimer(sweep));
             DiscoveryHandler discovery = new DiscoveryHandler(vertx, workers,
                     new GroupStats(admin, config.publishTimeout()));
             WorkerPools workerPools = new WorkerPools(admin, config.publishTimeout(), Clock.systemUTC());
             IngestRouter router = router(config, vertx, generations, publisher, hub, jobs, jobsHandler, discovery,
-                    () -> planner == null || planner.isAlive(), workerPools, metrics);
+                    () -> planner == null || planner.isAlive(), workerPools, metrics)
+                    .route(HttpMethod.POST, "/v1/files", ErrorShape.OPENAI, filesHandler::upload)
+                    .route(HttpMethod.GET, "/v1/files", ErrorShape.OPENAI, filesHandler::list)
+                    .route(HttpMethod.GET, "/v1/files/{id}", ErrorShape.OPENAI, filesHandler::get)
+                    .route(HttpMethod.DELETE, "/v1/files/{id}", ErrorShape.OPENAI, filesHandler::delete)
+                    .route(HttpMethod.GET, "/v1/files/{id}/content", ErrorShape.OPENAI, filesHandler::content)
+                    .route(HttpMethod.POST, "/v1/batches", ErrorShape.OPENAI, batchesHandler::create)
+                    .route(HttpMethod.GET, "/v1/batches", ErrorShape.OPENAI, batchesHandler::list)
+                    .route(HttpMethod.GET, "/v1/batches/{id}", ErrorShape.OPENAI, batchesHandler::get)
+                    .route(HttpMethod.POST, "/v1/batches/{id}/cancel", ErrorShape.OPENAI, batchesHandler::cancel);
 
             HttpServer server = await(vertx.createHttpServer(serverOptions(config)).requestHandler(router)
                     .invalidRequestHandler(router::invalid).listen());

@@ -67,6 +67,7 @@ public final class BodyReader {
     private static Future<RequestBody> readForm(HttpServerRequest request, int maxBytes) {
         Promise<RequestBody> result = Promise.promise();
         Map<String, List<byte[]>> files = new LinkedHashMap<>();
+        Map<String, List<String>> fileNames = new LinkedHashMap<>();
         long[] received = {0};
         request.setExpectMultipart(true);
         // The raw bytes are counted here; the multipart decoder sees the same bytes and hands over parts below.
@@ -76,19 +77,19 @@ public final class BodyReader {
                 result.tryFail(tooLarge(maxBytes));
             }
         });
-        request.uploadHandler(upload -> readUpload(upload, maxBytes, result, files));
+        request.uploadHandler(upload -> readUpload(upload, maxBytes, result, files, fileNames));
         request.exceptionHandler(e -> result.tryFail(unreadable(e)));
         request.endHandler(v -> {
             Map<String, List<String>> fields = new LinkedHashMap<>();
             request.formAttributes().forEach(entry ->
                     fields.computeIfAbsent(entry.getKey(), name -> new ArrayList<>()).add(entry.getValue()));
-            result.tryComplete(new RequestBody.Form(fields, files));
+            result.tryComplete(new RequestBody.Form(fields, files, fileNames));
         });
         return result.future();
     }
 
     private static void readUpload(HttpServerFileUpload upload, int maxBytes, Promise<RequestBody> result,
-                                   Map<String, List<byte[]>> files) {
+                                   Map<String, List<byte[]>> files, Map<String, List<String>> fileNames) {
         Buffer content = Buffer.buffer();
         upload.handler(chunk -> {
             if (content.length() + chunk.length() > maxBytes) {
@@ -98,7 +99,11 @@ public final class BodyReader {
             }
         });
         upload.exceptionHandler(e -> result.tryFail(unreadable(e)));
-        upload.endHandler(v -> files.computeIfAbsent(upload.name(), name -> new ArrayList<>()).add(content.getBytes()));
+        upload.endHandler(v -> {
+            files.computeIfAbsent(upload.name(), name -> new ArrayList<>()).add(content.getBytes());
+            fileNames.computeIfAbsent(upload.name(), name -> new ArrayList<>())
+                    .add(upload.filename() == null ? "" : upload.filename());
+        });
     }
 
     private static long parseLength(String declared) {

@@ -131,6 +131,38 @@ public final class JobsHandler {
                 .onFailure(exchange::fail);
     }
 
+    /**
+     * Submits a job for another API over jobs (the OpenAI Batch API): the same path as {@code POST /v1/jobs},
+     * idempotent by the submission's client token, without an HTTP exchange.
+     *
+     * @param owner the API key's fingerprint; null when keys are off
+     */
+    public Future<JobStatus> submit(Context context, JobSubmission submission, String owner) {
+        requireReady();
+        String jobId = submission.newJobId(owner);
+        return submit(context, submission, jobId, owner).map(Answer::job);
+    }
+
+    /** Publishes the cancellation of {@code jobId} (blocking until Kafka acknowledges it), for another API. */
+    public void cancelJob(String jobId) {
+        try {
+            publisher.cancel(jobId).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
+        }
+        LOG.info("job_id={} cancellation published", jobId);
+    }
+
+    /** The job's status as this replica knows it, for another API over jobs. */
+    public Optional<JobStatus> job(String jobId) {
+        return directory.find(jobId);
+    }
+
+    /** Whether the job directory has read its topics (until then every job API answers 503). */
+    public boolean isReady() {
+        return directory.isReady();
+    }
+
     private Future<Answer> submit(Context context, JobSubmission submission, String jobId, String owner) {
         CompletableFuture<Void> mine = new CompletableFuture<>();
         CompletableFuture<Void> earlier = inFlight.putIfAbsent(jobId, mine);

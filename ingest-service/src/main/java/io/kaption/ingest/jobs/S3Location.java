@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
  * An {@code s3://bucket/key} of a job's input or output; {@code key} may be empty (the whole bucket) and is taken as
  * written (S3 keys are plain strings: no percent-decoding, no dot segments).
  */
-record S3Location(String bucket, String key) {
+public record S3Location(String bucket, String key) {
 
     static final int MAX_KEY_BYTES = 1024;
 
@@ -16,7 +16,7 @@ record S3Location(String bucket, String key) {
     private static final Pattern IP_ADDRESS = Pattern.compile("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
 
     /** {@code uri} as a location, or why it is not one. */
-    static S3Location parse(String uri) {
+    public static S3Location parse(String uri) {
         if (!uri.startsWith("s3://")) {
             throw new IllegalArgumentException("must be s3://bucket/prefix, got '" + uri + "'");
         }

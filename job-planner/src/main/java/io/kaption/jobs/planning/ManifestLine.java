@@ -14,19 +14,25 @@ import java.util.Set;
 
 /**
  * One line of a JSONL manifest: {@code record_id} (or {@code custom_id}, or {@code recordId}), {@code image_url}, and
- * the record's own Takeoff fields, which override the job's template.
+ * the record's own Takeoff fields, which override the job's template. A line that carries a conversation
+ * ({@code messages}, as the OpenAI Batch API's lines become) brings its images in {@code image_urls}, or none, and
+ * needs no {@code image_url}.
  */
 sealed interface ManifestLine {
 
     /** The id fields, in order of precedence. */
     List<String> ID_FIELDS = List.of("record_id", "custom_id", "recordId");
     String IMAGE_URL = "image_url";
+    String MESSAGES = "messages";
     /** Fields the job sets on every request; a line may not choose them (the job template may not either). */
     Set<String> JOB_FIELDS = Set.of("request_id", "stream", "consumer_group", "output_uri", "job_id", "created_at");
 
     String recordId();
 
-    /** A usable line; {@code overrides} holds its fields other than the id fields and the image URL. */
+    /**
+     * A usable line; {@code overrides} holds its fields other than the id fields and the image URL; {@code imageUrl}
+     * is null for a conversation line without one.
+     */
     record Entry(String recordId, String imageUrl, ObjectNode overrides) implements ManifestLine {
     }
 
@@ -83,8 +89,9 @@ sealed interface ManifestLine {
             recordId = lineRecordId(lineNumber);
         }
         String imageUrl = textOrNull(fields.get(IMAGE_URL));
-        if (imageUrl == null) {
-            return new Refused(recordId, null, "line " + lineNumber + ": image_url is required (a non-empty string)");
+        if (imageUrl == null && !fields.has(MESSAGES)) {
+            return new Refused(recordId, null, "line " + lineNumber
+                    + ": image_url is required (a non-empty string) unless the line is a conversation (messages)");
         }
         List<String> jobFields = fields.properties().stream().map(java.util.Map.Entry::getKey)
                 .filter(JOB_FIELDS::contains).sorted().toList();

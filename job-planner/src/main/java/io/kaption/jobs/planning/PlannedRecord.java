@@ -46,7 +46,8 @@ sealed interface PlannedRecord {
 
     /**
      * The request of record {@code n} of {@code spec}: the template, overridden by the record's own fields
-     * ({@code overrides}, may be null), plus the job's fields, validated like any request.
+     * ({@code overrides}, may be null), plus the job's fields, validated like any request. {@code imageUrl} is null
+     * for a conversation record (its images, if any, are in its {@code image_urls}).
      */
     static PlannedRecord of(JobSpec spec, long n, String recordId, String imageUrl, ObjectNode overrides,
                             Instant plannedAt) {
@@ -56,7 +57,9 @@ sealed interface PlannedRecord {
         }
         String requestId = requestId(spec.jobId(), n);
         tree.put("request_id", requestId);
-        tree.put("image_url", imageUrl);
+        if (imageUrl != null) {
+            tree.put("image_url", imageUrl);
+        }
         tree.put("stream", false);
         tree.put("consumer_group", spec.consumerGroup());
         tree.put("job_id", spec.jobId());

@@ -37,6 +37,18 @@ class ManifestLineTest {
     }
 
     @Test
+    void aConversationLineNeedsNoImageUrl() throws Exception {
+        ManifestLine line = ManifestLine.parse("{\"custom_id\":\"c\",\"messages\":[{\"role\":\"user\",\"content\":"
+                + "\"Hi\"}],\"image_urls\":[\"s3://b/1.png\"]}", 4);
+        assertThat(line).isInstanceOfSatisfying(ManifestLine.Entry.class, entry -> {
+            assertThat(entry.recordId()).isEqualTo("c");
+            assertThat(entry.imageUrl()).isNull();
+            assertThat(entry.overrides().has("messages")).isTrue();
+            assertThat(entry.overrides().get("image_urls").get(0).asText()).isEqualTo("s3://b/1.png");
+        });
+    }
+
+    @Test
     void refusesWhatCannotBeARecord() {
         assertThat(ManifestLine.parse("not json", 2)).isInstanceOfSatisfying(ManifestLine.Refused.class, r -> {
             assertThat(r.recordId()).isEqualTo("line-2");
@@ -47,7 +59,7 @@ class ManifestLineTest {
                 new ManifestLine.Refused("line-3", null, "line 3 is not a JSON object"));
         assertThat(ManifestLine.parse("{\"a\":1} {\"b\":2}", 4)).isInstanceOf(ManifestLine.Refused.class);
         assertThat(ManifestLine.parse("{\"record_id\":\"r\",\"text\":\"x\"}", 5)).isEqualTo(
-                new ManifestLine.Refused("r", null, "line 5: image_url is required (a non-empty string)"));
+                new ManifestLine.Refused("r", null, "line 5: image_url is required (a non-empty string) unless the line is a conversation (messages)"));
         assertThat(ManifestLine.parse("{\"record_id\":\"r\",\"image_url\":7}", 6))
                 .isInstanceOf(ManifestLine.Refused.class);
         assertThat(ManifestLine.parse("{\"record_id\":{},\"image_url\":\"s3://b/k\"}", 8)).isEqualTo(

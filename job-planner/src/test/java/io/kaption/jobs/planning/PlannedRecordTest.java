@@ -42,6 +42,21 @@ class PlannedRecordTest {
     }
 
     @Test
+    void aConversationRecordCarriesItsImagesInImageUrlsAndNoImageUrl() throws Exception {
+        ObjectNode overrides = (ObjectNode) ManifestLine.MAPPER.readTree("{\"messages\":[{\"role\":\"user\","
+                + "\"content\":[{\"type\":\"image\",\"index\":0},{\"type\":\"text\",\"text\":\"What?\"}]}],"
+                + "\"image_urls\":[\"s3://in-bucket/1.png\"],\"sampling_topk\":1}");
+
+        PlannedRecord planned = PlannedRecord.of(spec("{}"), 5, "req-5", null, overrides, NOW);
+
+        assertThat(planned).isInstanceOfSatisfying(PlannedRecord.Request.class, r -> {
+            assertThat(r.request().imageUrl()).isNull();
+            assertThat(r.request().imageUrls()).containsExactly("s3://in-bucket/1.png");
+            assertThat(r.request().recordId()).isEqualTo("req-5");
+        });
+    }
+
+    @Test
     void refusesARecordWhoseRequestIsInvalid() throws Exception {
         JobSpec spec = spec("{\"text\":\"Describe.\"}");
         ObjectNode overrides = (ObjectNode) ManifestLine.MAPPER.readTree("{\"max_tokens\":5}");
