@@ -27,43 +27,12 @@ ingest="http://127.0.0.1:$KAPTION_INGEST_PORT"
 sink="http://127.0.0.1:$KAPTION_SINK_PORT"
 image_file="$root/llava-engine/src/test/resources/fixtures/llava/llava15-tiny/images/square.png"
 work="$(mktemp -d /tmp/kaption-compose-test.XXXXXX)"
+log_tag=compose-test
 started_at=$SECONDS
-started_dockerd=""
+log_started_at=$started_at
+# log, fail, wait_for, ensure_docker, compose, project_leftovers, ready, produce_from_host
+source "$root/deploy/lib/compose.sh"
 
-log() { echo "[compose-test +$((SECONDS - started_at))s] $*"; }
-fail() { log "FAIL: $*"; exit 1; }
-
-# Waits until "$@" succeeds, at most $timeout seconds (polling every 2 s).
-wait_for() {
-  local what="$1" timeout="$2"; shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || fail "$what: not within ${timeout}s"
-    sleep 2
-  done
-  log "$what"
-}
-
-ensure_docker() {
-  local missing=()
-  command -v docker >/dev/null 2>&1 || missing+=(docker.io)
-  command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
-  command -v curl >/dev/null 2>&1 || missing+=(curl)
-  command -v python3 >/dev/null 2>&1 || missing+=(python3)
-  if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
-  fi
-  if ! docker info >/dev/null 2>&1; then
-    log "no Docker engine answers: starting dockerd (log: $work/dockerd.log)"
-    dockerd >"$work/dockerd.log" 2>&1 &
-    started_dockerd=$!
-    wait_for "dockerd answers" 60 docker info
-  fi
-  if command -v docker-compose >/dev/null 2>&1; then compose_cmd=(docker-compose); else compose_cmd=(docker compose); fi
-  log "using $("${compose_cmd[@]}" version 2>/dev/null | head -n 1)"
-}
-compose() { "${compose_cmd[@]}" "$@"; }
 kafka_tool() { compose exec -T kafka "/opt/kafka/bin/$1" --bootstrap-server kafka:19092 "${@:2}"; }
 
 finish() {
@@ -77,9 +46,7 @@ finish() {
   if [[ -n "${compose_cmd:-}" ]]; then
     compose down -v --remove-orphans >/dev/null 2>&1
     local left
-    left="$(docker ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME";
-      docker volume ls -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME";
-      docker network ls -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME")"
+    left="$(project_leftovers)"
     if [[ -n "$left" ]]; then
       log "FAIL: down -v left containers, volumes or networks of $COMPOSE_PROJECT_NAME: $left"
       status=1
@@ -94,7 +61,6 @@ finish() {
 }
 trap finish EXIT
 
-ready() { curl -fsS -m 5 "$1/readyz" >/dev/null; }
 # Members of the workers' consumer group holding partitions of kaption.requests.primary.
 worker_members() {
   kafka_tool kafka-consumer-groups.sh --describe --group kaption-worker-primary 2>/dev/null \
@@ -141,9 +107,7 @@ log "OpenAI /v1/chat/completions answered: $(json "$work/chat.json" "['choices']
 request_id="compose-test-$RANDOM$RANDOM"
 printf '%s|{"request_id":"%s","text":"Describe a cat.","max_new_tokens":8,"output_uri":"s3://kaption-images/results/%s.json"}\n' \
   "$request_id" "$request_id" "$request_id" \
-  | java -Dlogback.configurationFile="$root/deploy/images/kafka/tools-logback.xml" -cp "$root/deploy/target/lib/*" \
-      org.apache.kafka.tools.ConsoleProducer --bootstrap-server "127.0.0.1:$KAPTION_KAFKA_PORT" \
-      --topic kaption.requests.primary --reader-property parse.key=true --reader-property 'key.separator=|' \
+  | produce_from_host "127.0.0.1:$KAPTION_KAFKA_PORT" kaption.requests.primary \
   || fail "producing to 127.0.0.1:$KAPTION_KAFKA_PORT failed"
 post kafka-result "$sink/v1/requests/$request_id?wait=120"
 log "record produced to Kafka answered: $(json "$work/kafka-result.json" "['text']" | head -c 60)"

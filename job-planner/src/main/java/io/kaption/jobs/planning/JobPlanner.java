@@ -37,8 +37,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.InvalidProducerEpochException;
-import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -87,7 +85,10 @@ public final class JobPlanner implements AutoCloseable {
     private final boolean ownsS3;
     private final PageHook hook;
     private final Admin admin;
-    private final KafkaProducer<String, byte[]> producer;
+    /** Creates a producer with the planner's transactional id and initialises its transactions. */
+    private final Supplier<KafkaProducer<String, byte[]>> producers;
+    /** Null after one was closed in an error state it could not leave, until the next transaction. */
+    private KafkaProducer<String, byte[]> producer;
     private final KafkaConsumer<String, byte[]> consumer;
     private final PlanReader plans;
     private final JobCancellations cancellations;
@@ -103,12 +104,13 @@ public final class JobPlanner implements AutoCloseable {
     private boolean inTransaction;
 
     private JobPlanner(JobPlannerConfig config, S3Client s3, boolean ownsS3, PageHook hook, Admin admin,
-                       KafkaProducer<String, byte[]> producer) {
+                       Supplier<KafkaProducer<String, byte[]>> producers, KafkaProducer<String, byte[]> producer) {
         this.config = config;
         this.s3 = s3;
         this.ownsS3 = ownsS3;
         this.hook = hook;
         this.admin = admin;
+        this.producers = producers;
         this.producer = producer;
         // The session timeout bounds how long a crashed planner's jobs wait for another replica (Kafka's default: 45 s).
         Map<String, Object> own = new HashMap<>(config.membership().consumerProperties());
@@ -159,19 +161,9 @@ public final class JobPlanner implements AutoCloseable {
             topics.add(Topics.RESULTS);
             topics.add(Topics.CANCELLATIONS);
             new TopicProvisioner(admin, config.topics()).ensure(topics);
-            producer = new KafkaProducer<>(config.kafka().producer(Map.of(
-                    ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId(),
-                    ProducerConfig.ACKS_CONFIG, "all",
-                    ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                    ProducerConfig.LINGER_MS_CONFIG, 5,
-                    // A page's transaction only produces (the listing happens before it): seconds at most. A planner
-                    // killed mid-transaction holds back read_committed readers of the bulk lane, kaption.results and
-                    // kaption.job-plans until this runs out, unless a successor with its instance id aborts it first.
-                    ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 15_000)),
-                    new StringSerializer(), new ByteArraySerializer());
-            // Aborts whatever a previous planner of this instance id left open.
-            producer.initTransactions();
-            JobPlanner planner = new JobPlanner(config, s3, ownsS3, hook, admin, producer);
+            Supplier<KafkaProducer<String, byte[]>> producers = () -> transactionalProducer(config);
+            producer = producers.get();
+            JobPlanner planner = new JobPlanner(config, s3, ownsS3, hook, admin, producers, producer);
             planner.thread.start();
             LOG.info("job planner {} started (page size {}, transactional id {})", config.instanceId(),
                     config.pageSize(), config.transactionalId());
@@ -181,6 +173,27 @@ public final class JobPlanner implements AutoCloseable {
                 producer.close(Duration.ZERO);
             }
             admin.close();
+            throw e;
+        }
+    }
+
+    private static KafkaProducer<String, byte[]> transactionalProducer(JobPlannerConfig config) {
+        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config.kafka().producer(Map.of(
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId(),
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 5,
+                // A page's transaction only produces (the listing happens before it): seconds at most. A planner
+                // killed mid-transaction holds back read_committed readers of the bulk lane, kaption.results and
+                // kaption.job-plans until this runs out, unless a successor with its instance id aborts it first.
+                ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 15_000)),
+                new StringSerializer(), new ByteArraySerializer());
+        try {
+            // Aborts whatever a previous producer of this instance id left open.
+            producer.initTransactions();
+            return producer;
+        } catch (RuntimeException e) {
+            producer.close(Duration.ZERO);
             throw e;
         }
     }
@@ -441,6 +454,9 @@ public final class JobPlanner implements AutoCloseable {
     private Outcome transaction(TopicPartition partition, long offset, List<ProducerRecord<String, byte[]>> records,
                                 JobPlan checkpoint) {
         try {
+            if (producer == null) {
+                producer = producers.get();
+            }
             producer.beginTransaction();
             inTransaction = true;
             for (ProducerRecord<String, byte[]> record : records) {
@@ -454,8 +470,8 @@ public final class JobPlanner implements AutoCloseable {
             producer.commitTransaction();
             inTransaction = false;
             return Outcome.COMMITTED;
-        } catch (ProducerFencedException | InvalidProducerEpochException | OutOfOrderSequenceException
-                 | AuthorizationException | UnsupportedVersionException | InvalidRecordException e) {
+        } catch (ProducerFencedException | AuthorizationException | UnsupportedVersionException
+                 | InvalidRecordException e) {
             throw e; // fatal: another planner runs with this transactional id, or this one cannot work at all
         } catch (CommitFailedException e) {
             LOG.warn("transaction fenced at {}@{} (the partition moved to another planner): {}", partition, offset,
@@ -469,9 +485,28 @@ public final class JobPlanner implements AutoCloseable {
         }
     }
 
+    /**
+     * Aborts the open transaction. A transaction that outlived its timeout (a commit held up while a broker failed
+     * over) was already aborted by the coordinator, which bumped the producer epoch: the producer then fails with
+     * InvalidProducerEpochException or InvalidTxnStateException and may be left in an error state that even
+     * abortTransaction refuses. Such a producer is closed; the next transaction starts a new one with the same
+     * transactional id, whose initTransactions aborts whatever is left open.
+     */
     private void abort() {
-        producer.abortTransaction();
         inTransaction = false;
+        if (producer == null) {
+            return;
+        }
+        try {
+            producer.abortTransaction();
+        } catch (ProducerFencedException e) {
+            throw e;
+        } catch (KafkaException e) {
+            LOG.warn("job planner {}: the producer cannot abort ({}); a new one takes over", config.instanceId(),
+                    e.toString());
+            producer.close(Duration.ZERO);
+            producer = null;
+        }
     }
 
     /**
@@ -540,7 +575,9 @@ public final class JobPlanner implements AutoCloseable {
             }
         } finally {
             closeQuietly(consumer::close);
-            closeQuietly(() -> producer.close(Duration.ofSeconds(10)));
+            if (producer != null) {
+                closeQuietly(() -> producer.close(Duration.ofSeconds(10)));
+            }
             closeQuietly(plans::close);
             closeQuietly(cancellations::close);
             closeQuietly(admin::close);

@@ -319,6 +319,44 @@ class JobPlannerIT {
                 .containsExactlyInAnyOrderElementsOf(ids(spec, 45));
     }
 
+    /**
+     * A transaction that outlives its timeout (a page's commit held up, as by a broker failing over) is aborted by
+     * the transaction coordinator, which bumps the producer epoch: the planner's next request fails with
+     * InvalidProducerEpochException. That is abortable, not fatal: the planner aborts and plans the page again. Found
+     * by the fault harness (deploy/chaos): a broker killed mid-page stopped the planner for good.
+     */
+    @Test
+    void aPageTransactionAbortedByItsTimeoutIsPlannedAgain() throws Exception {
+        String bucket = newBucket();
+        JobSpec spec = spec(images(bucket, "slow/", 25), InputFormat.IMAGES, unique("timeout-"));
+        CountDownLatch heldUp = new CountDownLatch(1);
+        JobPlanner planner = startPlanner(10, checkpoint -> {
+            if (checkpoint.jobId().equals(spec.jobId()) && checkpoint.records() == 20 && heldUp.getCount() > 0) {
+                heldUp.countDown();
+                sleepPastTheTransactionTimeout();
+            }
+        });
+
+        submit(spec);
+        JobPlan done = awaitDone(spec);
+
+        assertThat(heldUp.getCount()).isZero();
+        assertThat(planner.isAlive()).isTrue();
+        assertThat(done.records()).isEqualTo(25);
+        assertThat(records(plans(spec))).containsExactly(10L, 20L, 25L);
+        assertThat(requests(spec)).extracting(GenerationRequest::requestId)
+                .containsExactlyInAnyOrderElementsOf(ids(spec, 25));
+    }
+
+    /** The planner's transaction timeout is 15 s; the coordinator looks for expired transactions every 10 s. */
+    private static void sleepPastTheTransactionTimeout() {
+        try {
+            Thread.sleep(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Test
     void aClosedPlannerLeavesAManifestJobToBeResumedAtItsByteOffset() throws Exception {
         String bucket = newBucket();
