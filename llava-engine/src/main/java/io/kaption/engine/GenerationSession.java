@@ -161,6 +161,7 @@ public final class GenerationSession implements AutoCloseable {
             batch.close();
             batch = null;
         }
+        waiting.forEach(Sequence::cancel); // lets go of their LoRA adapters
         waiting.clear();
         active.clear();
         known.clear();
