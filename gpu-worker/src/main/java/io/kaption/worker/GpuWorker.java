@@ -110,7 +110,8 @@ public final class GpuWorker implements AutoCloseable {
         LOG.info("gpu-worker HTTP on http://{}:{} (/healthz, /readyz, /metrics)", config.httpHost(), http.port());
         Path modelDir = config.model().isPresent() ? config.model().get() : writeDemoModel();
         LlavaPipeline pipeline = LlavaPipeline.load(modelDir, new LlavaPipeline.Options(config.precision(),
-                config.visionTower().orElse(null), config.maxBatchSize(), null));
+                config.visionTower().orElse(null), config.maxBatchSize(), null)
+                .withLora(config.loraDir().orElse(null), config.loraMaxLoaded()));
         resources.push(pipeline);
         if (config.model().isEmpty()) {
             LOG.warn("serving the {} — set KAPTION_MODEL to a LLaVA checkpoint for real answers", DemoCheckpoint.NOTICE);
@@ -160,7 +161,7 @@ public final class GpuWorker implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, s3));
+        RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, s3), pipeline.loraAdapters().orElse(null));
         DeadLetterPublisher deadLetters = new DeadLetterPublisher(producer, metrics::deadLettered);
         GroupMembership membership = new GroupMembership(config.sessionTimeout(), config.heartbeatInterval(),
                 config.instanceId());

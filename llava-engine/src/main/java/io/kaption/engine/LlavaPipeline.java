@@ -459,7 +459,7 @@ public final class LlavaPipeline implements AutoCloseable {
                     + "': this model serves no LoRA adapters (no adapter directory configured)");
         }
         try {
-            return loraAdapters.get(loraId);
+            return loraAdapters.acquire(loraId);
         } catch (LoraAdapterException e) {
             throw new RequestRejectedException(FailureKind.INVALID_ADAPTER, e.getMessage(), e);
         }

@@ -5,6 +5,8 @@ import io.kaption.constraints.ConstraintException;
 import io.kaption.constraints.OutputConstraint;
 import io.kaption.engine.LlavaPipeline;
 import io.kaption.engine.generation.SamplingParams;
+import io.kaption.engine.lora.LoraAdapterException;
+import io.kaption.engine.lora.LoraAdapters;
 import io.kaption.engine.prompt.Conversation;
 import io.kaption.schemas.ChatMessage;
 import io.kaption.schemas.GenerationRequest;
@@ -19,10 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns a Takeoff request into engine requests: refuses what the engine cannot do, maps the sampling fields,
- * compiles {@code regex_string} / {@code json_schema}, loads the images, and turns {@code messages} into the engine's
- * {@link Conversation} (its images in the order of their image parts). Runs on the image pool, so a slow image never
- * holds up the decode loop. Thread-safe.
+ * Turns a Takeoff request into engine requests: maps the sampling fields, compiles {@code regex_string} /
+ * {@code json_schema}, loads the LoRA adapter {@code lora_id} names (if not loaded yet) and the images, and turns
+ * {@code messages} into the engine's {@link Conversation} (its images in the order of their image parts). Runs on the
+ * image pool, so a slow image or adapter load never holds up the decode loop. Thread-safe.
  */
 public final class RequestPreparer {
 
@@ -30,9 +32,12 @@ public final class RequestPreparer {
 
     private final ImageLoader images;
     private final ConstraintCache constraints = new ConstraintCache(256);
+    /** Null when the worker serves no adapters ({@code KAPTION_LORA_DIR} unset). */
+    private final LoraAdapters adapters;
 
-    public RequestPreparer(ImageLoader images) {
+    public RequestPreparer(ImageLoader images, LoraAdapters adapters) {
         this.images = images;
+        this.adapters = adapters;
     }
 
     /**
@@ -52,10 +57,12 @@ public final class RequestPreparer {
 
     private ReadyRequest prepareOrThrow(AcceptedRequest accepted) {
         GenerationRequest request = accepted.request();
-        String unsupported = unsupportedField(request);
-        if (unsupported != null) {
-            return ReadyRequest.failed(accepted, new Failure(ErrorCodes.UNSUPPORTED,
-                    unsupported + " is not supported by this worker (its engine has no LoRA adapters yet)"));
+        if (request.loraId() != null) {
+            String problem = adapterProblem(request.loraId());
+            if (problem != null) {
+                LOG.info("request {}: {}", request.requestId(), problem);
+                return ReadyRequest.failed(accepted, new Failure(ErrorCodes.INVALID_REQUEST, problem));
+            }
         }
         OutputConstraint constraint;
         try {
@@ -96,11 +103,11 @@ public final class RequestPreparer {
         if (request.messages() != null) {
             List<byte[]> shown = new ArrayList<>();
             prompts.add(LlavaPipeline.Request.conversation(conversation(request.messages(), loaded, shown), shown,
-                    params.get(0), constraint));
+                    params.get(0), constraint).withLora(request.loraId()));
         } else {
             for (int batchId = 0; batchId < request.text().size(); batchId++) {
                 prompts.add(new LlavaPipeline.Request(request.text().get(batchId), null, request.useChatTemplate(),
-                        loaded, params.get(batchId), constraint));
+                        loaded, params.get(batchId), constraint, request.loraId()));
             }
         }
         return new ReadyRequest(accepted, prompts, null);
@@ -127,12 +134,21 @@ public final class RequestPreparer {
         return new Conversation(turns);
     }
 
-    /** The first Takeoff field the engine cannot honour, or null. Silently ignoring them would give wrong answers. */
-    static String unsupportedField(GenerationRequest request) {
-        if (request.loraId() != null) {
-            return "lora_id";
+    /**
+     * Loads the adapter here, off the decode loop (the engine takes it from the loaded set when the request joins a
+     * batch); says why it cannot be used, or null.
+     */
+    private String adapterProblem(String loraId) {
+        if (adapters == null) {
+            return "unknown LoRA adapter '" + loraId + "': this worker serves no LoRA adapters (KAPTION_LORA_DIR is "
+                    + "not set)";
         }
-        return null;
+        try {
+            adapters.preload(loraId);
+            return null;
+        } catch (LoraAdapterException e) {
+            return e.getMessage();
+        }
     }
 
     /**

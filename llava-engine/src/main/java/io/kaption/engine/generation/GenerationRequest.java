@@ -14,7 +14,9 @@ import java.util.List;
  * @param params     decoding parameters
  * @param constraint the automaton the output must follow ({@code regex_string}, {@code json_schema}), or null for
  *                   free text
- * @param adapter    the LoRA adapter to decode with ({@code lora_id}), or null for the base model
+ * @param adapter    the LoRA adapter to decode with ({@code lora_id}), acquired from
+ *                   {@link io.kaption.engine.lora.LoraAdapters#acquire}: the engine releases it when the request
+ *                   ends or is rejected; or null for the base model
  */
 public record GenerationRequest(int[] promptIds, List<PixelValues> images, SamplingParams params,
         TokenAutomaton constraint, LoraAdapter adapter) {

@@ -46,14 +46,11 @@ public final class Sequence {
         this(request, expandedIds, images, params, constraint, null);
     }
 
-    /** @param adapter the LoRA adapter to decode with, or null; it counts as in use until the row ends */
+    /** @param adapter the LoRA adapter to decode with (acquired; the row releases it when it ends), or null */
     public Sequence(int request, int[] expandedIds, List<PixelValues> images, SamplingParams params,
             TokenAutomaton constraint, LoraAdapter adapter) {
         this.request = request;
         this.adapter = adapter;
-        if (adapter != null) {
-            adapter.acquire();
-        }
         this.constraint = constraint == null ? null : constraint.newRow();
         this.images = images == null ? List.of() : List.copyOf(images);
         this.params = params;

@@ -79,11 +79,12 @@ public final class LoraAdapter implements AutoCloseable {
         return deltas[layer][projection.ordinal()];
     }
 
-    /** Marks one more request as using this adapter; an adapter in use is never closed by eviction. */
-    public void acquire() {
+    /** One more request uses this adapter (under {@link LoraAdapters}' lock); one in use is never evicted. */
+    void acquire() {
         users.incrementAndGet();
     }
 
+    /** Ends one request's use, taken with {@link LoraAdapters#acquire}. */
     public void release() {
         users.decrementAndGet();
     }

@@ -50,14 +50,30 @@ public final class LoraAdapters implements AutoCloseable {
     }
 
     /**
-     * The adapter named {@code id}, loaded now if it is not yet.
+     * The adapter named {@code id}, loaded now if it is not yet, marked as in use until the caller (or the
+     * engine, for a request that carries it) calls {@link LoraAdapter#release()}.
      *
      * @throws LoraAdapterException when no such adapter exists or it cannot be used with this model
      */
-    public synchronized LoraAdapter get(String id) {
+    public synchronized LoraAdapter acquire(String id) {
+        LoraAdapter adapter = load(id);
+        adapter.acquire();
+        evictUnused();
+        return adapter;
+    }
+
+    /**
+     * Loads {@code id} now if it is not loaded (e.g. off the decoding thread), without holding it.
+     *
+     * @throws LoraAdapterException when no such adapter exists or it cannot be used with this model
+     */
+    public synchronized void preload(String id) {
+        acquire(id).release();
+    }
+
+    private LoraAdapter load(String id) {
         LoraAdapter adapter = loaded.get(id);
         if (adapter != null) {
-            evictUnused(id); // adapters left over a limit while they were in use go now
             return adapter;
         }
         if (!ID.matcher(id).matches()) {
@@ -73,7 +89,6 @@ public final class LoraAdapters implements AutoCloseable {
         adapter = LoraAdapter.load(id, dir, text, manager, computeType);
         loaded.put(id, adapter);
         LOG.info("loaded LoRA adapter {} from {} in {} ms", id, dir, (System.nanoTime() - started) / 1_000_000);
-        evictUnused(id);
         return adapter;
     }
 
@@ -93,11 +108,11 @@ public final class LoraAdapters implements AutoCloseable {
         return List.copyOf(loaded.keySet());
     }
 
-    private void evictUnused(String justLoaded) {
+    private void evictUnused() {
         for (Iterator<Map.Entry<String, LoraAdapter>> it = loaded.entrySet().iterator();
                 it.hasNext() && loaded.size() > maxLoaded; ) {
             Map.Entry<String, LoraAdapter> eldest = it.next();
-            if (!eldest.getKey().equals(justLoaded) && !eldest.getValue().inUse()) {
+            if (!eldest.getValue().inUse()) {
                 it.remove();
                 eldest.getValue().close();
                 LOG.info("evicted LoRA adapter {} (at most {} loaded)", eldest.getKey(), maxLoaded);
