@@ -1,6 +1,7 @@
 package io.kaption.worker;
 
 import io.kaption.engine.LlavaPipeline;
+import io.kaption.engine.lora.LoraAdapters;
 import io.kaption.engine.demo.DemoCheckpoint;
 import io.kaption.images.ImageIntake;
 import io.kaption.kit.metrics.ServiceMetrics;
@@ -175,6 +176,7 @@ public final class GpuWorker implements AutoCloseable {
         // Closed before the producer (resources close in reverse): its tombstone still gets out.
         resources.push(WorkerAnnouncer.start(producer, config.consumerGroups(), config.model().orElse(null),
                 config.precision().name().toLowerCase(Locale.ROOT), config.maxBatchSize(),
+                () -> pipeline.loraAdapters().map(LoraAdapters::available).orElse(null),
                 WorkerAnnouncer.DEFAULT_INTERVAL, Clock.systemUTC()));
         if (phase == WorkerState.Phase.STARTING) {
             phase = WorkerState.Phase.RUNNING;
