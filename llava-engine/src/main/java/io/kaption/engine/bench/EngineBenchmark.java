@@ -2,6 +2,7 @@ package io.kaption.engine.bench;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kaption.constraints.OutputConstraint;
 import io.kaption.engine.LlavaModel;
@@ -41,7 +42,7 @@ import java.util.SplittableRandom;
  * suppressed, so every row generates all of them).
  *
  * <pre>java -cp ... io.kaption.engine.bench.EngineBenchmark [float32|float16 ...] [--batches 1,4,16] [--repeats 3]
- *     [--model DIR] [--serve] [--constraint json|regex:PATTERN|json:SCHEMA]</pre>
+ *     [--model DIR] [--serve] [--constraint json|regex:PATTERN|json:SCHEMA] [--profile TRACE.json]</pre>
  *
  * <p>{@code --serve} is for the side-by-side benchmark ({@code tools/bench/side_by_side.py}), which interleaves
  * runs of the engine with runs of transformers: it reads {@code <float32|float16> <batch> [new tokens]} lines from
@@ -68,6 +69,7 @@ public final class EngineBenchmark {
         Path modelDir = null;
         boolean serve = false;
         OutputConstraint constraint = null;
+        Path profile = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "float32" -> types.add(DataType.FLOAT32);
@@ -77,6 +79,7 @@ public final class EngineBenchmark {
                 case "--model" -> modelDir = Path.of(args[++i]);
                 case "--serve" -> serve = true;
                 case "--constraint" -> constraint = constraint(args[++i]);
+                case "--profile" -> profile = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -86,6 +89,10 @@ public final class EngineBenchmark {
         System.out.printf(Locale.ROOT, "threads: %d available processors%n", Runtime.getRuntime().availableProcessors());
         if (serve) {
             serve(modelDir);
+            return;
+        }
+        if (profile != null) {
+            profile(modelDir, types.get(0), batches[0], profile);
             return;
         }
         TokenAutomaton.Vocabulary vocabulary = constraint == null ? null : demoVocabulary();
@@ -138,6 +145,29 @@ public final class EngineBenchmark {
         return LlavaModel.build(config, RandomWeights.of(config, 0), type);
     }
 
+    /**
+     * PyTorch's profiler over one prefill and the four decode steps after it (after a warm-up run of the same
+     * batch): two Chrome traces ({@code <trace>-prefill.json}, {@code <trace>-decode.json}) with every operator and
+     * its time, for comparing with {@code torch.profiler} on the transformers side.
+     */
+    private static void profile(Path modelDir, DataType type, int batch, Path trace) {
+        try (LlavaModel model = model(modelDir, type)) {
+            run(model, batch, 1, null);
+            try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE)) {
+                JniUtils.startProfile(false, true, false);
+                generation.add(rows(model, batch, 5, null));
+                JniUtils.stopProfile(trace + "-prefill.json");
+                JniUtils.startProfile(false, true, false);
+                for (int step = 0; step < 4; step++) {
+                    generation.step();
+                }
+                JniUtils.stopProfile(trace + "-decode.json");
+            }
+            System.out.printf(Locale.ROOT, "%s batch %d: profiled into %s-prefill.json and %s-decode.json%n", type,
+                    batch, trace, trace);
+        }
+    }
+
     /** One run per stdin line {@code <type> <batch>}, each model loaded (and warmed up) on first use. */
     private static void serve(Path modelDir) throws IOException {
         Map<DataType, LlavaModel> models = new EnumMap<>(DataType.class);
@@ -175,18 +205,7 @@ public final class EngineBenchmark {
 
     /** @return prefill seconds (vision, projector, prompt forward, first token) and decode tokens per second */
     private static double[] run(LlavaModel model, int batch, int newTokens, TokenAutomaton constraint) {
-        List<Sequence> rows = new ArrayList<>();
-        SamplingParams params = SamplingParams.greedy(newTokens).withMinNewTokens(newTokens);
-        SplittableRandom random = new SplittableRandom(11);
-        int features = model.config().featuresPerTile();
-        for (int r = 0; r < batch; r++) {
-            int[] ids = new int[PROMPT_TOKENS - 1 + features];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = i >= 5 && i < 5 + features ? model.config().imageTokenId() : 3 + random.nextInt(30000);
-            }
-            ids[0] = 1;
-            rows.add(new Sequence(r, ids, List.of(image(model.config().vision(), random)), params, constraint));
-        }
+        List<Sequence> rows = rows(model, batch, newTokens, constraint);
         try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE)) {
             long start = System.nanoTime();
             generation.add(rows);
@@ -199,6 +218,23 @@ public final class EngineBenchmark {
             long done = System.nanoTime();
             return new double[] {(prefilled - start) / 1e9, (double) steps * batch / ((done - prefilled) / 1e9)};
         }
+    }
+
+    /** {@code batch} rows of one random image and a 28-token prompt each, greedy, {@code newTokens} each. */
+    private static List<Sequence> rows(LlavaModel model, int batch, int newTokens, TokenAutomaton constraint) {
+        List<Sequence> rows = new ArrayList<>();
+        SamplingParams params = SamplingParams.greedy(newTokens).withMinNewTokens(newTokens);
+        SplittableRandom random = new SplittableRandom(11);
+        int features = model.config().featuresPerTile();
+        for (int r = 0; r < batch; r++) {
+            int[] ids = new int[PROMPT_TOKENS - 1 + features];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = i >= 5 && i < 5 + features ? model.config().imageTokenId() : 3 + random.nextInt(30000);
+            }
+            ids[0] = 1;
+            rows.add(new Sequence(r, ids, List.of(image(model.config().vision(), random)), params, constraint));
+        }
+        return rows;
     }
 
     private static final String CAPTION_SCHEMA = "{\"type\":\"object\",\"properties\":{\"caption\":{\"type\":\"string\"},"

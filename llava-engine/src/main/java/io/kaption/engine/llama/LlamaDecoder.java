@@ -9,6 +9,7 @@ import io.kaption.engine.checkpoint.TextConfig;
 import io.kaption.engine.lora.LoraRows;
 import io.kaption.engine.lora.Projection;
 import io.kaption.engine.nn.Activations;
+import io.kaption.engine.nn.LayerScope;
 import io.kaption.engine.nn.Linear;
 import io.kaption.engine.nn.ParameterLoader;
 import io.kaption.engine.nn.RmsNorm;
@@ -80,19 +81,27 @@ public final class LlamaDecoder {
         NDArray[] rope = rotaryTables(positions, batch, length, scope);
         NDArray x = hidden;
         for (int i = 0; i < layers.size(); i++) {
-            Layer layer = layers.get(i);
-            x = x.add(attention(i, layer, layer.inputNorm.apply(x), rope, mask, cache, slot, lora, scope));
-            NDArray normed = layer.postNorm.apply(x);
-            NDArray gateUp = lora.add(i, Projection.GATE_UP, normed, layer.gateUp.apply(normed));
-            long intermediate = gateUp.getShape().get(2) / 2;
-            NDArray gate = gateUp.get(":, :, 0:{}", intermediate);
-            NDArray up = gateUp.get(":, :, {}:", intermediate);
-            NDArray activated = Activations.silu(gate).mul(up);
-            x = x.add(lora.add(i, Projection.DOWN, activated, layer.down.apply(activated)));
+            int index = i;
+            x = LayerScope.run(scope, x,
+                    (in, layerScope) -> layer(index, in, rope, mask, cache, slot, lora, layerScope));
         }
         NDArray last = x.get(":, -1:, :").reshape(batch, config.hiddenSize());
         NDArray logits = lmHead.apply(norm.apply(last));
         return logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
+    }
+
+    private NDArray layer(int index, NDArray x, NDArray[] rope, NDArray mask, KvCache cache, int slot,
+            LoraRows lora, NDManager scope) {
+        Layer layer = layers.get(index);
+        // residual adds go in place into the fresh projection outputs (a + b is b + a, bit for bit)
+        NDArray h = attention(index, layer, layer.inputNorm.apply(x), rope, mask, cache, slot, lora, scope).addi(x);
+        NDArray normed = layer.postNorm.apply(h);
+        NDArray gateUp = lora.add(index, Projection.GATE_UP, normed, layer.gateUp.apply(normed));
+        long intermediate = gateUp.getShape().get(2) / 2;
+        NDArray gate = gateUp.get(":, :, 0:{}", intermediate);
+        NDArray up = gateUp.get(":, :, {}:", intermediate);
+        NDArray activated = Activations.siluGated(gate, up);
+        return lora.add(index, Projection.DOWN, activated, layer.down.apply(activated)).addi(h);
     }
 
     private NDArray attention(int index, Layer layer, NDArray x, NDArray[] rope, NDArray mask, KvCache cache,
@@ -125,7 +134,7 @@ public final class LlamaDecoder {
     private static NDArray rotate(NDArray x, NDArray[] rope) {
         long half = x.getShape().get(3) / 2;
         NDArray swapped = x.get(":, :, :, {}:", half).concat(x.get(":, :, :, 0:{}", half), 3);
-        return x.mul(rope[0]).add(swapped.mul(rope[1]));
+        return x.mul(rope[0]).addi(swapped.muli(rope[1]));
     }
 
     /** cos and signed sin {@code [B, L, 1, headDim]}, computed in float32 like transformers, then cast. */

@@ -14,6 +14,6 @@ public record RmsNorm(NDArray weight, float eps) {
         if (computeType != DataType.FLOAT32) {
             normed = normed.toType(computeType, false);
         }
-        return normed.mul(weight);
+        return normed.muli(weight);
     }
 }

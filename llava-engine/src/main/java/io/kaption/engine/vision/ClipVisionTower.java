@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import io.kaption.engine.checkpoint.LlavaConfig;
 import io.kaption.engine.checkpoint.VisionConfig;
 import io.kaption.engine.nn.Activations;
+import io.kaption.engine.nn.LayerScope;
 import io.kaption.engine.nn.LayerNorm;
 import io.kaption.engine.nn.Linear;
 import io.kaption.engine.nn.ParameterLoader;
@@ -67,8 +68,10 @@ public final class ClipVisionTower {
         x = cls.concat(x, 1).add(positionEmbedding);
         x = preLayerNorm.apply(x);
         for (EncoderLayer layer : layers) {
-            x = x.add(attention(layer, layer.norm1.apply(x)));
-            x = x.add(layer.fc2.apply(Activations.quickGelu(layer.fc1.apply(layer.norm2.apply(x)))));
+            x = LayerScope.run(x.getManager(), x, (in, layerScope) -> {
+                NDArray h = attention(layer, layer.norm1.apply(in)).addi(in);
+                return layer.fc2.apply(Activations.quickGelu(layer.fc1.apply(layer.norm2.apply(h)))).addi(h);
+            });
         }
         return keepCls ? x : x.get(":, 1:, :");
     }
