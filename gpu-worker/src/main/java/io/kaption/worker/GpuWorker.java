@@ -1,6 +1,7 @@
 package io.kaption.worker;
 
 import io.kaption.engine.LlavaPipeline;
+import io.kaption.engine.lora.LoraAdapters;
 import io.kaption.engine.demo.DemoCheckpoint;
 import io.kaption.images.ImageIntake;
 import io.kaption.kit.kafka.GroupMembership;
@@ -110,7 +111,8 @@ public final class GpuWorker implements AutoCloseable {
         LOG.info("gpu-worker HTTP on http://{}:{} (/healthz, /readyz, /metrics)", config.httpHost(), http.port());
         Path modelDir = config.model().isPresent() ? config.model().get() : writeDemoModel();
         LlavaPipeline pipeline = LlavaPipeline.load(modelDir, new LlavaPipeline.Options(config.precision(),
-                config.visionTower().orElse(null), config.maxBatchSize(), null));
+                config.visionTower().orElse(null), config.maxBatchSize(), null)
+                .withLora(config.loraDir().orElse(null), config.loraMaxLoaded()));
         resources.push(pipeline);
         if (config.model().isEmpty()) {
             LOG.warn("serving the {} — set KAPTION_MODEL to a LLaVA checkpoint for real answers", DemoCheckpoint.NOTICE);
@@ -162,7 +164,8 @@ public final class GpuWorker implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, s3), pipeline);
+        RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, s3), pipeline.loraAdapters().orElse(null),
+                pipeline);
         DeadLetterPublisher deadLetters = new DeadLetterPublisher(producer, metrics::deadLettered);
         GroupMembership membership = new GroupMembership(config.sessionTimeout(), config.heartbeatInterval(),
                 config.instanceId());
@@ -176,6 +179,7 @@ public final class GpuWorker implements AutoCloseable {
         // Closed before the producer (resources close in reverse): its tombstone still gets out.
         resources.push(WorkerAnnouncer.start(producer, config.consumerGroups(), config.model().orElse(null),
                 config.precision().name().toLowerCase(Locale.ROOT), config.maxBatchSize(),
+                () -> pipeline.loraAdapters().map(LoraAdapters::available).orElse(null),
                 WorkerAnnouncer.DEFAULT_INTERVAL, Clock.systemUTC()));
         if (phase == WorkerState.Phase.STARTING) {
             phase = WorkerState.Phase.RUNNING;

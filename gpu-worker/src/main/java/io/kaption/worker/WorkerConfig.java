@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param model                 checkpoint directory; empty: the demo model (random weights, its answers are noise)
  * @param precision             compute dtype
  * @param visionTower           CLIP directory for original-layout checkpoints, or empty
+ * @param loraDir               directory of the PEFT LoRA adapters {@code lora_id} names, or empty: none served
+ * @param loraMaxLoaded         LoRA adapters kept loaded (least recently used ones are freed)
  * @param consumerGroups        worker pools served: topic {@code kaption.requests.<group>} each
  * @param maxBatchSize          engine rows decoded together (Takeoff's {@code TAKEOFF_MAX_BATCH_SIZE})
  * @param batchDuration         how long an idle worker waits after a first request for more to batch with it
@@ -43,6 +45,8 @@ public record WorkerConfig(
         Optional<Path> model,
         LlavaEngine.Precision precision,
         Optional<Path> visionTower,
+        Optional<Path> loraDir,
+        int loraMaxLoaded,
         List<String> consumerGroups,
         int maxBatchSize,
         Duration batchDuration,
@@ -62,6 +66,8 @@ public record WorkerConfig(
     public static final String MODEL = "KAPTION_MODEL";
     public static final String DTYPE = "KAPTION_DTYPE";
     public static final String VISION_TOWER = "KAPTION_VISION_TOWER";
+    public static final String LORA_DIR = "KAPTION_LORA_DIR";
+    public static final String LORA_MAX_LOADED = "KAPTION_LORA_MAX_LOADED";
     public static final String CONSUMER_GROUP = "TAKEOFF_CONSUMER_GROUP";
     public static final String MAX_BATCH_SIZE = "TAKEOFF_MAX_BATCH_SIZE";
     public static final String BATCH_DURATION_MILLIS = "TAKEOFF_BATCH_DURATION_MILLIS";
@@ -85,6 +91,8 @@ public record WorkerConfig(
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(precision, "precision");
         Objects.requireNonNull(visionTower, "visionTower");
+        Objects.requireNonNull(loraDir, "loraDir");
+        Env.requireAtLeastOne(LORA_MAX_LOADED, loraMaxLoaded);
         consumerGroups = List.copyOf(consumerGroups);
         if (consumerGroups.isEmpty()) {
             throw new IllegalArgumentException(CONSUMER_GROUP + " names no consumer group");
@@ -137,6 +145,8 @@ public record WorkerConfig(
                 env.string(MODEL).map(Path::of),
                 env.enumValue(DTYPE, LlavaEngine.Precision.class).orElse(LlavaEngine.Precision.FLOAT32),
                 env.string(VISION_TOWER).map(Path::of),
+                env.string(LORA_DIR).map(Path::of),
+                env.integer(LORA_MAX_LOADED, 8),
                 env.string(CONSUMER_GROUP).isPresent() ? groups : List.of(Topics.DEFAULT_CONSUMER_GROUP),
                 env.integer(MAX_BATCH_SIZE, 8),
                 Duration.ofMillis(env.integer(BATCH_DURATION_MILLIS, 100)),
@@ -171,6 +181,8 @@ public record WorkerConfig(
         private Optional<Path> model;
         private LlavaEngine.Precision precision;
         private Optional<Path> visionTower;
+        private Optional<Path> loraDir;
+        private int loraMaxLoaded;
         private List<String> consumerGroups;
         private int maxBatchSize;
         private Duration batchDuration;
@@ -191,6 +203,8 @@ public record WorkerConfig(
             model = c.model;
             precision = c.precision;
             visionTower = c.visionTower;
+            loraDir = c.loraDir;
+            loraMaxLoaded = c.loraMaxLoaded;
             consumerGroups = c.consumerGroups;
             maxBatchSize = c.maxBatchSize;
             batchDuration = c.batchDuration;
@@ -211,6 +225,8 @@ public record WorkerConfig(
         public Builder model(Path value) { model = Optional.ofNullable(value); return this; }
         public Builder precision(LlavaEngine.Precision value) { precision = value; return this; }
         public Builder visionTower(Path value) { visionTower = Optional.ofNullable(value); return this; }
+        public Builder loraDir(Path value) { loraDir = Optional.ofNullable(value); return this; }
+        public Builder loraMaxLoaded(int value) { loraMaxLoaded = value; return this; }
         public Builder consumerGroups(String... values) { consumerGroups = List.of(values); return this; }
         public Builder maxBatchSize(int value) { maxBatchSize = value; return this; }
         public Builder batchDuration(Duration value) { batchDuration = value; return this; }
@@ -229,7 +245,7 @@ public record WorkerConfig(
         public Builder httpPort(int value) { httpPort = value; return this; }
 
         public WorkerConfig build() {
-            return new WorkerConfig(model, precision, visionTower, consumerGroups, maxBatchSize, batchDuration,
+            return new WorkerConfig(model, precision, visionTower, loraDir, loraMaxLoaded, consumerGroups, maxBatchSize, batchDuration,
                     kafka, s3Endpoint, awsRegion, imageIntake, topics, imageThreads, shutdownGrace,
                     jobCancellationLookback, sessionTimeout, instanceId, httpHost, httpPort);
         }

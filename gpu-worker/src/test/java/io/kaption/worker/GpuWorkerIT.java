@@ -4,6 +4,10 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kaption.constraints.OutputConstraint;
 import io.kaption.engine.LlavaEngine;
 import io.kaption.engine.LlavaPipeline;
 import io.kaption.engine.demo.DemoCheckpoint;
@@ -304,6 +308,37 @@ class GpuWorkerIT {
 
     private static String header(ConsumerRecord<?, ?> record, String name) {
         return new String(record.headers().lastHeader(name).value(), UTF_8);
+    }
+
+    @Test
+    void aConversationWithAJsonSchemaAnswersWithValidatingJsonEndToEnd() throws Exception {
+        String id = newId("chat-schema");
+        ObjectNode schema = (ObjectNode) new ObjectMapper().readTree("{\"type\": \"object\", \"properties\": "
+                + "{\"colour\": {\"enum\": [\"orange\", \"blue\"]}, \"many\": {\"type\": \"boolean\"}}, "
+                + "\"required\": [\"colour\", \"many\"], \"additionalProperties\": false}");
+        produce(GenerationRequest.conversation(id, List.of(
+                        ChatMessage.text("system", "Answer in JSON."),
+                        new ChatMessage("user", List.of(Part.image(0),
+                                Part.text("Which colour, and are there many?")))),
+                List.of(TestImages.dataUrl(PNG))).jsonSchema(schema).maxNewTokens(40).build());
+
+        GenerationResult result = events.awaitResult(id).value();
+        LlavaPipeline.Result expected = reference.generate(List.of(LlavaPipeline.Request.conversation(
+                new Conversation(List.of(
+                        new Conversation.Message("system", List.of(Conversation.Part.text("Answer in JSON."))),
+                        new Conversation.Message("user", List.of(Conversation.Part.IMAGE,
+                                Conversation.Part.text("Which colour, and are there many?"))))),
+                List.of(PNG), SamplingParams.greedy(40), OutputConstraint.jsonSchema(schema))),
+                LlavaPipeline.Listener.NONE).get(0);
+        assertThat(expected.error()).isNull();
+        assertThat(result.error()).isNull();
+        assertThat(result.text()).isEqualTo(Texts.of(expected.text()));
+        // The demo model's answers are noise, but constrained noise: a complete document that validates, then EOS.
+        assertThat(result.finishReason()).isEqualTo(FinishReason.STOP);
+        JsonNode answer = new ObjectMapper().readTree(result.text().get(0));
+        assertThat(answer.path("colour").asText()).isIn("orange", "blue");
+        assertThat(answer.path("many").isBoolean()).isTrue();
+        assertThat(answer.size()).isEqualTo(2);
     }
 
     @Test

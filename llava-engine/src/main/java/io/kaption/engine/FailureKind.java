@@ -8,6 +8,8 @@ public enum FailureKind {
     INVALID_PROMPT,
     /** The prompt does not fit {@code prompt_max_tokens} or, with {@code max_new_tokens}, the model's positions. */
     PROMPT_TOO_LONG,
+    /** The LoRA adapter ({@code lora_id}) is unknown, or its files cannot be used with this model. */
+    INVALID_ADAPTER,
     /** The engine failed while the request was running (e.g. a native error); its batch failed with it. */
     INFERENCE_FAILED
 }

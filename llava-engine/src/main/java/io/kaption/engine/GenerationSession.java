@@ -68,10 +68,17 @@ public final class GenerationSession implements AutoCloseable {
      * @throws IllegalArgumentException when {@code id} is already queued or running
      */
     public void submit(int id, GenerationRequest request) {
-        if (known.contains(id)) {
-            throw new IllegalArgumentException("request id " + id + " is already in this session");
+        try {
+            if (known.contains(id)) {
+                throw new IllegalArgumentException("request id " + id + " is already in this session");
+            }
+            waiting.add(engine.prepare(id, request));
+        } catch (RuntimeException e) {
+            if (request.adapter() != null) {
+                request.adapter().release();
+            }
+            throw e;
         }
-        waiting.add(engine.prepare(id, request));
         known.add(id);
     }
 
@@ -161,6 +168,7 @@ public final class GenerationSession implements AutoCloseable {
             batch.close();
             batch = null;
         }
+        waiting.forEach(Sequence::cancel); // lets go of their LoRA adapters
         waiting.clear();
         active.clear();
         known.clear();

@@ -10,6 +10,7 @@ import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.generation.Sequence;
 import io.kaption.engine.generation.TokenListener;
 import io.kaption.engine.checkpoint.LlavaConfig;
+import io.kaption.engine.lora.LoraAdapters;
 import io.kaption.engine.vision.PixelValues;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -69,6 +70,14 @@ public final class LlavaEngine implements AutoCloseable {
 
     public LlavaConfig config() {
         return model.config();
+    }
+
+    /**
+     * The LoRA adapters of {@code directory} for this model, loaded on first use, at most {@code maxLoaded} kept
+     * (see {@link LoraAdapters}); closed with the engine.
+     */
+    public LoraAdapters loraAdapters(Path directory, int maxLoaded) {
+        return new LoraAdapters(directory, maxLoaded, model.config().text(), model.manager(), model.computeType());
     }
 
     /** For tests that watch native memory. */
@@ -192,7 +201,7 @@ public final class LlavaEngine implements AutoCloseable {
                     + " tokens) plus max_new_tokens (" + request.params().maxNewTokens() + ") exceeds the model's "
                     + maxPositions + " positions");
         }
-        return new Sequence(index, expanded, images, request.params(), request.constraint());
+        return new Sequence(index, expanded, images, request.params(), request.constraint(), request.adapter());
     }
 
     // Image token i becomes counts[i] of them.

@@ -9,6 +9,9 @@ import io.kaption.engine.generation.TokenListener;
 import io.kaption.engine.generation.constraint.TokenAutomaton;
 import io.kaption.engine.generation.stream.Detokenizer;
 import io.kaption.engine.generation.stream.DetokenizerStream;
+import io.kaption.engine.lora.LoraAdapter;
+import io.kaption.engine.lora.LoraAdapterException;
+import io.kaption.engine.lora.LoraAdapters;
 import io.kaption.engine.prompt.Conversation;
 import io.kaption.engine.prompt.ConversationFormat;
 import io.kaption.engine.prompt.EncodedPrompt;
@@ -52,14 +55,32 @@ public final class LlavaPipeline implements AutoCloseable {
      * @param visionTower        CLIP directory overriding {@code mm_vision_tower} of original checkpoints, or null
      * @param maxBatchSize       rows decoded together; further requests join as rows finish
      * @param conversationFormat forces a LLaVA conversation format instead of the checkpoint's chat template, or null
+     * @param loraDir            the directory whose sub-directories are the LoRA adapters {@code lora_id} names, or
+     *                           null: requests with a {@code lora_id} are refused
+     * @param maxLoadedAdapters  LoRA adapters kept loaded (least recently used ones are freed)
      */
     public record Options(LlavaEngine.Precision precision, Path visionTower, int maxBatchSize,
-            ConversationFormat conversationFormat) {
+            ConversationFormat conversationFormat, Path loraDir, int maxLoadedAdapters) {
 
+        public static final int DEFAULT_MAX_LOADED_ADAPTERS = 8;
         public static final Options DEFAULTS = new Options(LlavaEngine.Precision.FLOAT32, null, 8, null);
 
         public Options {
             Objects.requireNonNull(precision, "precision");
+            if (maxLoadedAdapters < 1) {
+                throw new IllegalArgumentException("maxLoadedAdapters must be >= 1");
+            }
+        }
+
+        /** Without LoRA adapters. */
+        public Options(LlavaEngine.Precision precision, Path visionTower, int maxBatchSize,
+                ConversationFormat conversationFormat) {
+            this(precision, visionTower, maxBatchSize, conversationFormat, null, DEFAULT_MAX_LOADED_ADAPTERS);
+        }
+
+        /** These options with the LoRA adapters of {@code directory} (null: none). */
+        public Options withLora(Path directory, int maxLoaded) {
+            return new Options(precision, visionTower, maxBatchSize, conversationFormat, directory, maxLoaded);
         }
     }
 
@@ -75,9 +96,10 @@ public final class LlavaPipeline implements AutoCloseable {
      *                        image parts); empty for a text-only request
      * @param params          sampling parameters, {@code prompt_max_tokens} included
      * @param constraint      what the output must match ({@code regex_string}, {@code json_schema}), or null
+     * @param loraId          the LoRA adapter to answer with ({@code lora_id}), or null for the base model
      */
     public record Request(String text, Conversation conversation, boolean useChatTemplate, List<byte[]> images,
-            SamplingParams params, OutputConstraint constraint) {
+            SamplingParams params, OutputConstraint constraint, String loraId) {
 
         public Request {
             if ((text == null) == (conversation == null)) {
@@ -85,6 +107,17 @@ public final class LlavaPipeline implements AutoCloseable {
             }
             images = List.copyOf(images);
             Objects.requireNonNull(params, "params");
+        }
+
+        /** On the base model. */
+        public Request(String text, Conversation conversation, boolean useChatTemplate, List<byte[]> images,
+                SamplingParams params, OutputConstraint constraint) {
+            this(text, conversation, useChatTemplate, images, params, constraint, null);
+        }
+
+        /** This request answered with the LoRA adapter {@code loraId} (null: the base model). */
+        public Request withLora(String loraId) {
+            return new Request(text, conversation, useChatTemplate, images, params, constraint, loraId);
         }
 
         /** A text or a conversation with its images, free text. */
@@ -176,6 +209,8 @@ public final class LlavaPipeline implements AutoCloseable {
     private final PromptEncoder promptEncoder;
     private final SpecialTokenIds specialTokens;
     private final Detokenizer detokenizer;
+    /** Null when the pipeline has no adapter directory. */
+    private final LoraAdapters loraAdapters;
     private TokenAutomaton.Vocabulary constraintVocabulary;
     /** Token automata of recent constraints, by key: their masks are cached per state, worth keeping. */
     private final Map<String, TokenAutomaton> automata = new LinkedHashMap<>(16, 0.75f, true) {
@@ -186,13 +221,15 @@ public final class LlavaPipeline implements AutoCloseable {
     };
 
     private LlavaPipeline(LlavaEngine engine, ImageProcessor imageProcessor, LlavaTokenizer tokenizer,
-            PromptEncoder promptEncoder, SpecialTokenIds specialTokens, Detokenizer detokenizer) {
+            PromptEncoder promptEncoder, SpecialTokenIds specialTokens, Detokenizer detokenizer,
+            LoraAdapters loraAdapters) {
         this.engine = engine;
         this.imageProcessor = imageProcessor;
         this.tokenizer = tokenizer;
         this.promptEncoder = promptEncoder;
         this.specialTokens = specialTokens;
         this.detokenizer = detokenizer;
+        this.loraAdapters = loraAdapters;
     }
 
     /**
@@ -219,7 +256,10 @@ public final class LlavaPipeline implements AutoCloseable {
                 throw new IllegalStateException("prompt encoder writes image token " + encoder.imageTokenId()
                         + " but the model expects " + engine.config().imageTokenId());
             }
-            return new LlavaPipeline(engine, imageProcessor, tokenizer, encoder, specialTokens, detokenizer);
+            LoraAdapters adapters = options.loraDir() == null ? null
+                    : engine.loraAdapters(options.loraDir(), options.maxLoadedAdapters());
+            return new LlavaPipeline(engine, imageProcessor, tokenizer, encoder, specialTokens, detokenizer,
+                    adapters);
         } catch (IOException | RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -228,6 +268,11 @@ public final class LlavaPipeline implements AutoCloseable {
 
     public LlavaEngine engine() {
         return engine;
+    }
+
+    /** The LoRA adapters this pipeline serves, or empty when it has no adapter directory. */
+    public Optional<LoraAdapters> loraAdapters() {
+        return Optional.ofNullable(loraAdapters);
     }
 
     /**
@@ -450,7 +495,23 @@ public final class LlavaPipeline implements AutoCloseable {
             }
         }
         int[] ids = Arrays.stream(prompt.ids()).mapToInt(Math::toIntExact).toArray();
-        return new GenerationRequest(ids, pixels, request.params(), tokenAutomaton(request.constraint()));
+        return new GenerationRequest(ids, pixels, request.params(), tokenAutomaton(request.constraint()),
+                adapter(request.loraId()));
+    }
+
+    private LoraAdapter adapter(String loraId) {
+        if (loraId == null) {
+            return null;
+        }
+        if (loraAdapters == null) {
+            throw new RequestRejectedException(FailureKind.INVALID_ADAPTER, "unknown LoRA adapter '" + loraId
+                    + "': this model serves no LoRA adapters (no adapter directory configured)");
+        }
+        try {
+            return loraAdapters.acquire(loraId);
+        } catch (LoraAdapterException e) {
+            throw new RequestRejectedException(FailureKind.INVALID_ADAPTER, e.getMessage(), e);
+        }
     }
 
     /** The constraint over this checkpoint's vocabulary, shared by every request with an equal constraint. */
@@ -466,6 +527,9 @@ public final class LlavaPipeline implements AutoCloseable {
 
     @Override
     public void close() {
+        if (loraAdapters != null) {
+            loraAdapters.close();
+        }
         engine.close();
         tokenizer.close();
     }

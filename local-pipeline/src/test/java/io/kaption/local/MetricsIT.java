@@ -115,10 +115,10 @@ class MetricsIT {
 
         assertThat(post(pipeline.ingestPort(), "/generate", generate("Describe the image.")).statusCode())
                 .isEqualTo(200);
-        // A LoRA adapter is something this worker does not serve: the request fails with a stable code.
-        HttpResponse<String> unsupported = post(pipeline.ingestPort(), "/generate",
+        // A LoRA adapter this worker does not serve (it has no KAPTION_LORA_DIR): the request fails with a stable code.
+        HttpResponse<String> unknownAdapter = post(pipeline.ingestPort(), "/generate",
                 "{\"text\": \"Hi\", \"lora_id\": \"adapter-1\", \"consumer_group\": \"" + GROUP + "\"}");
-        assertThat(unsupported.statusCode()).isGreaterThanOrEqualTo(400);
+        assertThat(unknownAdapter.statusCode()).isGreaterThanOrEqualTo(400);
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfrastructure.kafkaBootstrapServers()),
                 new StringSerializer(), new StringSerializer())) {
@@ -132,8 +132,9 @@ class MetricsIT {
         Scrape after = scrape(pipeline.workerPort());
         assertThat(after.sum("kaption_requests_total", Map.of("group", GROUP, "outcome", "completed")))
                 .isEqualTo(before.sum("kaption_requests_total", Map.of("group", GROUP, "outcome", "completed")) + 1);
-        assertThat(after.sum("kaption_requests_total", Map.of("group", GROUP, "outcome", "failed", "code",
-                "unsupported"))).isEqualTo(1);
+        Map<String, String> invalid = Map.of("group", GROUP, "outcome", "failed", "code", "invalid_request");
+        assertThat(after.sum("kaption_requests_total", invalid))
+                .isEqualTo(before.sum("kaption_requests_total", invalid) + 1);
         for (String timer : new String[] {"kaption_request_queue_seconds_count", "kaption_request_e2e_seconds_count"}) {
             assertThat(after.sum(timer, group)).as(timer).isEqualTo(before.sum(timer, group) + 2);
         }

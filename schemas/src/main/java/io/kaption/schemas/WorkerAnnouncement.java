@@ -12,8 +12,9 @@ import java.util.Objects;
  * Value of {@code kaption.workers} (schema {@code kaption.workers/v1.json}): a GPU worker saying which consumer groups
  * it serves with which model, repeated every {@code announceIntervalMs}; a tombstone when it stops.
  *
- * @param modelType null when unknown
- * @param host      null when unknown
+ * @param modelType    null when unknown
+ * @param host         null when unknown
+ * @param loraAdapters the LoRA adapters served ({@code lora_id} values), or null when none
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -27,10 +28,19 @@ public record WorkerAnnouncement(
         String host,
         Instant startedAt,
         Instant announcedAt,
-        long announceIntervalMs) {
+        long announceIntervalMs,
+        List<String> loraAdapters) {
 
     /** Announcements missed before a worker is taken as gone. */
     public static final int MISSED_ANNOUNCEMENTS = 3;
+
+    /** A worker serving no LoRA adapters. */
+    public WorkerAnnouncement(String workerId, List<String> consumerGroups, String model, String modelType,
+            String dtype, int maxBatchSize, String host, Instant startedAt, Instant announcedAt,
+            long announceIntervalMs) {
+        this(workerId, consumerGroups, model, modelType, dtype, maxBatchSize, host, startedAt, announcedAt,
+                announceIntervalMs, null);
+    }
 
     public WorkerAnnouncement {
         Objects.requireNonNull(workerId, "worker_id");
@@ -39,6 +49,7 @@ public record WorkerAnnouncement(
         Objects.requireNonNull(dtype, "dtype");
         Objects.requireNonNull(startedAt, "started_at");
         Objects.requireNonNull(announcedAt, "announced_at");
+        loraAdapters = loraAdapters == null ? null : List.copyOf(loraAdapters);
     }
 
     /** Whether the worker still counts as alive at {@code now}: its last announcement is at most three intervals old. */

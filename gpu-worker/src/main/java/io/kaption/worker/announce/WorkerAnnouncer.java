@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
@@ -42,13 +43,16 @@ public final class WorkerAnnouncer implements AutoCloseable {
 
     private final Producer<byte[], byte[]> producer;
     private final WorkerAnnouncement template;
+    private final Supplier<List<String>> loraAdapters;
     private final Clock clock;
     private final ScheduledExecutorService timer;
     private volatile boolean failing;
 
-    private WorkerAnnouncer(Producer<byte[], byte[]> producer, WorkerAnnouncement template, Clock clock) {
+    private WorkerAnnouncer(Producer<byte[], byte[]> producer, WorkerAnnouncement template,
+            Supplier<List<String>> loraAdapters, Clock clock) {
         this.producer = producer;
         this.template = template;
+        this.loraAdapters = loraAdapters;
         this.clock = clock;
         this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "kaption-worker-announcer");
@@ -60,10 +64,13 @@ public final class WorkerAnnouncer implements AutoCloseable {
     /**
      * Announces now and every {@code interval}.
      *
-     * @param modelDir the checkpoint directory served; null for the demo model
+     * @param modelDir     the checkpoint directory served; null for the demo model
+     * @param loraAdapters the LoRA adapters served, asked at every announcement (adapters may be added while the
+     *                     worker runs); null from it: none
      */
     public static WorkerAnnouncer start(Producer<byte[], byte[]> producer, List<String> consumerGroups, Path modelDir,
-                                        String dtype, int maxBatchSize, Duration interval, Clock clock) {
+                                        String dtype, int maxBatchSize, Supplier<List<String>> loraAdapters,
+                                        Duration interval, Clock clock) {
         String host = hostName();
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
         int instance = INSTANCES.incrementAndGet();
@@ -72,7 +79,7 @@ public final class WorkerAnnouncer implements AutoCloseable {
                 consumerGroups, modelDir == null ? DEMO_MODEL : modelDir.toAbsolutePath().normalize().getFileName()
                 .toString(), modelDir == null ? null : modelType(modelDir), dtype, maxBatchSize, host, now, now,
                 interval.toMillis());
-        WorkerAnnouncer announcer = new WorkerAnnouncer(producer, template, clock);
+        WorkerAnnouncer announcer = new WorkerAnnouncer(producer, template, loraAdapters, clock);
         announcer.timer.scheduleAtFixedRate(announcer::announce, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
         LOG.info("announcing worker {} on {} every {} s", template.workerId(), Topics.WORKERS, interval.toSeconds());
         return announcer;
@@ -85,7 +92,7 @@ public final class WorkerAnnouncer implements AutoCloseable {
     private void announce() {
         WorkerAnnouncement now = new WorkerAnnouncement(template.workerId(), template.consumerGroups(), template.model(),
                 template.modelType(), template.dtype(), template.maxBatchSize(), template.host(), template.startedAt(),
-                clock.instant().truncatedTo(ChronoUnit.MILLIS), template.announceIntervalMs());
+                clock.instant().truncatedTo(ChronoUnit.MILLIS), template.announceIntervalMs(), loraAdapters.get());
         producer.send(new ProducerRecord<>(Topics.WORKERS, key(), ContractCodec.WORKERS.encode(now)),
                 (metadata, error) -> {
                     if (error != null && !failing) {

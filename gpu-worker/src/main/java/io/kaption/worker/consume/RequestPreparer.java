@@ -5,6 +5,8 @@ import io.kaption.constraints.ConstraintException;
 import io.kaption.constraints.OutputConstraint;
 import io.kaption.engine.LlavaPipeline;
 import io.kaption.engine.generation.SamplingParams;
+import io.kaption.engine.lora.LoraAdapterException;
+import io.kaption.engine.lora.LoraAdapters;
 import io.kaption.engine.prompt.Conversation;
 import io.kaption.schemas.ChatMessage;
 import io.kaption.schemas.GenerationRequest;
@@ -19,32 +21,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns a Takeoff request into engine requests: refuses what the engine cannot do, maps the sampling fields,
- * compiles {@code regex_string} / {@code json_schema}, loads the images, turns {@code messages} into the engine's
- * {@link Conversation} (its images in the order of their image parts), and (given the engine) decodes and preprocesses
- * the images and encodes the prompts. Runs on the image pool, so a slow image never holds up the decode loop and
- * the next batch is ready while the current one runs. Thread-safe.
+ * Turns a Takeoff request into engine requests: maps the sampling fields, compiles {@code regex_string} /
+ * {@code json_schema}, loads the LoRA adapter {@code lora_id} names (if not loaded yet) and the images, turns
+ * {@code messages} into the engine's {@link Conversation} (its images in the order of their image parts), and (given
+ * the engine) decodes and preprocesses the images and encodes the prompts. Runs on the image pool, so a slow image or
+ * adapter load never holds up the decode loop and the next batch is ready while the current one runs. Thread-safe.
  */
 public final class RequestPreparer {
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestPreparer.class);
 
     private final ImageLoader images;
+    private final ConstraintCache constraints = new ConstraintCache(256);
+    /** Null when the worker serves no adapters ({@code KAPTION_LORA_DIR} unset). */
+    private final LoraAdapters adapters;
     /** Decodes, preprocesses and encodes for the engine; null: left to the decode thread at submission. */
     private final LlavaPipeline engine;
-    private final ConstraintCache constraints = new ConstraintCache(256);
 
     /** Prepares requests without the engine's own preparation (done on the decode thread when they are submitted). */
-    public RequestPreparer(ImageLoader images) {
-        this(images, null);
+    public RequestPreparer(ImageLoader images, LoraAdapters adapters) {
+        this(images, adapters, null);
     }
 
     /**
      * Also decodes and preprocesses the images and encodes the prompts for {@code engine} here, on the image pool:
      * the decode thread then only queues them, and the next batch's images are ready while the current one runs.
      */
-    public RequestPreparer(ImageLoader images, LlavaPipeline engine) {
+    public RequestPreparer(ImageLoader images, LoraAdapters adapters, LlavaPipeline engine) {
         this.images = images;
+        this.adapters = adapters;
         this.engine = engine;
     }
 
@@ -65,10 +70,12 @@ public final class RequestPreparer {
 
     private ReadyRequest prepareOrThrow(AcceptedRequest accepted) {
         GenerationRequest request = accepted.request();
-        String unsupported = unsupportedField(request);
-        if (unsupported != null) {
-            return ReadyRequest.failed(accepted, new Failure(ErrorCodes.UNSUPPORTED,
-                    unsupported + " is not supported by this worker (its engine has no LoRA adapters yet)"));
+        if (request.loraId() != null) {
+            String problem = adapterProblem(request.loraId());
+            if (problem != null) {
+                LOG.info("request {}: {}", request.requestId(), problem);
+                return ReadyRequest.failed(accepted, new Failure(ErrorCodes.INVALID_REQUEST, problem));
+            }
         }
         OutputConstraint constraint;
         try {
@@ -109,11 +116,11 @@ public final class RequestPreparer {
         if (request.messages() != null) {
             List<byte[]> shown = new ArrayList<>();
             prompts.add(LlavaPipeline.Request.conversation(conversation(request.messages(), loaded, shown), shown,
-                    params.get(0), constraint));
+                    params.get(0), constraint).withLora(request.loraId()));
         } else {
             for (int batchId = 0; batchId < request.text().size(); batchId++) {
                 prompts.add(new LlavaPipeline.Request(request.text().get(batchId), null, request.useChatTemplate(),
-                        loaded, params.get(batchId), constraint));
+                        loaded, params.get(batchId), constraint, request.loraId()));
             }
         }
         if (engine == null) {
@@ -143,12 +150,21 @@ public final class RequestPreparer {
         return new Conversation(turns);
     }
 
-    /** The first Takeoff field the engine cannot honour, or null. Silently ignoring them would give wrong answers. */
-    static String unsupportedField(GenerationRequest request) {
-        if (request.loraId() != null) {
-            return "lora_id";
+    /**
+     * Loads the adapter here, off the decode loop (the engine takes it from the loaded set when the request joins a
+     * batch); says why it cannot be used, or null.
+     */
+    private String adapterProblem(String loraId) {
+        if (adapters == null) {
+            return "unknown LoRA adapter '" + loraId + "': this worker serves no LoRA adapters (KAPTION_LORA_DIR is "
+                    + "not set)";
         }
-        return null;
+        try {
+            adapters.preload(loraId);
+            return null;
+        } catch (LoraAdapterException e) {
+            return e.getMessage();
+        }
     }
 
     /**

@@ -6,7 +6,7 @@ import io.kaption.schemas.Cancellation;
 /** The stable {@code error.code} values of the worker's failed results (see gpu-worker/README.md). */
 public final class ErrorCodes {
 
-    /** The request cannot run as asked (a bad prompt, inconsistent sampling fields). */
+    /** The request cannot run as asked (a bad prompt, inconsistent sampling fields, an unknown or bad LoRA adapter). */
     public static final String INVALID_REQUEST = "invalid_request";
     /** The image could not be obtained: not found, not allowed, fetch failed or timed out. */
     public static final String IMAGE_UNAVAILABLE = "image_unavailable";
@@ -18,15 +18,13 @@ public final class ErrorCodes {
     public static final String INFERENCE_FAILED = "inference_failed";
     /** A cancellation arrived for the request, or the worker shut down while it was running. */
     public static final String CANCELLED = Cancellation.ERROR_CODE;
-    /** The request asks for something this worker does not do ({@code lora_id}). */
-    public static final String UNSUPPORTED = "unsupported";
 
     private ErrorCodes() {}
 
     public static String of(FailureKind kind) {
         return switch (kind) {
             case INVALID_IMAGE -> INVALID_IMAGE;
-            case INVALID_PROMPT -> INVALID_REQUEST;
+            case INVALID_PROMPT, INVALID_ADAPTER -> INVALID_REQUEST;
             case PROMPT_TOO_LONG -> PROMPT_TOO_LONG;
             case INFERENCE_FAILED -> INFERENCE_FAILED;
         };

@@ -57,7 +57,7 @@ class WorkerAnnouncerIT {
             consumer.seekToEnd(partitions);
             partitions.forEach(consumer::position);
             WorkerAnnouncer announcer = WorkerAnnouncer.start(producer, List.of("primary", "ocr"), model,
-                    "float16", 8, Duration.ofMillis(200), Clock.systemUTC());
+                    "float16", 8, () -> List.of("style-a", "style-b"), Duration.ofMillis(200), Clock.systemUTC());
             String workerId = announcer.workerId();
             Instant deadline = Instant.now().plusSeconds(60);
             while (mine.size() < 3 && Instant.now().isBefore(deadline)) {
@@ -78,6 +78,7 @@ class WorkerAnnouncerIT {
         assertThat(first.consumerGroups()).containsExactly("primary", "ocr");
         assertThat(first.model()).isEqualTo("llava-1.5-7b-hf");
         assertThat(first.modelType()).isEqualTo("LlavaForConditionalGeneration");
+        assertThat(first.loraAdapters()).containsExactly("style-a", "style-b");
         assertThat(first.dtype()).isEqualTo("float16");
         assertThat(first.maxBatchSize()).isEqualTo(8);
         assertThat(first.announceIntervalMs()).isEqualTo(200);

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 class RequestPreparerTest {
 
     private final ImageIntake intake = new ImageIntake(ImageIntakeConfig.defaults());
-    private final RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, null));
+    private final RequestPreparer preparer = new RequestPreparer(new ImageLoader(intake, null), null);
 
     @AfterEach
     void close() throws IOException {
@@ -153,7 +153,7 @@ class RequestPreparerTest {
                 .jsonSchema(JsonNodeFactory.instance.objectNode().put("type", "integer").put("minimum", 0)).build()))
                 .failure().message()).startsWith("json_schema $: keyword 'minimum' is not supported");
         assertThat(preparer.prepare(accepted(base.toBuilder().loraId("adapter-1").build())).failure().message())
-                .startsWith("lora_id is not supported");
+                .isEqualTo("unknown LoRA adapter 'adapter-1': this worker serves no LoRA adapters (KAPTION_LORA_DIR is not set)");
     }
 
     @Test
@@ -198,7 +198,7 @@ class RequestPreparerTest {
             @Override
             public void close() {}
         };
-        RequestPreparer failing = new RequestPreparer(new ImageLoader(intake, outOfMemory));
+        RequestPreparer failing = new RequestPreparer(new ImageLoader(intake, outOfMemory), null);
         GenerationRequest request = GenerationRequest.builder("req-7", Texts.of("Hi"), "s3://bucket-1/huge.png")
                 .build();
 

@@ -17,7 +17,8 @@ import java.util.TreeSet;
 /**
  * Discovery: {@code GET /v1/models} and {@code GET /v1/models/{id}} in OpenAI's shapes, one model per consumer group
  * that alive workers serve (its id is the group, what a chat completion's {@code model} names; {@code root} is the
- * checkpoint the workers announced); {@code GET /v1/groups} and {@code GET /v1/groups/{group}}: each group's workers
+ * checkpoint the workers announced), and one per LoRA adapter the group's workers announce, with id
+ * {@code <group>:<adapter>} ({@code parent} the group, {@code root} the adapter: vLLM lists its adapters so); {@code GET /v1/groups} and {@code GET /v1/groups/{group}}: each group's workers
  * (model, dtype, batch size), its lanes' partitions, lag and dead-letter depth. With API keys, a key sees only the
  * groups it may use.
  */
@@ -43,23 +44,50 @@ public final class DiscoveryHandler {
         ArrayNode data = body.putArray("data");
         for (String group : workers.servedGroups()) {
             if (exchange.mayUse(group)) {
-                data.add(model(group, workers.serving(group)));
+                List<WorkerAnnouncement> serving = workers.serving(group);
+                data.add(model(group, serving));
+                adapters(serving).forEach(adapter -> data.add(adapterModel(group, adapter, serving)));
             }
         }
         exchange.json(200, body);
     }
 
-    /** {@code GET /v1/models/{id}}: 404 {@code model_not_found} unless alive workers serve the group. */
+    /**
+     * {@code GET /v1/models/{id}}: 404 {@code model_not_found} unless alive workers serve the group (and, for
+     * {@code <group>:<adapter>}, announce the adapter).
+     */
     public void model(HttpExchange exchange) {
         exchange.errorShape(ErrorShape.OPENAI);
         String id = exchange.pathParam("id");
-        List<WorkerAnnouncement> serving = Topics.isValidConsumerGroup(id) && exchange.mayUse(id)
-                ? workers.serving(id) : List.of();
-        if (serving.isEmpty()) {
+        int colon = id.indexOf(':');
+        String group = colon < 0 ? id : id.substring(0, colon);
+        String adapter = colon < 0 ? null : id.substring(colon + 1);
+        List<WorkerAnnouncement> serving = Topics.isValidConsumerGroup(group) && exchange.mayUse(group)
+                ? workers.serving(group) : List.of();
+        if (serving.isEmpty() || adapter != null && !adapters(serving).contains(adapter)) {
             throw new ApiException(404, "model_not_found", "The model '" + id + "' does not exist: no worker serves "
-                    + "a consumer group of that name" + (exchange.apiKey().isPresent() ? " for this API key" : ""));
+                    + (adapter == null ? "a consumer group of that name" : "that LoRA adapter in that consumer group")
+                    + (exchange.apiKey().isPresent() ? " for this API key" : ""));
         }
-        exchange.json(200, model(id, serving));
+        exchange.json(200, adapter == null ? model(id, serving) : adapterModel(group, adapter, serving));
+    }
+
+    /** The LoRA adapters any of the group's alive workers announce, sorted. */
+    private static Set<String> adapters(List<WorkerAnnouncement> serving) {
+        Set<String> adapters = new TreeSet<>();
+        serving.stream().filter(w -> w.loraAdapters() != null).forEach(w -> adapters.addAll(w.loraAdapters()));
+        return adapters;
+    }
+
+    private static ObjectNode adapterModel(String group, String adapter, List<WorkerAnnouncement> serving) {
+        ObjectNode model = Json.MAPPER.createObjectNode();
+        model.put("id", group + ":" + adapter);
+        model.put("object", "model");
+        model.put("created", serving.get(0).startedAt().getEpochSecond());
+        model.put("owned_by", OWNED_BY);
+        model.put("root", adapter);
+        model.put("parent", group);
+        return model;
     }
 
     /** {@code GET /v1/groups}: every group with a request topic or an alive worker. */

@@ -27,6 +27,8 @@ import java.util.Optional;
  *   <li>{@code temperature} 0 (or {@code top_p} 0) → greedy decoding; otherwise sampling from the whole vocabulary
  *       with {@code sampling_temperature} = temperature (OpenAI's default 1) and {@code sampling_topp} = top_p.</li>
  *   <li>{@code response_format} {@code json_object} / {@code json_schema} → {@code json_schema}.</li>
+ *   <li>{@code lora_id} (Takeoff's field, an extension here) names the LoRA adapter to answer with; a {@code model} of
+ *       the form {@code <group>:<adapter>} does the same (see {@link ChatCompletionsHandler}).</li>
  *   <li>{@code seed} is accepted and ignored: the contract carries no seed, so sampled answers are not reproducible.</li>
  *   <li>Features the pipeline does not have are refused with 400 {@code unsupported_parameter} when asked for:
  *       {@code n} &gt; 1, {@code stop}, {@code tools}, {@code logprobs}, {@code logit_bias}, non-zero
@@ -67,6 +69,7 @@ public final class ChatCompletionRequests {
             topP.ifPresent(p -> record.put("sampling_topp", p));
         }
         responseFormatSchema(body.get("response_format")).ifPresent(schema -> record.set("json_schema", schema));
+        optionalString(body, "lora_id").ifPresent(lora -> record.put("lora_id", lora));
 
         GenerationRequest draft;
         try {

@@ -118,6 +118,34 @@ class DiscoveryIT {
     }
 
     @Test
+    void loraAdaptersAnnouncedByAGroupsWorkersAreModelsOfTheirOwn() {
+        Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(30);
+        WorkerAnnouncement plain = worker("w-lora-1-" + RUN, List.of(OCR), "llava-1.5-7b-hf", started, 60_000);
+        announce(new WorkerAnnouncement(plain.workerId(), plain.consumerGroups(), plain.model(), plain.modelType(),
+                plain.dtype(), plain.maxBatchSize(), plain.host(), plain.startedAt(), plain.announcedAt(),
+                plain.announceIntervalMs(), List.of("receipts", "invoices")));
+        WorkerAnnouncement other = worker("w-lora-2-" + RUN, List.of(OCR), "llava-1.5-7b-hf", started, 60_000);
+        announce(new WorkerAnnouncement(other.workerId(), other.consumerGroups(), other.model(), other.modelType(),
+                other.dtype(), other.maxBatchSize(), other.host(), other.startedAt(), other.announcedAt(),
+                other.announceIntervalMs(), List.of("invoices", "menus")));
+
+        JsonNode models = await().atMost(IngestFixture.WAIT).until(() -> get("/v1/models", ALL),
+                body -> ids(body).containsAll(List.of(OCR + ":invoices", OCR + ":menus", OCR + ":receipts")));
+        JsonNode receipts = entry(models, OCR + ":receipts");
+        assertThat(receipts.get("object").asText()).isEqualTo("model");
+        assertThat(receipts.get("parent").asText()).isEqualTo(OCR);
+        assertThat(receipts.get("root").asText()).isEqualTo("receipts");
+        assertThat(ids(models)).filteredOn(id -> id.startsWith(OCR + ":")).doesNotHaveDuplicates();
+
+        HttpResponse<String> one = send("/v1/models/" + OCR + ":menus", ALL);
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(json(one.body()).get("parent").asText()).isEqualTo(OCR);
+        assertThat(send("/v1/models/" + OCR + ":unknown", ALL).statusCode()).isEqualTo(404);
+        assertThat(ids(get("/v1/models", OCR_ONLY))).contains(OCR + ":menus");
+        assertThat(ids(get("/v1/models", ALL))).noneMatch(id -> id.startsWith(VISION + ":"));
+    }
+
+    @Test
     void aGroupShowsItsWorkersPartitionsLagAndDlqDepth() {
         announce(worker("w-lag-" + RUN, List.of(VISION), "llava-1.5-7b-hf", Instant.now(), 60_000));
 

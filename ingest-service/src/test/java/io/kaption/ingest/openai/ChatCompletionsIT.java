@@ -149,6 +149,50 @@ class ChatCompletionsIT {
     }
 
     @Test
+    void aModelNamingGroupAndAdapterSendsTheLoraIdAndTheAnswerEchoesIt() {
+        String id = newRequestId();
+        CompletableFuture<HttpResponse<String>> response = ingest.sendAsync(ingest.jsonRequest("/v1/chat/completions",
+                id, "{\"model\":\"" + group + ":receipts\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"));
+
+        JsonNode record = ingest.awaitRequest(id);
+        assertThat(record.get("consumer_group").textValue()).isEqualTo(group);
+        assertThat(record.get("lora_id").textValue()).isEqualTo("receipts");
+        ingest.result(completed(id, Texts.of("Hello."), FinishReason.STOP, Usage.of(3, 2)));
+        assertThat(json(await(response).body()).get("model").textValue()).isEqualTo(group + ":receipts");
+
+        // lora_id in the body does the same with the plain group name
+        String explicit = newRequestId();
+        CompletableFuture<HttpResponse<String>> second = ingest.sendAsync(ingest.jsonRequest("/v1/chat/completions",
+                explicit, "{\"model\":\"" + group + "\",\"lora_id\":\"menus\","
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"));
+        assertThat(ingest.awaitRequest(explicit).get("lora_id").textValue()).isEqualTo("menus");
+        ingest.result(completed(explicit, Texts.of("Hello."), FinishReason.STOP, Usage.of(3, 2)));
+        assertThat(await(second).statusCode()).isEqualTo(200);
+
+        // contradicting each other: 400, nothing published
+        String contradicting = newRequestId();
+        HttpResponse<String> refused = ingest.send(ingest.jsonRequest("/v1/chat/completions", contradicting,
+                "{\"model\":\"" + group + ":receipts\",\"lora_id\":\"menus\","
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"));
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(json(refused.body()).at("/error/message").textValue()).contains("'receipts'", "'menus'");
+        ingest.assertNothingPublished(contradicting);
+    }
+
+    @Test
+    void aColonInAModelThatNamesNoGroupIsNoAdapter() {
+        String id = newRequestId();
+        CompletableFuture<HttpResponse<String>> response = ingest.sendAsync(ingest.jsonRequest("/v1/chat/completions",
+                id, "{\"model\":\"llava:7b\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"));
+
+        JsonNode record = IngestFixture.awaitRecord(Topics.requests(Topics.DEFAULT_CONSUMER_GROUP), id);
+        assertThat(record.get("consumer_group").textValue()).isEqualTo(Topics.DEFAULT_CONSUMER_GROUP);
+        assertThat(record.has("lora_id")).isFalse();
+        ingest.result(completed(id, Texts.of("Hello."), FinishReason.STOP, Usage.of(3, 2)));
+        assertThat(json(await(response).body()).get("model").textValue()).isEqualTo(Topics.DEFAULT_CONSUMER_GROUP);
+    }
+
+    @Test
     void aConversationIsPassedOnWithItsRoles() {
         String id = newRequestId();
         ingest.sendAsync(ingest.jsonRequest("/v1/chat/completions", id, "{\"model\":\"" + group + "\",\"messages\":["

@@ -82,6 +82,14 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "use this LLaVA conversation format instead of the checkpoint's chat template")
     ConversationFormat conversationFormat;
 
+    @Option(names = "--lora-dir", paramLabel = "DIR", defaultValue = "${env:KAPTION_LORA_DIR}",
+            description = "directory of PEFT LoRA adapters that lora_id names (default: $KAPTION_LORA_DIR)")
+    Path loraDir;
+
+    @Option(names = "--lora-max-loaded", paramLabel = "N", defaultValue = "${env:KAPTION_LORA_MAX_LOADED:-8}",
+            description = "LoRA adapters kept loaded (default ${DEFAULT-VALUE}, $KAPTION_LORA_MAX_LOADED)")
+    int loraMaxLoaded;
+
     @Option(names = "--max-new-tokens", defaultValue = "128", paramLabel = "N", description = "default ${DEFAULT-VALUE}")
     int maxNewTokens;
 
@@ -144,6 +152,12 @@ public final class GenerateCommand implements Callable<Integer> {
         } else if ((prompt == null) == (text == null)) {
             throw usage("give --prompt TEXT or --text TEXT (with an optional --image FILE), or --requests FILE");
         }
+        if (loraDir != null && !Files.isDirectory(loraDir)) {
+            throw usage("--lora-dir is not a directory: " + loraDir);
+        }
+        if (loraMaxLoaded < 1) {
+            throw usage("--lora-max-loaded must be at least 1");
+        }
         byte[] imageBytes = null;
         if (image != null) {
             if (!Files.isRegularFile(image)) {
@@ -154,7 +168,7 @@ public final class GenerateCommand implements Callable<Integer> {
         LlavaPipeline pipeline;
         try {
             pipeline = LlavaPipeline.load(model, new LlavaPipeline.Options(dtype, visionTower, batchSize,
-                    conversationFormat));
+                    conversationFormat).withLora(loraDir, loraMaxLoaded));
         } catch (IOException | RuntimeException e) {
             spec.commandLine().getErr().println("kaption generate: cannot load the model in " + model + ": "
                     + e.getMessage());
@@ -224,10 +238,10 @@ public final class GenerateCommand implements Callable<Integer> {
         for (RequestLine line : lines) {
             if (line.error() == null && line.conversation() != null) {
                 submitted.add(Request.conversation(line.conversation(), line.images(), line.params(),
-                        line.constraint()));
+                        line.constraint()).withLora(line.loraId()));
             } else if (line.error() == null) {
                 line.texts().forEach(t -> submitted.add(new Request(t, null, line.useChatTemplate(), line.images(),
-                        line.params(), line.constraint())));
+                        line.params(), line.constraint(), line.loraId())));
             }
         }
         long started = System.nanoTime();

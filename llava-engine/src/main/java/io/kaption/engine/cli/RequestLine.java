@@ -31,27 +31,26 @@ import java.util.Set;
  * @param images          the images' bytes: {@code image_paths}, or a conversation's image parts in order
  * @param params          sampling parameters from Takeoff's fields
  * @param constraint      what the output must match ({@code regex_string} or {@code json_schema}), or null
+ * @param loraId          the LoRA adapter to answer with ({@code lora_id}), or null
  * @param error           why the line cannot run (all other fields but {@code id} are then empty), or null
  */
 record RequestLine(JsonNode id, List<String> texts, boolean textList, Conversation conversation,
         boolean useChatTemplate, List<byte[]> images, SamplingParams params, OutputConstraint constraint,
-        String error) {
+        String loraId, String error) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Takeoff fields that concern routing or transport, not generation: accepted and ignored here. */
     private static final Set<String> IGNORED = Set.of("consumer_group", "stream", "request_id", "output_uri",
             "job_id", "record_id", "created_at");
-    /** Takeoff fields this engine does not implement: refused when they carry a value. */
-    private static final Set<String> UNSUPPORTED = Set.of("lora_id");
     private static final Set<String> KNOWN = Set.of("id", "text", "messages", "image_paths", "use_chat_template",
             "sampling_temperature", "sampling_topk", "sampling_topp", "repetition_penalty", "no_repeat_ngram_size",
-            "max_new_tokens", "min_new_tokens", "prompt_max_tokens", "seed", "regex_string", "json_schema");
+            "max_new_tokens", "min_new_tokens", "prompt_max_tokens", "seed", "regex_string", "json_schema", "lora_id");
     /** A requests file often repeats one schema on every line: compile it once. */
     private static final ConstraintCache CONSTRAINTS = new ConstraintCache(64);
 
     static RequestLine failed(JsonNode id, String error) {
-        return new RequestLine(id, List.of(), false, null, false, List.of(), null, null, error);
+        return new RequestLine(id, List.of(), false, null, false, List.of(), null, null, null, error);
     }
 
     /**
@@ -81,10 +80,10 @@ record RequestLine(JsonNode id, List<String> texts, boolean textList, Conversati
                 List<byte[]> images = new ArrayList<>();
                 Conversation conversation = conversation(root.get("messages"), baseDirectory, images);
                 return new RequestLine(id, List.of(), false, conversation, true, images, params(root, defaults),
-                        constraint(root), null);
+                        constraint(root), loraId(root), null);
             }
             return new RequestLine(id, texts(root), root.path("text").isArray(), null, useChatTemplate(root),
-                    images(root, baseDirectory), params(root, defaults), constraint(root), null);
+                    images(root, baseDirectory), params(root, defaults), constraint(root), loraId(root), null);
         } catch (IllegalArgumentException e) {
             return failed(id, e.getMessage());
         }
@@ -93,10 +92,7 @@ record RequestLine(JsonNode id, List<String> texts, boolean textList, Conversati
     private static void checkFields(JsonNode root) {
         for (Map.Entry<String, JsonNode> field : root.properties()) {
             String name = field.getKey();
-            if (UNSUPPORTED.contains(name) && !field.getValue().isNull()) {
-                throw new IllegalArgumentException(name + " is not supported by this engine");
-            }
-            if (!KNOWN.contains(name) && !IGNORED.contains(name) && !UNSUPPORTED.contains(name)) {
+            if (!KNOWN.contains(name) && !IGNORED.contains(name)) {
                 throw new IllegalArgumentException("unknown field " + name);
             }
         }
@@ -117,6 +113,17 @@ record RequestLine(JsonNode id, List<String> texts, boolean textList, Conversati
         }
         return CONSTRAINTS.of(regex == null || regex.isNull() ? null : regex.textValue(),
                 schema == null || schema.isNull() ? null : schema);
+    }
+
+    private static String loraId(JsonNode root) {
+        JsonNode lora = root.get("lora_id");
+        if (lora == null || lora.isNull()) {
+            return null;
+        }
+        if (!lora.isTextual()) {
+            throw new IllegalArgumentException("lora_id must be a string");
+        }
+        return lora.textValue();
     }
 
     private static List<String> texts(JsonNode root) {

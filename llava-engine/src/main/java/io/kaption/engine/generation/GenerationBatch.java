@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import io.kaption.engine.LlavaModel;
 import io.kaption.engine.checkpoint.TextConfig;
 import io.kaption.engine.llama.KvCache;
+import io.kaption.engine.lora.LoraRows;
 import io.kaption.engine.vision.PixelValues;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -59,6 +60,7 @@ public final class GenerationBatch implements AutoCloseable {
             logits = prefill(joining, padded, joiningCache);
         } catch (RuntimeException e) {
             joiningCache.close();
+            joining.forEach(Sequence::releaseAdapter);
             throw e;
         }
         merge(joining, joiningCache, padded);
@@ -110,7 +112,8 @@ public final class GenerationBatch implements AutoCloseable {
                 }
                 maskArray = scope.create(mask, new Shape(rowsJoining, 1, padded, padded));
             }
-            return toRows(model.decoder().forward(hidden, positions, maskArray, target, 0, scope));
+            return toRows(model.decoder().forward(hidden, positions, maskArray, target, 0, loraRows(joining, scope),
+                    scope));
         }
     }
 
@@ -145,7 +148,8 @@ public final class GenerationBatch implements AutoCloseable {
                 maskArray = scope.create(mask, new Shape(batch, 1, 1, slot + 1));
             }
             NDArray hidden = model.decoder().embed(scope.create(ids, new Shape(batch, 1)));
-            logits = toRows(model.decoder().forward(hidden, positions, maskArray, cache, slot, scope));
+            logits = toRows(model.decoder().forward(hidden, positions, maskArray, cache, slot, loraRows(rows, scope),
+                    scope));
         }
         length = slot + 1;
         chooseAndEmit(logits, 0);
@@ -166,6 +170,10 @@ public final class GenerationBatch implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    private static LoraRows loraRows(List<Sequence> sequences, NDManager scope) {
+        return LoraRows.of(sequences.stream().map(Sequence::adapter).toList(), scope);
     }
 
     private static boolean inWindow(int distance, TextConfig text) {
@@ -320,6 +328,7 @@ public final class GenerationBatch implements AutoCloseable {
 
     @Override
     public void close() {
+        rows.forEach(Sequence::releaseAdapter);
         rows.clear();
         manager.close();
     }

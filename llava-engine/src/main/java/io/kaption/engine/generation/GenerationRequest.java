@@ -1,6 +1,7 @@
 package io.kaption.engine.generation;
 
 import io.kaption.engine.generation.constraint.TokenAutomaton;
+import io.kaption.engine.lora.LoraAdapter;
 import io.kaption.engine.vision.PixelValues;
 import java.util.List;
 
@@ -13,9 +14,18 @@ import java.util.List;
  * @param params     decoding parameters
  * @param constraint the automaton the output must follow ({@code regex_string}, {@code json_schema}), or null for
  *                   free text
+ * @param adapter    the LoRA adapter to decode with ({@code lora_id}), acquired from
+ *                   {@link io.kaption.engine.lora.LoraAdapters#acquire}: the engine releases it when the request
+ *                   ends or is rejected; or null for the base model
  */
 public record GenerationRequest(int[] promptIds, List<PixelValues> images, SamplingParams params,
-        TokenAutomaton constraint) {
+        TokenAutomaton constraint, LoraAdapter adapter) {
+
+    /** A request on the base model. */
+    public GenerationRequest(int[] promptIds, List<PixelValues> images, SamplingParams params,
+            TokenAutomaton constraint) {
+        this(promptIds, images, params, constraint, null);
+    }
 
     /** Free text about these images. */
     public GenerationRequest(int[] promptIds, List<PixelValues> images, SamplingParams params) {

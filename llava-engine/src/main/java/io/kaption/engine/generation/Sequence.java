@@ -2,6 +2,7 @@ package io.kaption.engine.generation;
 
 import io.kaption.engine.generation.constraint.ConstrainedRow;
 import io.kaption.engine.generation.constraint.TokenAutomaton;
+import io.kaption.engine.lora.LoraAdapter;
 import io.kaption.engine.vision.PixelValues;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -22,6 +23,8 @@ public final class Sequence {
     private final BitSet seen;
     /** The output constraint's state, or null for free text. */
     private final ConstrainedRow constraint;
+    /** The LoRA adapter of this row (null: the base model), held until the row ends. */
+    private LoraAdapter adapter;
     private String error;
     private int length;
     /** First KV-cache slot of this row; earlier slots are padding. */
@@ -40,7 +43,14 @@ public final class Sequence {
     /** @param constraint the automaton the output must follow ({@code regex_string}, {@code json_schema}), or null */
     public Sequence(int request, int[] expandedIds, List<PixelValues> images, SamplingParams params,
             TokenAutomaton constraint) {
+        this(request, expandedIds, images, params, constraint, null);
+    }
+
+    /** @param adapter the LoRA adapter to decode with (acquired; the row releases it when it ends), or null */
+    public Sequence(int request, int[] expandedIds, List<PixelValues> images, SamplingParams params,
+            TokenAutomaton constraint, LoraAdapter adapter) {
         this.request = request;
+        this.adapter = adapter;
         this.constraint = constraint == null ? null : constraint.newRow();
         this.images = images == null ? List.of() : List.copyOf(images);
         this.params = params;
@@ -58,6 +68,18 @@ public final class Sequence {
 
     public int request() {
         return request;
+    }
+
+    LoraAdapter adapter() {
+        return adapter;
+    }
+
+    /** Lets go of the adapter (once): the row finished or its batch is dropped. */
+    void releaseAdapter() {
+        if (adapter != null) {
+            adapter.release();
+            adapter = null;
+        }
     }
 
     List<PixelValues> images() {
@@ -94,6 +116,7 @@ public final class Sequence {
         if (finishReason == null) {
             finishReason = FinishReason.CANCELLED;
         }
+        releaseAdapter();
     }
 
     /**
@@ -115,6 +138,7 @@ public final class Sequence {
             error = "the output constraint cannot be continued: no token of this vocabulary writes a character it "
                     + "allows next";
             finishReason = FinishReason.ERROR;
+            releaseAdapter();
             tokens[length++] = eosIds.get(0);
             return eosIds.get(0);
         }
@@ -128,6 +152,9 @@ public final class Sequence {
             finishReason = FinishReason.EOS;
         } else if (length - promptLength >= params.maxNewTokens()) {
             finishReason = FinishReason.LENGTH;
+        }
+        if (finishReason != null) {
+            releaseAdapter();
         }
         return token;
     }

@@ -6,6 +6,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import io.kaption.engine.checkpoint.TextConfig;
+import io.kaption.engine.lora.LoraRows;
+import io.kaption.engine.lora.Projection;
 import io.kaption.engine.nn.Activations;
 import io.kaption.engine.nn.LayerScope;
 import io.kaption.engine.nn.Linear;
@@ -66,9 +68,11 @@ public final class LlamaDecoder {
      * @param mask      boolean attention mask {@code [B, 1, L, slot + L]}, true where a token may attend to a slot;
      *                  null when every token attends to every slot up to its own (no padding, no sliding window)
      *                  — a prefill ({@code slot} 0) is then causal, a decode step ({@code L} 1) sees all slots
+     * @param lora      each row's LoRA adapter, added to the projections' outputs ({@link LoraRows#NONE}: none)
      * @return float32 logits of the last position of every row, {@code [B, vocab]}
      */
-    public NDArray forward(NDArray hidden, int[] positions, NDArray mask, KvCache cache, int slot, NDManager scope) {
+    public NDArray forward(NDArray hidden, int[] positions, NDArray mask, KvCache cache, int slot, LoraRows lora,
+            NDManager scope) {
         long batch = hidden.getShape().get(0);
         long length = hidden.getShape().get(1);
         if (mask == null && length > 1 && slot > 0) {
@@ -78,7 +82,8 @@ public final class LlamaDecoder {
         NDArray x = hidden;
         for (int i = 0; i < layers.size(); i++) {
             int index = i;
-            x = LayerScope.run(scope, x, (in, layerScope) -> layer(index, in, rope, mask, cache, slot, layerScope));
+            x = LayerScope.run(scope, x,
+                    (in, layerScope) -> layer(index, in, rope, mask, cache, slot, lora, layerScope));
         }
         NDArray last = x.get(":, -1:, :").reshape(batch, config.hiddenSize());
         NDArray logits = lmHead.apply(norm.apply(last));
@@ -86,25 +91,27 @@ public final class LlamaDecoder {
     }
 
     private NDArray layer(int index, NDArray x, NDArray[] rope, NDArray mask, KvCache cache, int slot,
-            NDManager scope) {
+            LoraRows lora, NDManager scope) {
         Layer layer = layers.get(index);
         // residual adds go in place into the fresh projection outputs (a + b is b + a, bit for bit)
-        NDArray h = attention(index, layer, layer.inputNorm.apply(x), rope, mask, cache, slot, scope).addi(x);
-        NDArray gateUp = layer.gateUp.apply(layer.postNorm.apply(h));
+        NDArray h = attention(index, layer, layer.inputNorm.apply(x), rope, mask, cache, slot, lora, scope).addi(x);
+        NDArray normed = layer.postNorm.apply(h);
+        NDArray gateUp = lora.add(index, Projection.GATE_UP, normed, layer.gateUp.apply(normed));
         long intermediate = gateUp.getShape().get(2) / 2;
         NDArray gate = gateUp.get(":, :, 0:{}", intermediate);
         NDArray up = gateUp.get(":, :, {}:", intermediate);
-        return layer.down.apply(Activations.siluGated(gate, up)).addi(h);
+        NDArray activated = Activations.siluGated(gate, up);
+        return lora.add(index, Projection.DOWN, activated, layer.down.apply(activated)).addi(h);
     }
 
     private NDArray attention(int index, Layer layer, NDArray x, NDArray[] rope, NDArray mask, KvCache cache,
-            int slot, NDManager scope) {
+            int slot, LoraRows lora, NDManager scope) {
         long batch = x.getShape().get(0);
         long length = x.getShape().get(1);
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int headDim = config.headDim();
-        NDArray qkv = layer.qkv.apply(x);
+        NDArray qkv = lora.add(index, Projection.QKV, x, layer.qkv.apply(x));
         // RoPE on the query and key heads at once, then [B, heads, L, headDim] views
         NDArray qk = rotate(qkv.get(":, :, 0:{}", (heads + kvHeads) * headDim)
                 .reshape(batch, length, heads + kvHeads, headDim), rope).transpose(0, 2, 1, 3);
@@ -119,7 +126,8 @@ public final class LlamaDecoder {
         }
         NDArray context = mask != null ? attention.masked(q, k, v, mask)
                 : length == 1 ? attention.full(q, k, v) : attention.causal(q, k, v);
-        return layer.out.apply(context.transpose(0, 2, 1, 3).reshape(batch, length, (long) heads * headDim));
+        NDArray merged = context.transpose(0, 2, 1, 3).reshape(batch, length, (long) heads * headDim);
+        return lora.add(index, Projection.OUT, merged, layer.out.apply(merged));
     }
 
     /** {@code x·cos + swap_halves(x)·[-sin | sin]}, i.e. transformers' rotate_half RoPE. */

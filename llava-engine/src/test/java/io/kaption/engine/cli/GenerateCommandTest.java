@@ -184,6 +184,57 @@ class GenerateCommandTest {
                 "{\"id\":\"schema-type\",\"error\":\"json_schema must be a JSON object\"}");
     }
 
+    @Test
+    void requestsLinesTakeLoraIdWithLoraDir() throws IOException {
+        JsonNode lora = null;
+        for (JsonNode c : LlavaFixture.conversationsJson(VARIANT).path("cases")) {
+            if (c.path("kind").asText().equals("lora")) {
+                lora = c;
+            }
+        }
+        assertThat(lora).isNotNull();
+        Files.createDirectories(temp.resolve("images"));
+        List<String> lines = new ArrayList<>();
+        for (JsonNode row : lora.path("rows")) {
+            Path image = LlavaFixture.variantDir(VARIANT).resolve(row.path("image").asText());
+            Files.copy(image, temp.resolve("images").resolve(image.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            ObjectNode line = JSON.createObjectNode().put("id", lines.size()).put("text", row.path("prompt_string")
+                    .asText()).put("use_chat_template", false).put("max_new_tokens", 12);
+            line.putArray("image_paths").add("images/" + image.getFileName());
+            line.set("lora_id", row.path("lora_id"));
+            lines.add(line.toString());
+        }
+        lines.add("{\"id\": \"unknown\", \"text\": \"Hi\", \"lora_id\": \"nope\", \"max_new_tokens\": 2}");
+        lines.add("{\"id\": \"not-a-name\", \"text\": \"Hi\", \"lora_id\": 5}");
+        Path file = temp.resolve("lora.jsonl");
+        Files.write(file, lines);
+        Path loraDir = LlavaFixture.variantDir(VARIANT).resolve("lora");
+
+        // --batch-size 4: the four rows (two adapters and the base model) decode as one mixed batch.
+        Run run = run("--model", model.toString(), "--requests", file.toString(), "--batch-size", "4",
+                "--lora-dir", loraDir.toString());
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        List<String> out = run.out().lines().toList();
+        assertThat(out).hasSize(lora.path("rows").size() + 2);
+        for (int i = 0; i < lora.path("rows").size(); i++) {
+            JsonNode row = lora.path("rows").get(i);
+            JsonNode printed = JSON.readTree(out.get(i));
+            assertThat(printed.path("token_ids")).as("row %d", i).isEqualTo(row.path("mixed_batch_new_token_ids"));
+            assertThat(printed.path("text").asText()).isEqualTo(row.path("new_text").asText());
+        }
+        assertThat(JSON.readTree(out.get(4)).path("error").asText()).contains("unknown LoRA adapter 'nope'");
+        assertThat(out.get(5)).isEqualTo("{\"id\":\"not-a-name\",\"error\":\"lora_id must be a string\"}");
+
+        Run noDir = run("--model", model.toString(), "--requests", file.toString());
+        assertThat(JSON.readTree(noDir.out().lines().toList().get(0)).path("error").asText())
+                .contains("'style-a'", "no adapter directory");
+        Run badDir = run("--model", model.toString(), "--requests", file.toString(), "--lora-dir",
+                temp.resolve("absent").toString());
+        assertThat(badDir.exitCode()).isEqualTo(2);
+        assertThat(badDir.err()).contains("--lora-dir is not a directory");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"llava15-tiny", "llava-mistral-tiny", "llava-next-tiny"})
     void messagesLinesGiveTheConversationFixturesIds(String variant) throws IOException {

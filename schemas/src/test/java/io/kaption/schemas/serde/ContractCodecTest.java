@@ -15,6 +15,7 @@ import io.kaption.schemas.GenerationResult.Failure;
 import io.kaption.schemas.GenerationResult.Usage;
 import io.kaption.schemas.Texts;
 import io.kaption.schemas.TokenEvent;
+import io.kaption.schemas.WorkerAnnouncement;
 import java.io.InputStream;
 import java.time.Instant;
 import java.util.List;
@@ -454,5 +455,24 @@ class ContractCodecTest {
 
         DecodeResult<GenerationRequest> good = ContractCodec.REQUESTS.tryDecode(ContractCodec.REQUESTS.encode(fullRequest()));
         assertThat(good).isEqualTo(new DecodeResult.Valid<>(fullRequest()));
+    }
+
+    @Test
+    void workerAnnouncementsCarryTheirLoraAdaptersAndOlderOnesDecodeWithout() {
+        Instant at = Instant.parse("2026-12-06T10:00:00Z");
+        WorkerAnnouncement withAdapters = new WorkerAnnouncement("w-1", List.of("primary"), "llava-1.5-7b-hf", null,
+                "float16", 8, "gpu-1", at, at, 15_000, List.of("receipts", "menus"));
+        byte[] encoded = ContractCodec.WORKERS.encode(withAdapters);
+        assertThat(new String(encoded, UTF_8)).contains("\"lora_adapters\":[\"receipts\",\"menus\"]");
+        assertThat(ContractCodec.WORKERS.decode(encoded)).isEqualTo(withAdapters);
+
+        WorkerAnnouncement without = new WorkerAnnouncement("w-2", List.of("primary"), "m", null, "float32", 4, null,
+                at, at, 15_000);
+        byte[] old = ContractCodec.WORKERS.encode(without);
+        assertThat(new String(old, UTF_8)).doesNotContain("lora_adapters");
+        assertThat(ContractCodec.WORKERS.decode(old).loraAdapters()).isNull();
+        assertThatThrownBy(() -> ContractCodec.WORKERS.decode(new String(old, UTF_8)
+                .replace("\"model\":\"m\"", "\"model\":\"m\",\"lora_adapters\":[\"a\",\"a\"]").getBytes(UTF_8)))
+                .hasMessageContaining("lora_adapters");
     }
 }
