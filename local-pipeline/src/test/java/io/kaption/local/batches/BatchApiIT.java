@@ -79,6 +79,7 @@ class BatchApiIT {
                 SharedInfrastructure.s3Endpoint());
         client = new BatchClient(pipeline.ingestPort());
         client.awaitReady();
+        client.awaitWorkerConsuming(GROUP);
         s3 = S3Clients.create(Optional.of(SharedInfrastructure.s3Endpoint()), EmbeddedS3.REGION.id());
         imageBucket = "batch-images-" + UUID.randomUUID().toString().substring(0, 8);
         s3.createBucket(b -> b.bucket(imageBucket));

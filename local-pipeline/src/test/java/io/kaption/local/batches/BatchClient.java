@@ -43,6 +43,15 @@ final class BatchClient {
                 .statusCode() == 200);
     }
 
+    /**
+     * Waits until the ingest's {@code /readyz} reports a consuming worker of {@code group}: until then the group has no
+     * request topic and a batch whose lines name it as their {@code model} is routed to {@code primary}.
+     */
+    void awaitWorkerConsuming(String group) {
+        await().atMost(Duration.ofSeconds(180)).ignoreExceptions().until(() -> JSON.readTree(
+                send("GET", "/readyz", null).body()).path("workers").path(group).path("consuming").asBoolean());
+    }
+
     /** {@code POST /v1/files} as multipart/form-data; returns the response (status and body). */
     HttpResponse<String> upload(String filename, byte[] content, String purpose)
             throws IOException, InterruptedException {

@@ -75,6 +75,7 @@ class BatchCrashIT {
         try (IngestService ingest = IngestService.start(IngestConfig.fromEnvironment(ingestEnv))) {
             BatchClient client = new BatchClient(ingest.port());
             client.awaitReady();
+            client.awaitWorkerConsuming(group);
             List<ObjectNode> lines = new ArrayList<>();
             for (int i = 0; i < REQUESTS; i++) {
                 lines.add(line("crash-" + i, group, "Describe the image.", 16, pngDataUrl(i)));
