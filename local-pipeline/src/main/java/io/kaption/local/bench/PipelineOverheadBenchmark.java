@@ -81,7 +81,10 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
         List<String> summaries = new ArrayList<>();
         try (LocalStack stack = LocalStack.start(0, 0, dataDir);
              LocalPipeline pipeline = LocalPipeline.start(env, stack)) {
-            HttpClient http = HttpClient.newHttpClient();
+            // HTTP/1.1 with a connection per request in flight, as load generators do: over h2c the JDK client
+            // multiplexed every request on one connection and failed at the server's stream limit once requests
+            // queued up at 40/s ("too many concurrent streams").
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             URI generate = URI.create("http://127.0.0.1:" + pipeline.ingestPort() + "/generate");
             URI results = URI.create("http://127.0.0.1:" + pipeline.sinkPort() + "/v1/requests/");
             URI workerMetrics = URI.create("http://127.0.0.1:" + pipeline.workerPort() + "/metrics");
