@@ -14,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -87,7 +87,8 @@ public final class EmbeddedS3 implements AutoCloseable {
 
   /**
    * A client for any local S3-compatible endpoint: path-style addressing (no bucket subdomains on 127.0.0.1),
-   * dummy static credentials, the small URL-connection HTTP client.
+   * dummy static credentials, the SDK's default Apache HTTP client, which validates pooled
+   * connections before reuse (the URL-connection client failed PUTs on stale ones).
    */
   public static S3Client clientFor(URI endpoint) {
     return S3Client.builder()
@@ -96,7 +97,7 @@ public final class EmbeddedS3 implements AutoCloseable {
         .region(REGION)
         .credentialsProvider(StaticCredentialsProvider.create(
             AwsBasicCredentials.create(DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY)))
-        .httpClientBuilder(UrlConnectionHttpClient.builder())
+        .httpClientBuilder(Apache5HttpClient.builder())
         .build();
   }
 

@@ -3,7 +3,7 @@ package io.kaption.kit.s3;
 import io.kaption.kit.env.Env;
 import java.net.URI;
 import java.util.Optional;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
@@ -30,12 +30,15 @@ public final class S3Clients {
     }
 
     /**
-     * A path-style client on the JDK's HTTP client with the AWS SDK's default credentials chain (environment,
-     * profile, web identity, instance role). Path style, so that S3-compatible stores need no wildcard DNS.
+     * A path-style client on the SDK's default Apache HTTP client with the AWS SDK's default credentials chain
+     * (environment, profile, web identity, instance role). Path style, so that S3-compatible stores need no wildcard
+     * DNS. Not the JDK's URL-connection client: it reuses a pooled connection the server has already closed for a
+     * PUT with {@code Expect: 100-continue} and then fails to write the body, on every SDK retry alike (seen in CI
+     * against S3Proxy); the Apache pool validates idle connections before reuse.
      */
     public static S3Client create(Optional<URI> endpoint, String region) {
         S3ClientBuilder builder = S3Client.builder()
-                .httpClient(UrlConnectionHttpClient.create())
+                .httpClientBuilder(Apache5HttpClient.builder())
                 .region(Region.of(region))
                 .forcePathStyle(true);
         endpoint.ifPresent(builder::endpointOverride);
