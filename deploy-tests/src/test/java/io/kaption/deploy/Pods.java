@@ -44,7 +44,8 @@ final class Pods {
      * The environment {@code container} of {@code workload} would start with, as far as the manifests decide it:
      * {@code envFrom} ConfigMaps of the overlay, then {@code env} in order with {@code $(VAR)} references expanded
      * as the kubelet does; the downward API's {@code metadata.name} is the pod's name and a Secret's key stands as
-     * {@code <secret:name/key>}.
+     * {@code <secret:name/key>}, except an optional one, which is left unset as it is where that Secret was not
+     * created (the deployment as it comes).
      */
     static Map<String, String> environment(Overlay overlay, JsonNode workload, JsonNode container) {
         Map<String, String> env = new LinkedHashMap<>();
@@ -67,6 +68,8 @@ final class Pods {
                 if (from.has("fieldRef")) {
                     String field = from.path("fieldRef").path("fieldPath").asText();
                     env.put(name, "metadata.name".equals(field) ? podName(workload) : "<field:" + field + ">");
+                } else if (from.path("secretKeyRef").path("optional").asBoolean(false)) {
+                    env.remove(name);
                 } else if (from.has("secretKeyRef")) {
                     env.put(name, "<secret:" + from.path("secretKeyRef").path("name").asText() + "/"
                             + from.path("secretKeyRef").path("key").asText() + ">");

@@ -202,6 +202,16 @@ class WorkloadRulesTest {
             assertThat(service.env()).containsEntry("AWS_ACCESS_KEY_ID", "<secret:kaption-s3/AWS_ACCESS_KEY_ID>")
                     .containsEntry("AWS_SECRET_ACCESS_KEY", "<secret:kaption-s3/AWS_SECRET_ACCESS_KEY>");
         }
+        // API keys are optional: from the Secret kaption-api-keys where it exists, an open API without it.
+        for (Kaption.Service service : List.of(kaption.ingest(), kaption.sink())) {
+            JsonNode apiKeys = StreamSupport.stream(service.container().path("env").spliterator(), false)
+                    .filter(variable -> "KAPTION_API_KEYS".equals(variable.path("name").asText()))
+                    .findFirst().orElseThrow(() -> new AssertionError(Pods.name(service.workload())
+                            + " does not read KAPTION_API_KEYS"))
+                    .path("valueFrom").path("secretKeyRef");
+            assertThat(apiKeys.path("name").asText()).isEqualTo("kaption-api-keys");
+            assertThat(apiKeys.path("optional").asBoolean()).isTrue();
+        }
     }
 
     @ParameterizedTest(name = "{0}")
