@@ -5,12 +5,9 @@ import io.kaption.images.ImageIntakeException.Code;
 
 import java.util.Base64;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /** Decodes inline images sent as {@code data:image/<type>[;param=value]*;base64,<payload>} (RFC 2397). */
 public final class DataUrls {
-
-    private static final Pattern ASCII_WHITESPACE = Pattern.compile("[ \\t\\r\\n\\f]+");
 
     private DataUrls() {
     }
@@ -42,7 +39,7 @@ public final class DataUrls {
             throw new ImageIntakeException(Code.INVALID_DATA_URL, "image data: URLs must be base64 (data:"
                     + mediaType + ";base64,...)");
         }
-        String payload = ASCII_WHITESPACE.matcher(url.substring(comma + 1)).replaceAll("");
+        String payload = withoutAsciiWhitespace(url.substring(comma + 1));
         if (decodedLength(payload) > maxBytes) {
             throw new ImageIntakeException(Code.IMAGE_TOO_LARGE, "inline image is larger than " + maxBytes + " bytes");
         }
@@ -52,6 +49,21 @@ public final class DataUrls {
             throw new ImageIntakeException(Code.INVALID_DATA_URL, "data: URL payload is not valid base64: "
                     + e.getMessage());
         }
+    }
+
+    /** {@code payload} without the whitespace of line-wrapped base64; most payloads have none and are returned as is. */
+    private static String withoutAsciiWhitespace(String payload) {
+        StringBuilder kept = null;
+        for (int i = 0; i < payload.length(); i++) {
+            char c = payload.charAt(i);
+            boolean whitespace = c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
+            if (whitespace && kept == null) {
+                kept = new StringBuilder(payload.length()).append(payload, 0, i);
+            } else if (!whitespace && kept != null) {
+                kept.append(c);
+            }
+        }
+        return kept == null ? payload : kept.toString();
     }
 
     /** What {@code payload} decodes to, computed without decoding it. */

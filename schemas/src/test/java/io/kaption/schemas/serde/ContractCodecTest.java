@@ -285,7 +285,8 @@ class ContractCodecTest {
 
         @ParameterizedTest
         @ValueSource(strings = {"http://example.com/cat.jpg", "ftp://example.com/cat.jpg", "file:///etc/passwd",
-            "/tmp/cat.jpg", "s3://", "data:text/plain;base64,aGk=", "data:image/png;base64,not base64!"})
+            "/tmp/cat.jpg", "s3://", "data:text/plain;base64,aGk=", "data:image/png;base64,not base64!",
+            "data:image/png;base64,URL-safe_base64", "data:image/png;base64,abc=d", "data:image/png;base64,"})
         void imageUrlWithAnUnsupportedScheme(String imageUrl) {
             assertThat(rejection(ContractCodec.REQUESTS, VALID.replace(IMAGE, imageUrl) + "}").violations())
                     .containsExactly("$.image_url: must be s3://bucket/key, https://... or "
@@ -295,7 +296,8 @@ class ContractCodecTest {
         @Test
         void acceptsEverySupportedImageUrlScheme() {
             for (String imageUrl : List.of(IMAGE, "https://127.0.0.1:8443/cat.jpg?sig=abc",
-                    "data:image/png;base64,iVBORw0KGgo=")) {
+                    "data:image/png;base64,iVBORw0KGgo=",
+                    "data:image/webp;base64,ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/==")) {
                 assertThat(decodeJson(ContractCodec.REQUESTS, VALID.replace(IMAGE, imageUrl) + "}").imageUrl())
                         .isEqualTo(imageUrl);
             }
