@@ -88,7 +88,7 @@ public final class EmbeddedS3 implements AutoCloseable {
   /**
    * A client for any local S3-compatible endpoint: path-style addressing (no bucket subdomains on 127.0.0.1),
    * dummy static credentials, the SDK's default Apache HTTP client, which validates pooled
-   * connections before reuse (the URL-connection client failed PUTs on stale ones).
+   * connections before reuse (with the URL-connection client a PUT failed on all four attempts in CI).
    */
   public static S3Client clientFor(URI endpoint) {
     return S3Client.builder()

@@ -32,9 +32,10 @@ public final class S3Clients {
     /**
      * A path-style client on the SDK's default Apache HTTP client with the AWS SDK's default credentials chain
      * (environment, profile, web identity, instance role). Path style, so that S3-compatible stores need no wildcard
-     * DNS. Not the JDK's URL-connection client: it reuses a pooled connection the server has already closed for a
-     * PUT with {@code Expect: 100-continue} and then fails to write the body, on every SDK retry alike (seen in CI
-     * against S3Proxy); the Apache pool validates idle connections before reuse.
+     * DNS. Not the JDK's URL-connection client: in CI a PUT against S3Proxy failed with "Error writing request body
+     * to server" on all four SDK attempts, most likely on pooled keep-alive connections the server had closed, which
+     * that client does not check before sending ({@code Expect: 100-continue}); the Apache pool validates idle
+     * connections before reuse.
      */
     public static S3Client create(Optional<URI> endpoint, String region) {
         S3ClientBuilder builder = S3Client.builder()
