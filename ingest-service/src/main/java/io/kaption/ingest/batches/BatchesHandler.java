@@ -11,6 +11,7 @@ import io.kaption.ingest.http.ApiException;
 import io.kaption.ingest.http.BodyReader;
 import io.kaption.ingest.http.HttpExchange;
 import io.kaption.ingest.http.Json;
+import io.kaption.ingest.http.PageLimit;
 import io.kaption.ingest.http.RequestBody;
 import io.kaption.ingest.images.ImageSource;
 import io.kaption.ingest.images.ImageStore;
@@ -134,7 +135,7 @@ public final class BatchesHandler {
     public void list(HttpExchange exchange) {
         requireReady();
         String owner = FilesHandler.owner(exchange);
-        int limit = limit(exchange.request().getParam("limit"));
+        int limit = PageLimit.parse(exchange.request().getParam("limit"), DEFAULT_LIMIT, MAX_LIMIT);
         String after = exchange.request().getParam("after");
         vertx.executeBlocking(() -> {
                     BatchStore.Page page = store.list(owner, limit, after == null || after.isEmpty() ? null : after);
@@ -400,21 +401,5 @@ public final class BatchesHandler {
             throw new ApiException(503, "not_ready", "the job directory is still reading its topics; try again "
                     + "shortly");
         }
-    }
-
-    static int limit(String value) {
-        if (value == null || value.isEmpty()) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int limit = Integer.parseInt(value.strip());
-            if (limit >= 1 && limit <= MAX_LIMIT) {
-                return limit;
-            }
-        } catch (NumberFormatException e) {
-            // answered below
-        }
-        throw ApiException.badRequest("invalid_limit", "limit must be a whole number from 1 to " + MAX_LIMIT
-                + ", got '" + value + "'");
     }
 }

@@ -7,6 +7,7 @@ import io.kaption.ingest.http.ApiException;
 import io.kaption.ingest.http.BodyReader;
 import io.kaption.ingest.http.HttpExchange;
 import io.kaption.ingest.http.Json;
+import io.kaption.ingest.http.PageLimit;
 import io.kaption.ingest.http.RequestBody;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -66,7 +67,7 @@ public final class FilesHandler {
     public void list(HttpExchange exchange) {
         String owner = owner(exchange);
         String purpose = exchange.request().getParam("purpose");
-        int limit = limit(exchange.request().getParam("limit"));
+        int limit = PageLimit.parse(exchange.request().getParam("limit"), DEFAULT_LIMIT, MAX_LIMIT);
         String after = exchange.request().getParam("after");
         String order = exchange.request().getParam("order");
         if (order != null && !order.equals("desc")) {
@@ -160,22 +161,6 @@ public final class FilesHandler {
     private ApiException tooLarge() {
         return new ApiException(413, "file_too_large", "the file is larger than " + maxFileBytes
                 + " bytes (KAPTION_FILES_MAX_BYTES); split the batch into several files");
-    }
-
-    static int limit(String value) {
-        if (value == null || value.isEmpty()) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int limit = Integer.parseInt(value.strip());
-            if (limit >= 1 && limit <= MAX_LIMIT) {
-                return limit;
-            }
-        } catch (NumberFormatException e) {
-            // answered below
-        }
-        throw ApiException.badRequest("invalid_limit", "limit must be a whole number from 1 to " + MAX_LIMIT
-                + ", got '" + value + "'");
     }
 
     /** The fingerprint of the exchange's API key; null when keys are off. */

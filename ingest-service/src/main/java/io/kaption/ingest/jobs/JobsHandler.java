@@ -8,6 +8,7 @@ import io.kaption.ingest.http.ApiException;
 import io.kaption.ingest.http.BodyReader;
 import io.kaption.ingest.http.HttpExchange;
 import io.kaption.ingest.http.Json;
+import io.kaption.ingest.http.PageLimit;
 import io.kaption.ingest.http.RequestBody;
 import io.kaption.schemas.jobs.JobSpec;
 import io.kaption.schemas.jobs.JobState;
@@ -93,7 +94,7 @@ public final class JobsHandler {
     /** {@code GET /v1/jobs?limit=20&after=<job_id>}: newest first. */
     public void list(HttpExchange exchange) {
         requireReady();
-        int limit = limit(exchange.request().getParam("limit"));
+        int limit = PageLimit.parse(exchange.request().getParam("limit"), DEFAULT_LIMIT, MAX_LIMIT);
         String after = exchange.request().getParam("after");
         JobTable.Page page = directory.page(limit, after, Optional.ofNullable(owner(exchange))).orElseThrow(() -> ApiException.badRequest("invalid_after",
                 "after names no job: '" + after + "'"));
@@ -259,22 +260,6 @@ public final class JobsHandler {
             throw new ApiException(415, "unsupported_media_type", "a job is submitted as a JSON body");
         }
         return JobSubmission.parse(Json.parseObject(raw.bytes(), "the request body"));
-    }
-
-    static int limit(String value) {
-        if (value == null) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int limit = Integer.parseInt(value.strip());
-            if (limit >= 1 && limit <= MAX_LIMIT) {
-                return limit;
-            }
-        } catch (NumberFormatException e) {
-            // answered below
-        }
-        throw ApiException.badRequest("invalid_limit", "limit must be a whole number from 1 to " + MAX_LIMIT
-                + ", got '" + value + "'");
     }
 
     static JobStatus cancelling(JobStatus job, Instant now) {
