@@ -2,8 +2,7 @@ package io.kaption.ingest.files;
 
 import io.kaption.ingest.http.ApiException;
 import io.kaption.ingest.jobs.S3Location;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.kaption.kit.s3.BucketOnDemand;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -22,34 +21,19 @@ import java.util.function.Supplier;
  */
 public final class S3Objects {
 
-    private static final Logger LOG = LoggerFactory.getLogger(S3Objects.class);
-
     private final S3Client s3;
     private final S3Location root;
-    private volatile boolean bucketReady;
+    private final BucketOnDemand bucket;
 
     public S3Objects(S3Client s3, S3Location root) {
         this.s3 = s3;
         this.root = root;
+        this.bucket = new BucketOnDemand(s3, root.bucket(), "files");
     }
 
-    /** The bucket, created if missing (as {@code bin/kaption local}'s fresh S3 has none); false while S3 is down. */
+    /** The files bucket exists (see {@link BucketOnDemand}); false while S3 is down. */
     public boolean ensureBucket() {
-        if (bucketReady) {
-            return true;
-        }
-        try {
-            try {
-                s3.headBucket(b -> b.bucket(root.bucket()));
-            } catch (NoSuchBucketException e) {
-                s3.createBucket(b -> b.bucket(root.bucket()));
-                LOG.info("created files bucket {}", root.bucket());
-            }
-            bucketReady = true;
-        } catch (SdkException e) {
-            LOG.warn("files bucket {} is not usable yet: {}", root.bucket(), e.getMessage());
-        }
-        return bucketReady;
+        return bucket.ensure();
     }
 
     /** {@code s3://bucket/<root><key>}. */

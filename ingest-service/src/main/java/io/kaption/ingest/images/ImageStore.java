@@ -4,12 +4,12 @@ import io.kaption.images.AdmittedImage;
 import io.kaption.images.ImageIntake;
 import io.kaption.images.inspect.ImageFormat;
 import io.kaption.ingest.http.ApiException;
+import io.kaption.kit.s3.BucketOnDemand;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 import java.security.MessageDigest;
@@ -33,35 +33,19 @@ public final class ImageStore {
     private final S3Client s3;
     private final String bucket;
     private final int inlineMaxBytes;
-    private volatile boolean bucketReady;
+    private final BucketOnDemand imageBucket;
 
     public ImageStore(ImageIntake intake, S3Client s3, String bucket, int inlineMaxBytes) {
         this.intake = intake;
         this.s3 = s3;
         this.bucket = bucket;
         this.inlineMaxBytes = inlineMaxBytes;
+        this.imageBucket = new BucketOnDemand(s3, bucket, "image");
     }
 
-    /**
-     * Creates the bucket if it is missing. Called at start; a failure there is logged and retried before the first
-     * claim check, so that S3 being down does not stop requests that never need it.
-     */
+    /** The image bucket exists (see {@link BucketOnDemand}); called at start and again before a claim check. */
     public boolean ensureBucket() {
-        if (bucketReady) {
-            return true;
-        }
-        try {
-            try {
-                s3.headBucket(b -> b.bucket(bucket));
-            } catch (NoSuchBucketException e) {
-                s3.createBucket(b -> b.bucket(bucket));
-                LOG.info("created image bucket {}", bucket);
-            }
-            bucketReady = true;
-        } catch (SdkException e) {
-            LOG.warn("image bucket {} is not usable yet: {}", bucket, e.getMessage());
-        }
-        return bucketReady;
+        return imageBucket.ensure();
     }
 
     /** {@code KAPTION_MAX_IMAGES_PER_REQUEST}: the most images one request may carry. */
