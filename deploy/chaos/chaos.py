@@ -363,27 +363,15 @@ class Clients:
         self.outcomes.put(request_id, status=status, answer=answer, done_at=now())
 
     def takeoff_stream(self, request_id):
-        self.outcomes.put(request_id, kind="takeoff_stream", sent_at=now())
-        conn, response = open_stream(self.ingest, "POST", "/generate_stream", self.takeoff_body(request_id),
-                                     self.headers(request_id))
-        events = []
-        self.outcomes.put(request_id, status=response.status, events=events)
-        try:
-            if response.status == 200:
-                for event, _, data in sse_events(response):
-                    events.append((event, json.loads(data)))
-                if not ended_cleanly(response):
-                    raise ConnectionError("the stream was cut off before its end (no last chunk)")
-            else:
-                self.outcomes.put(request_id, answer=response.read()[:300].decode("utf-8", "replace"))
-            self.outcomes.put(request_id, done_at=now())
-        finally:
-            conn.close()
+        self.stream("takeoff_stream", request_id, "/generate_stream", self.takeoff_body(request_id))
 
     def openai_stream(self, request_id):
-        self.outcomes.put(request_id, kind="openai_stream", sent_at=now())
-        conn, response = open_stream(self.ingest, "POST", "/v1/chat/completions", self.openai_body(request_id, True),
-                                     self.headers(request_id))
+        self.stream("openai_stream", request_id, "/v1/chat/completions", self.openai_body(request_id, True))
+
+    def stream(self, kind, request_id, path, body):
+        """POSTs a streaming request to the ingest and records its events as the client saw them ([DONE] as is)."""
+        self.outcomes.put(request_id, kind=kind, sent_at=now())
+        conn, response = open_stream(self.ingest, "POST", path, body, self.headers(request_id))
         events = []
         self.outcomes.put(request_id, status=response.status, events=events)
         try:
