@@ -2,6 +2,10 @@ package io.kaption.local.bench;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -9,7 +13,7 @@ import java.util.Locale;
 
 /**
  * What every benchmark prints about the machine it ran on: the load average at its start and end. The figures of a
- * shared machine mean something only next to how busy it was.
+ * shared machine mean something only next to how busy it was. And the wait for the ingest they measure through.
  */
 final class BenchMachine {
 
@@ -37,5 +41,17 @@ final class BenchMachine {
         Arrays.sort(sorted);
         int middle = sorted.length / 2;
         return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    /** Waits (at most a minute) for the ingest's {@code /readyz} to answer 200. */
+    static void awaitIngestReady(HttpClient http, URI readyz) throws IOException, InterruptedException {
+        for (int attempt = 0; attempt < 600; attempt++) {
+            if (http.send(HttpRequest.newBuilder(readyz).GET().build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode() == 200) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("the ingest service did not get ready within a minute: " + readyz);
     }
 }

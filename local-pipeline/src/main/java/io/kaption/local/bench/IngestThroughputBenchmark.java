@@ -117,7 +117,7 @@ public final class IngestThroughputBenchmark implements Callable<Integer> {
                          stack.kafkaBootstrapServers()))) {
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
                 URI requests = URI.create("http://127.0.0.1:" + ingest.port() + "/v1/requests");
-                awaitReady(http, requests.resolve("/readyz"));
+                BenchMachine.awaitIngestReady(http, requests.resolve("/readyz"));
                 int partitions = partitions(admin, TOPIC);
                 for (int r = 0; r < repeats; r++) {
                     text.add(pair("r" + r + " text", http, requests, textBody, admin, stack, partitions));
@@ -254,17 +254,6 @@ public final class IngestThroughputBenchmark implements Callable<Integer> {
             throw new IllegalStateException("no summary line in ProducerPerformance's output:\n" + output);
         }
         return Double.parseDouble(summary.group(2));
-    }
-
-    private static void awaitReady(HttpClient http, URI readyz) throws IOException, InterruptedException {
-        for (int attempt = 0; attempt < 600; attempt++) {
-            if (http.send(HttpRequest.newBuilder(readyz).GET().build(), HttpResponse.BodyHandlers.discarding())
-                    .statusCode() == 200) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new IllegalStateException("the ingest service did not get ready within a minute: " + readyz);
     }
 
     /** A noisy JPEG of about {@code bytes} bytes (noise keeps JPEG from compressing it away). */

@@ -114,7 +114,7 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
             }
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             URI api = URI.create("http://127.0.0.1:" + pipeline.ingestPort() + "/v1/jobs");
-            awaitReady(http, api.resolve("/readyz"));
+            BenchMachine.awaitIngestReady(http, api.resolve("/readyz"));
             List<LlavaPipeline.Request> requests = bareRequests(jpegs);
             // JIT, topics, consumer groups: not measured.
             generate(engine, requests.subList(0, Math.min(batch, requests.size())));
@@ -163,17 +163,6 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
                 throw new IllegalStateException("the engine failed an image: " + result.error());
             }
         }
-    }
-
-    private static void awaitReady(HttpClient http, URI readyz) throws IOException, InterruptedException {
-        for (int attempt = 0; attempt < 600; attempt++) {
-            if (http.send(HttpRequest.newBuilder(readyz).GET().build(), HttpResponse.BodyHandlers.discarding())
-                    .statusCode() == 200) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new IllegalStateException("the ingest service did not get ready within a minute: " + readyz);
     }
 
     private JsonNode runJob(HttpClient http, URI api, String input, String output)
