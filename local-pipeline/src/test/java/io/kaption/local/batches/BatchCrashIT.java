@@ -45,12 +45,7 @@ class BatchCrashIT {
         Path modelDir = Files.createDirectories(dir.resolve("model"));
         DemoCheckpoint.write(modelDir);
         String group = "batch-crash-" + UUID.randomUUID().toString().substring(0, 8);
-        Map<String, String> env = new HashMap<>();
-        env.put("KAPTION_KAFKA_BOOTSTRAP_SERVERS", SharedInfrastructure.kafkaBootstrapServers());
-        env.put("KAPTION_S3_ENDPOINT", SharedInfrastructure.s3Endpoint().toString());
-        env.put("AWS_REGION", EmbeddedS3.REGION.id());
-        env.put("AWS_ACCESS_KEY_ID", EmbeddedS3.DUMMY_ACCESS_KEY);
-        env.put("AWS_SECRET_ACCESS_KEY", EmbeddedS3.DUMMY_SECRET_KEY);
+        Map<String, String> env = SharedInfrastructure.serviceEnvironment();
         env.put("KAPTION_TOPIC_PARTITIONS", "3");
         env.put("KAPTION_MODEL", modelDir.toString());
         env.put("TAKEOFF_CONSUMER_GROUP", group);

@@ -4,6 +4,7 @@ import io.kaption.localstack.kafka.EmbeddedKafka;
 import io.kaption.localstack.kafka.KafkaTopics;
 import io.kaption.localstack.s3.EmbeddedS3;
 import java.net.URI;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -68,6 +69,20 @@ public final class SharedInfrastructure implements BeforeAllCallback {
   /** {@code http://127.0.0.1:<port>} of the shared S3 server. */
   public static URI s3Endpoint() {
     return s3().server.endpoint();
+  }
+
+  /**
+   * The variables a Kaption service needs to reach the shared broker and S3 server (bootstrap servers, S3 endpoint,
+   * region, the dummy key pair), in a new map the caller adds its own to: for services started in a child JVM.
+   */
+  public static Map<String, String> serviceEnvironment() {
+    Map<String, String> env = new HashMap<>();
+    env.put("KAPTION_KAFKA_BOOTSTRAP_SERVERS", kafkaBootstrapServers());
+    env.put("KAPTION_S3_ENDPOINT", s3Endpoint().toString());
+    env.put("AWS_REGION", EmbeddedS3.REGION.id());
+    env.put("AWS_ACCESS_KEY_ID", EmbeddedS3.DUMMY_ACCESS_KEY);
+    env.put("AWS_SECRET_ACCESS_KEY", EmbeddedS3.DUMMY_SECRET_KEY);
+    return env;
   }
 
   /** A client of the shared S3 server, itself shared: do not close it. */
