@@ -20,6 +20,8 @@ final class OrderedSubscription implements Subscription {
     private final RequestHistory history;
     private final String requestId;
     private final RequestEventListener listener;
+    /** Subscribed after every possible token offset: wants the result alone, as soon as it is read. */
+    private final boolean resultOnly;
     private final Queue<Object> mailbox = new ConcurrentLinkedQueue<>();
     private final AtomicInteger drainRequests = new AtomicInteger();
     private volatile boolean closed;
@@ -32,12 +34,17 @@ final class OrderedSubscription implements Subscription {
         this.history = history;
         this.requestId = requestId;
         this.lastOffset = afterTokenOffset;
+        this.resultOnly = afterTokenOffset == Long.MAX_VALUE;
         this.listener = listener;
     }
 
     @Override
     public String requestId() {
         return requestId;
+    }
+
+    boolean resultOnly() {
+        return resultOnly;
     }
 
     /** Queues {@code item} unless the subscriber already has it or asked to start after it; history lock held. */

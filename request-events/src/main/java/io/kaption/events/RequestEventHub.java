@@ -49,7 +49,9 @@ public final class RequestEventHub implements AutoCloseable {
      * Subscribes to one request's events: first those of the history with a {@code kaption.tokens} offset greater
      * than {@code afterTokenOffset} (-1: all), then live ones, in offset order without gaps or repeats, then the
      * result exactly once. A request whose result is already known gets its replay and result at once; an unknown
-     * one is waited for (it may still be queued) until the subscription is closed.
+     * one is waited for (it may still be queued) until the subscription is closed. With {@code afterTokenOffset}
+     * {@link Long#MAX_VALUE} the subscriber wants the result alone and gets it as soon as it is read, without waiting
+     * for the request's token events to be read first.
      */
     public Subscription subscribe(String requestId, long afterTokenOffset, RequestEventListener listener) {
         Objects.requireNonNull(requestId, "requestId");
@@ -59,8 +61,8 @@ public final class RequestEventHub implements AutoCloseable {
     }
 
     /**
-     * The request's result, once known (when a subscriber would get it). Cancelling the future (or completing it
-     * some other way, e.g. with {@code orTimeout}) unsubscribes; closing the hub fails it. It may complete on the
+     * The request's result, as soon as it is read (a result-only subscription). Cancelling the future (or completing
+     * it some other way, e.g. with {@code orTimeout}) unsubscribes; closing the hub fails it. It may complete on the
      * hub's poll thread: chain slow work with the {@code …Async} methods.
      */
     public CompletableFuture<GenerationResult> result(String requestId) {

@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
  * token events at all, an error result does not say how many prompts there were — the caller settles it with
  * {@link #settle} once it has read {@code kaption.tokens} up to where it stood when the result arrived (the workers
  * write every token of a request before its result), or {@link #settleOverdue} does after the grace period.
+ * Subscribers that want only the result (subscribed after offset {@link Long#MAX_VALUE}) need no such order: they
+ * get it as soon as it is read.
  *
  * <p>Memory is bounded two ways: a settled request is forgotten once its result is older than the history window
  * (by record timestamp), and so is a request whose token events stopped that long ago without a result; and at
@@ -103,6 +105,7 @@ final class RequestHistory {
      */
     boolean addResult(GenerationResult result, long timestampMs, long nowMs) {
         List<OrderedSubscription> touched;
+        boolean waitsForTokens;
         synchronized (lock) {
             TrackedRequest request = track(result.requestId());
             if (request.result != null) {
@@ -112,14 +115,16 @@ final class RequestHistory {
             request.result = result;
             request.resultTimestampMs = timestampMs;
             request.lastEventMs = Math.max(request.lastEventMs, timestampMs);
-            if (!request.tokensComplete()) {
+            waitsForTokens = !request.tokensComplete();
+            if (waitsForTokens) {
                 awaitingTokens.put(request.requestId, nowMs + graceMs);
-                return true;
+                touched = handOverToResultOnly(request);
+            } else {
+                touched = settle(request);
             }
-            touched = settle(request);
         }
         touched.forEach(OrderedSubscription::drain);
-        return false;
+        return waitsForTokens;
     }
 
     /** Settles the results of these requests that still wait for token events. */
@@ -196,6 +201,8 @@ final class RequestHistory {
             if (request.settled) {
                 request.closingRestarts.forEach(subscription::offerClosingRestart);
                 subscription.offerResult(request.result);
+            } else if (request.result != null && subscription.resultOnly()) {
+                subscription.offerResult(request.result);
             } else {
                 request.subscribers.add(subscription);
                 subscriptions++;
@@ -229,6 +236,24 @@ final class RequestHistory {
         synchronized (lock) {
             return requests.size();
         }
+    }
+
+    /**
+     * A result still waiting for token events goes at once to the subscribers that want only the result, who then
+     * leave; returns them for draining. Lock held.
+     */
+    private List<OrderedSubscription> handOverToResultOnly(TrackedRequest request) {
+        List<OrderedSubscription> resultOnly = new ArrayList<>();
+        request.subscribers.removeIf(subscription -> {
+            if (!subscription.resultOnly()) {
+                return false;
+            }
+            subscription.offerResult(request.result);
+            resultOnly.add(subscription);
+            return true;
+        });
+        subscriptions -= resultOnly.size();
+        return resultOnly;
     }
 
     /**

@@ -148,6 +148,44 @@ class RequestHistoryTest {
     }
 
     @Test
+    void aResultOnlySubscriberGetsTheResultAsSoonAsItIsRead() {
+        // The ingest's blocking calls and the sink's result lookups: no token event to order the result after.
+        RecordingListener resultOnly = new RecordingListener();
+        RecordingListener stream = new RecordingListener();
+        history.subscribe("r", Long.MAX_VALUE, resultOnly);
+        history.subscribe("r", -1, stream);
+        history.addToken(1, chunk("r", 0, 0), T0);
+
+        assertThat(history.addResult(completed("r", "t0.0"), T0, T0)).isTrue();
+
+        assertThat(resultOnly.calls).containsExactly("result");
+        assertThat(stream.calls).containsExactly("token 1");
+        assertThat(history.subscriptionCount()).isOne();
+        history.addToken(2, last("r", 0, 1), T0);
+        assertThat(stream.calls).containsExactly("token 1", "token 2", "result");
+        assertThat(resultOnly.calls).containsExactly("result");
+        assertThat(history.subscriptionCount()).isZero();
+    }
+
+    @Test
+    void aResultOnlySubscriberArrivingWhileTheResultWaitsForTokensGetsItAtOnce() {
+        assertThat(history.addResult(completed("r", "done"), T0, T0)).isTrue();
+        RecordingListener resultOnly = new RecordingListener();
+        RecordingListener stream = new RecordingListener();
+
+        history.subscribe("r", Long.MAX_VALUE, resultOnly);
+        history.subscribe("r", -1, stream);
+
+        assertThat(resultOnly.calls).containsExactly("result");
+        assertThat(stream.calls).isEmpty();
+        assertThat(history.subscriptionCount()).isOne();
+        history.settle(List.of("r"));
+        assertThat(stream.calls).containsExactly("result");
+        assertThat(resultOnly.calls).containsExactly("result");
+        assertThat(resultOnly.violations).isEmpty();
+    }
+
+    @Test
     void anErrorResultCannotCountPromptsSoItWaitsToBeSettled() {
         RecordingListener listener = new RecordingListener();
         history.subscribe("r", -1, listener);

@@ -70,13 +70,17 @@ public final class EventPublisher implements AutoCloseable {
     public void result(GenerationResult result, CompletableFuture<Void> after, Runnable onAcknowledged) {
         byte[] value = encode(result);
         unacknowledgedResults.incrementAndGet();
-        after.thenComposeAsync(ignored -> send(Topics.RESULTS, result.requestId(), value), resultSender)
-                .whenComplete((ignored, error) -> {
-                    unacknowledgedResults.decrementAndGet();
-                    if (error == null) {
-                        onAcknowledged.run();
-                    }
-                });
+        // Nothing to wait for (no token events, or all acknowledged already): sent from the caller's thread, as token
+        // events are, without a hop to the sender thread.
+        CompletableFuture<Void> sent = after.isDone() && !after.isCompletedExceptionally()
+                ? send(Topics.RESULTS, result.requestId(), value)
+                : after.thenComposeAsync(ignored -> send(Topics.RESULTS, result.requestId(), value), resultSender);
+        sent.whenComplete((ignored, error) -> {
+            unacknowledgedResults.decrementAndGet();
+            if (error == null) {
+                onAcknowledged.run();
+            }
+        });
     }
 
     /**

@@ -119,7 +119,8 @@ public final class Generations {
      */
     public Future<GenerationResult> call(HttpExchange exchange, GenerationRequest request) {
         Promise<GenerationResult> outcome = Promise.promise();
-        stream(exchange, request, new StreamListener() {
+        // Result only: it need not wait until the hub has read the request's token events (there are none).
+        follow(exchange, request, Long.MAX_VALUE, new StreamListener() {
             @Override
             public void start() {
             }
@@ -155,9 +156,14 @@ public final class Generations {
      * succeeds the listener owns the response.
      */
     public Future<Void> stream(HttpExchange exchange, GenerationRequest request, StreamListener listener) {
+        return follow(exchange, request, -1, listener);
+    }
+
+    private Future<Void> follow(HttpExchange exchange, GenerationRequest request, long afterTokenOffset,
+                                StreamListener listener) {
         Relay relay = new Relay(exchange, request.requestId(), listener);
         // Subscribed before publishing, so that no event of the request can be missed.
-        relay.subscription = hub.subscribe(request.requestId(), -1, relay);
+        relay.subscription = hub.subscribe(request.requestId(), afterTokenOffset, relay);
         exchange.onClientGone(relay::clientGone);
         return publish(exchange.context(), request)
                 .onFailure(error -> relay.finish())

@@ -98,10 +98,16 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
                 out.printf(Locale.ROOT, "load average at the end of %.1f/s: %s%n", rate, BenchMachine.loadAverage());
                 print(samples, out);
                 printLinger(samples, linger, out);
+                double[] hops = KafkaHop.measure(stack.kafkaBootstrapServers(), rate, Math.min(seconds, 30));
+                out.printf(Locale.ROOT, "kafka hop at %.1f/s (the floor: one record from an acks=all producer to a "
+                                + "waiting read_committed consumer on the same broker, %d records; a request crosses "
+                                + "Kafka twice): p50 %.1f ms, p99 %.1f ms%n", rate, hops.length, percentile(hops, 50),
+                        percentile(hops, 99));
                 double[] overhead = samples.stream().mapToDouble(Sample::overheadMs).toArray();
                 summaries.add(String.format(Locale.ROOT,
-                        "kaption-bench pipeline: rate=%.1f overhead_p50_ms=%.1f overhead_p99_ms=%.1f", rate,
-                        percentile(overhead, 50), percentile(overhead, 99)));
+                        "kaption-bench pipeline: rate=%.1f overhead_p50_ms=%.1f overhead_p99_ms=%.1f "
+                                + "kafka_hop_p50_ms=%.1f kafka_hop_p99_ms=%.1f", rate, percentile(overhead, 50),
+                        percentile(overhead, 99), percentile(hops, 50), percentile(hops, 99)));
             }
         }
         BenchMachine.printLoad("end");
