@@ -13,7 +13,8 @@ import java.util.Locale;
 
 /**
  * What every benchmark prints about the machine it ran on: the load average at its start and end. The figures of a
- * shared machine mean something only next to how busy it was. And the wait for the ingest they measure through.
+ * shared machine mean something only next to how busy it was. The JIT's time, for those that run a fresh JVM's code.
+ * And the wait for the ingest they measure through.
  */
 final class BenchMachine {
 
@@ -33,6 +34,13 @@ final class BenchMachine {
             // Not Linux: the JVM knows the 1-minute figure only.
             return String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         }
+    }
+
+    /** Milliseconds this JVM's JIT compilers have spent so far (0 where the JVM does not say). */
+    static long jitMillis() {
+        var compilation = ManagementFactory.getCompilationMXBean();
+        return compilation != null && compilation.isCompilationTimeMonitoringSupported()
+                ? compilation.getTotalCompilationTime() : 0;
     }
 
     /** The median of {@code values} (not empty). */
