@@ -137,7 +137,8 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
                         BenchMachine.loadAverage());
                 compiling = BenchMachine.jitMillis();
                 start = System.nanoTime();
-                JsonNode status = runJob(http, api, "s3://bench/images/", "s3://bench/out-" + name + "/");
+                JsonNode status = runJob(http, api, "s3://bench/images/", "s3://bench/out-" + name
+                        + (r < 0 ? "-" + (r + warmupRepeats) : "") + "/");
                 double seconds = (System.nanoTime() - start) / 1e9;
                 if (!status.get("state").asText().equals("completed")) {
                     throw new IllegalStateException("the job did not complete: " + status);
