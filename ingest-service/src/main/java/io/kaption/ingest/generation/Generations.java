@@ -119,7 +119,7 @@ public final class Generations {
      */
     public Future<GenerationResult> call(HttpExchange exchange, GenerationRequest request) {
         Promise<GenerationResult> outcome = Promise.promise();
-        // Result only: it need not wait until the hub has read the request's token events (there are none).
+        // Result only: the answer needs no token events, so it need not wait until the hub has read them.
         follow(exchange, request, Long.MAX_VALUE, new StreamListener() {
             @Override
             public void start() {
