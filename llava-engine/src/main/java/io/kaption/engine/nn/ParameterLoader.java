@@ -14,12 +14,15 @@ public final class ParameterLoader {
     private final Function<String, Tensor> tensors;
     private final NDManager manager;
     private final DataType computeType;
+    /** Null on a GPU (or a libtorch without oneDNN): linears use torch's own GEMM. */
+    private final OneDnnLinear oneDnn;
 
     public ParameterLoader(Function<String, Tensor> tensors, NDManager manager, DataType computeType) {
         DjlTensors.requireSupported(computeType);
         this.tensors = tensors;
         this.manager = manager;
         this.computeType = computeType;
+        this.oneDnn = OneDnnLinear.loadForCpu(manager);
     }
 
     public DataType computeType() {
@@ -39,7 +42,12 @@ public final class ParameterLoader {
     }
 
     public Linear linear(String prefix, boolean bias) {
-        return new Linear(array(prefix + ".weight"), bias ? array(prefix + ".bias") : null);
+        return new Linear(array(prefix + ".weight"), bias ? array(prefix + ".bias") : null, oneDnn);
+    }
+
+    /** A linear without bias over {@code weight [out, in]}. */
+    public Linear linear(Tensor weight) {
+        return new Linear(array(weight), null, oneDnn);
     }
 
     /**
@@ -47,7 +55,7 @@ public final class ParameterLoader {
      * GEMM replaces several.
      */
     public Linear fusedLinear(List<String> prefixes, boolean bias) {
-        return new Linear(concatRows(prefixes, ".weight"), bias ? concatRows(prefixes, ".bias") : null);
+        return new Linear(concatRows(prefixes, ".weight"), bias ? concatRows(prefixes, ".bias") : null, oneDnn);
     }
 
     public LayerNorm layerNorm(String prefix, double eps) {

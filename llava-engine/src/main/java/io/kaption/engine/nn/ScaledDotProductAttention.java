@@ -3,15 +3,6 @@ package io.kaption.engine.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.IValue;
-import ai.djl.pytorch.jni.IValueUtils;
-import ai.djl.pytorch.jni.JniUtils;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /**
  * PyTorch's fused {@code scaled_dot_product_attention}: {@code softmax(q·kᵀ/√d + mask)·v} without materialising the
@@ -23,19 +14,9 @@ import java.io.UncheckedIOException;
  */
 public final class ScaledDotProductAttention {
 
-    private static final String RESOURCE = "attention.pt";
-    /**
-     * TorchScript's profiling graph executor would profile and re-specialise the graph for every new input shape;
-     * for one operator that is pure overhead. The switch is per thread in libtorch.
-     */
-    private static final ThreadLocal<Boolean> PLAIN_EXECUTOR = ThreadLocal.withInitial(() -> {
-        JniUtils.setGraphExecutorOptimize(false);
-        return true;
-    });
+    private final TorchScriptModule module;
 
-    private final PtSymbolBlock module;
-
-    private ScaledDotProductAttention(PtSymbolBlock module) {
+    private ScaledDotProductAttention(TorchScriptModule module) {
         this.module = module;
     }
 
@@ -55,14 +36,7 @@ public final class ScaledDotProductAttention {
 
     /** Loads the module into {@code manager} (freed with it). */
     public static ScaledDotProductAttention load(NDManager manager) {
-        try (InputStream in = ScaledDotProductAttention.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("resource " + RESOURCE + " is missing from the jar");
-            }
-            return new ScaledDotProductAttention(JniUtils.loadModule((PtNDManager) manager, in, false, false));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new ScaledDotProductAttention(TorchScriptModule.load("attention.pt", manager));
     }
 
     /** Every query attends to every key. */
@@ -84,22 +58,6 @@ public final class ScaledDotProductAttention {
         if (inputs[0].getDataType() == DataType.FLOAT16 && !inputs[0].getDevice().isGpu()) {
             return runInFloat32(method, inputs);
         }
-        PLAIN_EXECUTOR.get();
-        IValue[] values = new IValue[inputs.length];
-        for (int i = 0; i < inputs.length; i++) {
-            values[i] = IValue.from((PtNDArray) inputs[i]);
-        }
-        IValue result = null;
-        try {
-            result = IValueUtils.runMethod(module, method, values);
-            return result.toTensor((PtNDManager) inputs[0].getManager());
-        } finally {
-            for (IValue value : values) {
-                value.close();
-            }
-            if (result != null) {
-                result.close();
-            }
-        }
+        return module.run(method, inputs);
     }
 }

@@ -39,8 +39,7 @@ public final class ClipVisionTower {
         String p = "vision_tower.vision_model.";
         var conv = params.tensor(p + "embeddings.patch_embedding.weight");
         int hidden = config.hiddenSize();
-        this.patchEmbedding = new Linear(
-                params.array(new Tensor(new long[] {hidden, conv.data().length / hidden}, conv.data())), null);
+        this.patchEmbedding = params.linear(new Tensor(new long[] {hidden, conv.data().length / hidden}, conv.data()));
         this.classEmbedding = params.array(p + "embeddings.class_embedding");
         this.positionEmbedding = params.array(p + "embeddings.position_embedding.weight");
         this.preLayerNorm = params.layerNorm(p + "pre_layrnorm", config.layerNormEps());
