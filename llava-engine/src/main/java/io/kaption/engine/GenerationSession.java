@@ -91,7 +91,7 @@ public final class GenerationSession implements AutoCloseable {
             return;
         }
         if (batch == null) {
-            batch = new GenerationBatch(engine.model(), tracking);
+            batch = new GenerationBatch(engine.model(), tracking, engine.options().prefillTokensPerPass());
         }
         List<Sequence> joining = new ArrayList<>();
         while (!waiting.isEmpty() && batch.size() + joining.size() < maxBatchSize) {

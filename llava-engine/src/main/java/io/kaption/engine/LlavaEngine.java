@@ -42,8 +42,18 @@ public final class LlavaEngine implements AutoCloseable {
      * @param precision    compute dtype
      * @param visionTower  CLIP directory overriding {@code mm_vision_tower} of original checkpoints, or null
      * @param maxBatchSize rows decoded together; further requests join as rows finish
+     * @param prefillTokensPerPass the most prompt tokens (rows × padded length) one prefill forward pass takes:
+     *                     rows joining together beyond it are prefilled in several passes of whole rows (at least
+     *                     one row each), into the same KV cache
      */
-    public record Options(Precision precision, Path visionTower, int maxBatchSize) {
+    public record Options(Precision precision, Path visionTower, int maxBatchSize, int prefillTokensPerPass) {
+
+        /**
+         * On the CPU a batch-16 prefill of 283-token rows in one pass took 1.7× the time of the same rows in passes of
+         * at most 1,024 tokens (docs/PERFORMANCE.md): a pass's largest activations (the gate/up projection's) stay
+         * small enough for the allocator to reuse its memory instead of mapping fresh pages for each of them.
+         */
+        public static final int DEFAULT_PREFILL_TOKENS_PER_PASS = 1024;
 
         public static final Options DEFAULTS = new Options(Precision.FLOAT32, null, 16);
 
@@ -52,6 +62,13 @@ public final class LlavaEngine implements AutoCloseable {
             if (maxBatchSize < 1) {
                 throw new IllegalArgumentException("maxBatchSize must be >= 1");
             }
+            if (prefillTokensPerPass < 1) {
+                throw new IllegalArgumentException("prefillTokensPerPass must be >= 1");
+            }
+        }
+
+        public Options(Precision precision, Path visionTower, int maxBatchSize) {
+            this(precision, visionTower, maxBatchSize, DEFAULT_PREFILL_TOKENS_PER_PASS);
         }
     }
 
@@ -83,6 +100,10 @@ public final class LlavaEngine implements AutoCloseable {
     /** For tests that watch native memory. */
     LlavaModel model() {
         return model;
+    }
+
+    Options options() {
+        return options;
     }
 
     /**
@@ -128,7 +149,7 @@ public final class LlavaEngine implements AutoCloseable {
     /** Logits at the last prompt position (those of the first generated token), float32 {@code [vocab]}. */
     public float[] promptLogits(int[] promptIds, PixelValues image) {
         Sequence sequence = prepare(0, new GenerationRequest(promptIds, image, SamplingParams.greedy(1)));
-        try (GenerationBatch batch = new GenerationBatch(model, TokenListener.NONE)) {
+        try (GenerationBatch batch = new GenerationBatch(model, TokenListener.NONE, options.prefillTokensPerPass())) {
             return batch.prefillLogits(List.of(sequence))[0];
         }
     }

@@ -96,7 +96,21 @@ class FixtureParityTest {
     @ParameterizedTest
     @MethodSource("variants")
     void leftPaddedBatchMatchesEachRowAlone(String variant) {
+        assertBatchMatchesEachRowAlone(fixture(variant), engine(variant));
+    }
+
+    /** Rows joining together beyond the token budget are prefilled in several passes into one KV cache. */
+    @ParameterizedTest
+    @MethodSource("variants")
+    void batchPrefilledOneRowPerPassMatchesEachRowAlone(String variant) {
         LlavaFixture fixture = fixture(variant);
+        try (LlavaEngine engine = LlavaEngine.load(fixture.modelDir(),
+                new LlavaEngine.Options(LlavaEngine.Precision.FLOAT32, null, 16, 1))) {
+            assertBatchMatchesEachRowAlone(fixture, engine);
+        }
+    }
+
+    private static void assertBatchMatchesEachRowAlone(LlavaFixture fixture, LlavaEngine engine) {
         JsonNode batch = fixture.caseById("batch");
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < batch.path("items").size(); i++) {
@@ -105,7 +119,7 @@ class FixtureParityTest {
                     fixture.pixelsOfCase(source, "hf"), SamplingParams.greedy(batch.path("generate")
                     .path("max_new_tokens").asInt())));
         }
-        List<GenerationResult> results = engine(variant).generate(requests, TokenListener.NONE);
+        List<GenerationResult> results = engine.generate(requests, TokenListener.NONE);
         for (int i = 0; i < results.size(); i++) {
             JsonNode item = batch.path("items").get(i);
             assertThat(results.get(i).tokenIds()).as("row %d", i)

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kaption.constraints.OutputConstraint;
+import io.kaption.engine.LlavaEngine;
 import io.kaption.engine.LlavaModel;
 import io.kaption.engine.checkpoint.CheckpointFormat;
 import io.kaption.engine.checkpoint.LlavaConfig;
@@ -153,7 +154,8 @@ public final class EngineBenchmark {
     private static void profile(Path modelDir, DataType type, int batch, Path trace) {
         try (LlavaModel model = model(modelDir, type)) {
             run(model, batch, 1, null);
-            try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE)) {
+            try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE,
+                LlavaEngine.Options.DEFAULT_PREFILL_TOKENS_PER_PASS)) {
                 JniUtils.startProfile(false, true, false);
                 generation.add(rows(model, batch, 5, null));
                 JniUtils.stopProfile(trace + "-prefill.json");
@@ -206,7 +208,8 @@ public final class EngineBenchmark {
     /** @return prefill seconds (vision, projector, prompt forward, first token) and decode tokens per second */
     private static double[] run(LlavaModel model, int batch, int newTokens, TokenAutomaton constraint) {
         List<Sequence> rows = rows(model, batch, newTokens, constraint);
-        try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE)) {
+        try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE,
+                LlavaEngine.Options.DEFAULT_PREFILL_TOKENS_PER_PASS)) {
             long start = System.nanoTime();
             generation.add(rows);
             long prefilled = System.nanoTime();

@@ -25,14 +25,17 @@ public final class GenerationBatch implements AutoCloseable {
     private final LlavaModel model;
     private final TokenListener listener;
     private final NDManager manager;
+    private final int prefillTokensPerPass;
     private final List<Sequence> rows = new ArrayList<>();
     private KvCache cache;
     /** Slots used on the shared time axis. */
     private int length;
 
-    public GenerationBatch(LlavaModel model, TokenListener listener) {
+    /** @param prefillTokensPerPass see {@link io.kaption.engine.LlavaEngine.Options#prefillTokensPerPass()} */
+    public GenerationBatch(LlavaModel model, TokenListener listener, int prefillTokensPerPass) {
         this.model = model;
         this.listener = listener;
+        this.prefillTokensPerPass = prefillTokensPerPass;
         this.manager = model.manager().newSubManager();
     }
 
@@ -57,7 +60,7 @@ public final class GenerationBatch implements AutoCloseable {
         KvCache joiningCache = newCache(joining.size(), capacity);
         float[][] logits;
         try {
-            logits = prefill(joining, padded, joiningCache);
+            logits = prefillInPasses(joining, padded, joiningCache);
         } catch (RuntimeException e) {
             joiningCache.close();
             joining.forEach(Sequence::releaseAdapter);
@@ -71,8 +74,25 @@ public final class GenerationBatch implements AutoCloseable {
     public float[][] prefillLogits(List<Sequence> sequences) {
         int padded = sequences.stream().mapToInt(Sequence::promptLength).max().orElseThrow();
         try (KvCache scratch = newCache(sequences.size(), padded)) {
-            return prefill(sequences, padded, scratch);
+            return prefillInPasses(sequences, padded, scratch);
         }
+    }
+
+    /** Prefills in passes of whole rows, at most {@link #prefillTokensPerPass} tokens each (at least one row). */
+    private float[][] prefillInPasses(List<Sequence> joining, int padded, KvCache target) {
+        int rowsPerPass = Math.max(1, prefillTokensPerPass / padded);
+        if (rowsPerPass >= joining.size()) {
+            return prefill(joining, padded, target);
+        }
+        float[][] logits = new float[joining.size()][];
+        for (int from = 0; from < joining.size(); from += rowsPerPass) {
+            int to = Math.min(joining.size(), from + rowsPerPass);
+            try (KvCache rows = target.rows(from, to)) {
+                float[][] part = prefill(joining.subList(from, to), padded, rows);
+                System.arraycopy(part, 0, logits, from, part.length);
+            }
+        }
+        return logits;
     }
 
     private KvCache newCache(int rowCount, int capacity) {

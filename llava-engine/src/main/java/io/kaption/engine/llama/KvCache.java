@@ -38,6 +38,20 @@ public final class KvCache implements AutoCloseable {
         this.capacity = (int) keys[0].getShape().get(2);
     }
 
+    /**
+     * Rows {@code [from, to)} as a cache of their own whose writes land in this one (views, not copies): for
+     * prefilling a batch's rows in several passes. It must not grow; closing it frees only the views.
+     */
+    public KvCache rows(int from, int to) {
+        NDArray[] rowKeys = new NDArray[keys.length];
+        NDArray[] rowValues = new NDArray[values.length];
+        for (int l = 0; l < keys.length; l++) {
+            rowKeys[l] = keys[l].get(new NDIndex("{}:{}", from, to));
+            rowValues[l] = values[l].get(new NDIndex("{}:{}", from, to));
+        }
+        return new KvCache(manager, rowKeys, rowValues);
+    }
+
     /** Makes room for {@code slots} time slots, keeping the first {@code used}. */
     public void ensureCapacity(int slots, int used) {
         if (slots <= capacity) {
