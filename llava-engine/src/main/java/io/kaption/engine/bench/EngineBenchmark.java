@@ -43,7 +43,12 @@ import java.util.SplittableRandom;
  * suppressed, so every row generates all of them).
  *
  * <pre>java -cp ... io.kaption.engine.bench.EngineBenchmark [float32|float16 ...] [--batches 1,4,16] [--repeats 3]
- *     [--model DIR] [--serve] [--constraint json|regex:PATTERN|json:SCHEMA] [--profile TRACE.json]</pre>
+ *     [--model DIR] [--serve] [--constraint json|regex:PATTERN|json:SCHEMA] [--profile TRACE.json]
+ *     [--prefill-tokens N]</pre>
+ *
+ * <p>{@code --prefill-tokens} is {@link LlavaEngine.Options#prefillTokensPerPass()} (default {@value
+ * LlavaEngine.Options#DEFAULT_PREFILL_TOKENS_PER_PASS}): a batch's rows are prefilled in passes of at most that many
+ * tokens.
  *
  * <p>{@code --serve} is for the side-by-side benchmark ({@code tools/bench/side_by_side.py}), which interleaves
  * runs of the engine with runs of transformers: it reads {@code <float32|float16> <batch> [new tokens]} lines from
@@ -60,6 +65,9 @@ public final class EngineBenchmark {
 
     private static final int PROMPT_TOKENS = 28;
     private static final int NEW_TOKENS = 32;
+
+    /** Set once from {@code --prefill-tokens}. */
+    private static int prefillTokensPerPass = LlavaEngine.Options.DEFAULT_PREFILL_TOKENS_PER_PASS;
 
     private EngineBenchmark() {}
 
@@ -81,6 +89,7 @@ public final class EngineBenchmark {
                 case "--serve" -> serve = true;
                 case "--constraint" -> constraint = constraint(args[++i]);
                 case "--profile" -> profile = Path.of(args[++i]);
+                case "--prefill-tokens" -> prefillTokensPerPass = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -154,8 +163,7 @@ public final class EngineBenchmark {
     private static void profile(Path modelDir, DataType type, int batch, Path trace) {
         try (LlavaModel model = model(modelDir, type)) {
             run(model, batch, 1, null);
-            try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE,
-                LlavaEngine.Options.DEFAULT_PREFILL_TOKENS_PER_PASS)) {
+            try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE, prefillTokensPerPass)) {
                 JniUtils.startProfile(false, true, false);
                 generation.add(rows(model, batch, 5, null));
                 JniUtils.stopProfile(trace + "-prefill.json");
@@ -208,8 +216,7 @@ public final class EngineBenchmark {
     /** @return prefill seconds (vision, projector, prompt forward, first token) and decode tokens per second */
     private static double[] run(LlavaModel model, int batch, int newTokens, TokenAutomaton constraint) {
         List<Sequence> rows = rows(model, batch, newTokens, constraint);
-        try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE,
-                LlavaEngine.Options.DEFAULT_PREFILL_TOKENS_PER_PASS)) {
+        try (GenerationBatch generation = new GenerationBatch(model, TokenListener.NONE, prefillTokensPerPass)) {
             long start = System.nanoTime();
             generation.add(rows);
             long prefilled = System.nanoTime();
