@@ -112,7 +112,8 @@ public final class GpuWorker implements AutoCloseable {
         Path modelDir = config.model().isPresent() ? config.model().get() : writeDemoModel();
         LlavaPipeline pipeline = LlavaPipeline.load(modelDir, new LlavaPipeline.Options(config.precision(),
                 config.visionTower().orElse(null), config.maxBatchSize(), null)
-                .withLora(config.loraDir().orElse(null), config.loraMaxLoaded()));
+                .withLora(config.loraDir().orElse(null), config.loraMaxLoaded())
+                .withPrefillTokensPerPass(config.prefillTokensPerPass()));
         resources.push(pipeline);
         if (config.model().isEmpty()) {
             LOG.warn("serving the {} — set KAPTION_MODEL to a LLaVA checkpoint for real answers", DemoCheckpoint.NOTICE);
@@ -187,9 +188,10 @@ public final class GpuWorker implements AutoCloseable {
         if (phase == WorkerState.Phase.STARTING) {
             phase = WorkerState.Phase.RUNNING;
         }
-        LOG.info("gpu-worker started: groups {}, model {}, {}, batch {} rows, linger {} ms, session timeout {} ms, {}",
-                config.consumerGroups(), modelDir, config.precision(), config.maxBatchSize(),
-                config.batchDuration().toMillis(), config.sessionTimeout().toMillis(),
+        LOG.info("gpu-worker started: groups {}, model {}, {}, batch {} rows, prefill passes of <= {} tokens, linger {} ms,"
+                + " session timeout {} ms, {}", config.consumerGroups(), modelDir, config.precision(),
+                config.maxBatchSize(), config.prefillTokensPerPass(), config.batchDuration().toMillis(),
+                config.sessionTimeout().toMillis(),
                 config.instanceId().map(id -> "static member " + id).orElse("dynamic member"));
     }
 

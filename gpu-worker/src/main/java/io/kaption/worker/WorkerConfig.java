@@ -27,6 +27,8 @@ import java.util.Optional;
  * @param consumerGroups        worker pools served: topic {@code kaption.requests.<group>} each
  * @param maxBatchSize          engine rows decoded together (Takeoff's {@code TAKEOFF_MAX_BATCH_SIZE})
  * @param batchDuration         how long an idle worker waits after a first request for more to batch with it
+ * @param prefillTokensPerPass  the most prompt tokens one prefill forward pass takes (requests joining together beyond
+ *                              it are prefilled in several passes of whole requests)
  * @param kafka                 Kafka bootstrap servers and client properties (security)
  * @param s3Endpoint            S3 endpoint override (path-style), or empty for AWS's own
  * @param awsRegion             region of the S3 client
@@ -50,6 +52,7 @@ public record WorkerConfig(
         List<String> consumerGroups,
         int maxBatchSize,
         Duration batchDuration,
+        int prefillTokensPerPass,
         KafkaConnection kafka,
         Optional<URI> s3Endpoint,
         String awsRegion,
@@ -71,6 +74,7 @@ public record WorkerConfig(
     public static final String CONSUMER_GROUP = "TAKEOFF_CONSUMER_GROUP";
     public static final String MAX_BATCH_SIZE = "TAKEOFF_MAX_BATCH_SIZE";
     public static final String BATCH_DURATION_MILLIS = "TAKEOFF_BATCH_DURATION_MILLIS";
+    public static final String PREFILL_TOKENS_PER_PASS = "KAPTION_PREFILL_TOKENS_PER_PASS";
     public static final String KAFKA_BOOTSTRAP_SERVERS = KafkaConnection.BOOTSTRAP_SERVERS;
     public static final String S3_ENDPOINT = S3Clients.ENDPOINT;
     public static final String AWS_REGION = S3Clients.REGION;
@@ -105,6 +109,7 @@ public record WorkerConfig(
         if (batchDuration.isNegative()) {
             throw new IllegalArgumentException(BATCH_DURATION_MILLIS + " must be 0 or more, got " + batchDuration);
         }
+        Env.requireAtLeastOne(PREFILL_TOKENS_PER_PASS, prefillTokensPerPass);
         Objects.requireNonNull(kafka, "kafka");
         Objects.requireNonNull(s3Endpoint, "s3Endpoint");
         Objects.requireNonNull(awsRegion, "awsRegion");
@@ -150,6 +155,7 @@ public record WorkerConfig(
                 env.string(CONSUMER_GROUP).isPresent() ? groups : List.of(Topics.DEFAULT_CONSUMER_GROUP),
                 env.integer(MAX_BATCH_SIZE, 8),
                 Duration.ofMillis(env.integer(BATCH_DURATION_MILLIS, 100)),
+                env.integer(PREFILL_TOKENS_PER_PASS, LlavaEngine.Options.DEFAULT_PREFILL_TOKENS_PER_PASS),
                 KafkaConnection.fromEnvironment(env),
                 S3Clients.endpoint(env),
                 S3Clients.region(env),
@@ -186,6 +192,7 @@ public record WorkerConfig(
         private List<String> consumerGroups;
         private int maxBatchSize;
         private Duration batchDuration;
+        private int prefillTokensPerPass;
         private KafkaConnection kafka;
         private Optional<URI> s3Endpoint;
         private String awsRegion;
@@ -208,6 +215,7 @@ public record WorkerConfig(
             consumerGroups = c.consumerGroups;
             maxBatchSize = c.maxBatchSize;
             batchDuration = c.batchDuration;
+            prefillTokensPerPass = c.prefillTokensPerPass;
             kafka = c.kafka;
             s3Endpoint = c.s3Endpoint;
             awsRegion = c.awsRegion;
@@ -230,6 +238,7 @@ public record WorkerConfig(
         public Builder consumerGroups(String... values) { consumerGroups = List.of(values); return this; }
         public Builder maxBatchSize(int value) { maxBatchSize = value; return this; }
         public Builder batchDuration(Duration value) { batchDuration = value; return this; }
+        public Builder prefillTokensPerPass(int value) { prefillTokensPerPass = value; return this; }
         public Builder kafkaBootstrapServers(String value) { kafka = KafkaConnection.of(value); return this; }
         public Builder kafka(KafkaConnection value) { kafka = value; return this; }
         public Builder s3Endpoint(URI value) { s3Endpoint = Optional.ofNullable(value); return this; }
@@ -246,7 +255,7 @@ public record WorkerConfig(
 
         public WorkerConfig build() {
             return new WorkerConfig(model, precision, visionTower, loraDir, loraMaxLoaded, consumerGroups, maxBatchSize, batchDuration,
-                    kafka, s3Endpoint, awsRegion, imageIntake, topics, imageThreads, shutdownGrace,
+                    prefillTokensPerPass, kafka, s3Endpoint, awsRegion, imageIntake, topics, imageThreads, shutdownGrace,
                     jobCancellationLookback, sessionTimeout, instanceId, httpHost, httpPort);
         }
     }

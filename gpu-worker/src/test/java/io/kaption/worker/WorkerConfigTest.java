@@ -24,6 +24,7 @@ class WorkerConfigTest {
         assertThat(config.consumerGroups()).containsExactly("primary");
         assertThat(config.maxBatchSize()).isEqualTo(8);
         assertThat(config.batchDuration()).isEqualTo(Duration.ofMillis(100));
+        assertThat(config.prefillTokensPerPass()).isEqualTo(1024);
         assertThat(config.kafkaBootstrapServers()).isEqualTo("127.0.0.1:9092");
         assertThat(config.s3Endpoint()).isEmpty();
         assertThat(config.awsRegion()).isEqualTo("us-east-1");
@@ -48,6 +49,7 @@ class WorkerConfigTest {
                 Map.entry("TAKEOFF_CONSUMER_GROUP", " primary, batch ,"),
                 Map.entry("TAKEOFF_MAX_BATCH_SIZE", "16"),
                 Map.entry("TAKEOFF_BATCH_DURATION_MILLIS", "0"),
+                Map.entry("KAPTION_PREFILL_TOKENS_PER_PASS", "8192"),
                 Map.entry("KAPTION_KAFKA_BOOTSTRAP_SERVERS", "kafka-0:9092,kafka-1:9092"),
                 Map.entry("KAPTION_S3_ENDPOINT", "http://127.0.0.1:9000"),
                 Map.entry("AWS_REGION", "eu-west-1"),
@@ -67,6 +69,7 @@ class WorkerConfigTest {
         assertThat(config.consumerGroups()).containsExactly("primary", "batch");
         assertThat(config.maxBatchSize()).isEqualTo(16);
         assertThat(config.batchDuration()).isZero();
+        assertThat(config.prefillTokensPerPass()).isEqualTo(8192);
         assertThat(config.kafkaBootstrapServers()).isEqualTo("kafka-0:9092,kafka-1:9092");
         assertThat(config.s3Endpoint()).contains(URI.create("http://127.0.0.1:9000"));
         assertThat(config.awsRegion()).isEqualTo("eu-west-1");
@@ -88,6 +91,8 @@ class WorkerConfigTest {
                 .hasMessage("KAPTION_DTYPE must be float32 or float16, got 'bf16'");
         assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("TAKEOFF_MAX_BATCH_SIZE", "0")))
                 .hasMessage("TAKEOFF_MAX_BATCH_SIZE must be at least 1, got 0");
+        assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("KAPTION_PREFILL_TOKENS_PER_PASS", "0")))
+                .hasMessage("KAPTION_PREFILL_TOKENS_PER_PASS must be at least 1, got 0");
         assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("TAKEOFF_BATCH_DURATION_MILLIS", "soon")))
                 .hasMessage("TAKEOFF_BATCH_DURATION_MILLIS must be a whole number, got 'soon'");
         assertThatThrownBy(() -> WorkerConfig.fromEnvironment(Map.of("TAKEOFF_CONSUMER_GROUP", "a b")))

@@ -58,9 +58,10 @@ public final class LlavaPipeline implements AutoCloseable {
      * @param loraDir            the directory whose sub-directories are the LoRA adapters {@code lora_id} names, or
      *                           null: requests with a {@code lora_id} are refused
      * @param maxLoadedAdapters  LoRA adapters kept loaded (least recently used ones are freed)
+     * @param prefillTokensPerPass see {@link LlavaEngine.Options#prefillTokensPerPass()}
      */
     public record Options(LlavaEngine.Precision precision, Path visionTower, int maxBatchSize,
-            ConversationFormat conversationFormat, Path loraDir, int maxLoadedAdapters) {
+            ConversationFormat conversationFormat, Path loraDir, int maxLoadedAdapters, int prefillTokensPerPass) {
 
         public static final int DEFAULT_MAX_LOADED_ADAPTERS = 8;
         public static final Options DEFAULTS = new Options(LlavaEngine.Precision.FLOAT32, null, 8, null);
@@ -70,17 +71,28 @@ public final class LlavaPipeline implements AutoCloseable {
             if (maxLoadedAdapters < 1) {
                 throw new IllegalArgumentException("maxLoadedAdapters must be >= 1");
             }
+            if (prefillTokensPerPass < 1) {
+                throw new IllegalArgumentException("prefillTokensPerPass must be >= 1");
+            }
         }
 
         /** Without LoRA adapters. */
         public Options(LlavaEngine.Precision precision, Path visionTower, int maxBatchSize,
                 ConversationFormat conversationFormat) {
-            this(precision, visionTower, maxBatchSize, conversationFormat, null, DEFAULT_MAX_LOADED_ADAPTERS);
+            this(precision, visionTower, maxBatchSize, conversationFormat, null, DEFAULT_MAX_LOADED_ADAPTERS,
+                    LlavaEngine.Options.DEFAULT_PREFILL_TOKENS_PER_PASS);
         }
 
         /** These options with the LoRA adapters of {@code directory} (null: none). */
         public Options withLora(Path directory, int maxLoaded) {
-            return new Options(precision, visionTower, maxBatchSize, conversationFormat, directory, maxLoaded);
+            return new Options(precision, visionTower, maxBatchSize, conversationFormat, directory, maxLoaded,
+                    prefillTokensPerPass);
+        }
+
+        /** These options with another prefill pass budget. */
+        public Options withPrefillTokensPerPass(int tokens) {
+            return new Options(precision, visionTower, maxBatchSize, conversationFormat, loraDir, maxLoadedAdapters,
+                    tokens);
         }
     }
 
@@ -249,7 +261,8 @@ public final class LlavaPipeline implements AutoCloseable {
             SpecialTokenIds specialTokens = SpecialTokenIds.read(modelDir, tokenizer);
             Detokenizer detokenizer = Detokenizer.load(modelDir.resolve("tokenizer.json"));
             LlavaEngine engine = LlavaEngine.load(modelDir,
-                    new LlavaEngine.Options(options.precision(), options.visionTower(), options.maxBatchSize()));
+                    new LlavaEngine.Options(options.precision(), options.visionTower(), options.maxBatchSize(),
+                            options.prefillTokensPerPass()));
             // Both read image_token_index (else -200); a mismatch would make every image prompt fail.
             if (engine.config().imageTokenId() != encoder.imageTokenId()) {
                 engine.close();
