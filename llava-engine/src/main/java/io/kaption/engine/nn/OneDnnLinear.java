@@ -8,7 +8,7 @@ import org.slf4j.LoggerFactory;
 /**
  * oneDNN's float32 linear, reached through a TorchScript module ({@code linear.pt}, made by {@code make_linear.py}
  * beside it) because DJL 0.35.1 binds no oneDNN operator. On this project's AMD hosts it made the engine's float32
- * prefill about twice as fast as torch's own {@code linear} (MKL's sgemm) on the same weights (docs/PERFORMANCE.md).
+ * prefill 1.5–2.0× as fast as torch's own {@code linear} (MKL's sgemm) on the same weights (docs/PERFORMANCE.md).
  * CPU only.
  */
 public final class OneDnnLinear {

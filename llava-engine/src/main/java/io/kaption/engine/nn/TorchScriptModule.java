@@ -74,7 +74,8 @@ final class TorchScriptModule {
 
     /**
      * Runs {@code forward} outside inference mode, like DJL's own operations, so the result may be updated in place.
-     * No input requires a gradient, so autograd records nothing.
+     * No input requires a gradient, so autograd records nothing. DJL routes this call's inputs by their names (a
+     * name with a dot or brackets makes a list, tuple or map); the engine's arrays have none.
      */
     NDArray forwardOutsideInferenceMode(NDArray... inputs) {
         PLAIN_EXECUTOR.get();

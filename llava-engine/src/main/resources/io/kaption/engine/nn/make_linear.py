@@ -1,7 +1,7 @@
 """Writes linear.pt next to this script: oneDNN's linear (`mkldnn::_linear_pointwise`) as a TorchScript module.
 
 On the CPU, torch's own `linear` calls its BLAS, MKL's sgemm; on this project's AMD EPYC hosts oneDNN's kernels (in
-every libtorch CPU build) made the engine's float32 prefill about twice as fast on the same weights
+every libtorch CPU build) made the engine's float32 prefill 1.5-2.0x as fast on the same weights
 (docs/PERFORMANCE.md). DJL 0.35.1 binds no oneDNN operator, so the engine reaches it through this module. The weight
 is passed as it is: oneDNN's `_reorder_linear_weight` would pack it into a blocked layout (faster still at a few
 rows), but in DJL's libtorch 2.7.1 a packed weight gave wrong results for shapes whose preferred layout depends on
