@@ -98,7 +98,7 @@ public final class GenerationBatch implements AutoCloseable {
     private KvCache newCache(int rowCount, int capacity) {
         TextConfig text = model.config().text();
         return new KvCache(manager, text.numLayers(), rowCount, text.numKvHeads(), text.headDim(), capacity,
-                model.decoder().cacheType());
+                model.computeType());
     }
 
     /** One forward pass over the left-padded prompts, keys and values into slots {@code [0, padded)}. */

@@ -80,9 +80,8 @@ public final class KvCache implements AutoCloseable {
     /** Stores {@code [rows, kvHeads, n, headDim]} keys and values at slots {@code [slot, slot + n)}. */
     void write(int layer, int slot, NDArray k, NDArray v) {
         long n = k.getShape().get(2);
-        DataType type = keys[layer].getDataType(); // float32 under a float16 model on the CPU (LlamaDecoder#cacheType)
-        keys[layer].set(new NDIndex(":, :, {}:{}, :", slot, slot + n), k.toType(type, false));
-        values[layer].set(new NDIndex(":, :, {}:{}, :", slot, slot + n), v.toType(type, false));
+        keys[layer].set(new NDIndex(":, :, {}:{}, :", slot, slot + n), k);
+        values[layer].set(new NDIndex(":, :, {}:{}, :", slot, slot + n), v);
     }
 
     /** Views of slots {@code [0, end)} owned by {@code scope}. */

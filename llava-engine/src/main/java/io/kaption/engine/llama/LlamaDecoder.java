@@ -178,12 +178,4 @@ public final class LlamaDecoder {
     public DataType computeType() {
         return computeType;
     }
-
-    /**
-     * The KV cache's type: the compute type, except float32 for a float16 model on the CPU, whose attention runs in
-     * float32 ({@link ScaledDotProductAttention}); a float16 cache would be widened again at every decode step.
-     */
-    public DataType cacheType() {
-        return computeType == DataType.FLOAT16 && !embedTokens.getDevice().isGpu() ? DataType.FLOAT32 : computeType;
-    }
 }

@@ -11,12 +11,13 @@ import ai.djl.ndarray.types.Shape;
 public final class Linear {
 
     /**
-     * Above this many input rows a float16 product on the CPU runs in float32: PyTorch's CPU float16 GEMM (no
-     * AVX-512 FP16 on these hosts) is memory-bound and profits from the halved weight bytes only for a few rows
-     * (decode at batch 1 and 4 ran 1.4–1.9× faster than float32); at 16 rows it was 0.6× float32, and several
-     * times slower on prefill-sized products (docs/PERFORMANCE.md).
+     * Up to this many input rows a float16 weight on the CPU is multiplied as it is (the input narrowed to float16
+     * and the result widened back); above it, through a float32 copy on oneDNN. PyTorch's CPU float16 GEMM (no
+     * AVX-512 FP16 on these hosts) costs time in proportion to the rows: with the decoder's shapes it took 0.4–0.7×
+     * oneDNN's float32 time at one row, 0.5–1.0× at two, 1.0–1.2× at three and 1.4–1.5× at eight
+     * (docs/PERFORMANCE.md).
      */
-    private static final long CPU_HALF_MAX_ROWS = 8;
+    private static final long CPU_HALF_MAX_ROWS = 2;
 
     private final NDArray weight;
     private final NDArray bias;
@@ -46,17 +47,30 @@ public final class Linear {
                 : bias != null ? bias : zeroBias(weight);
     }
 
+    /** {@code x} in the weight's dtype, or in float32 for a float16 weight on the CPU; the result has x's dtype. */
     public NDArray apply(NDArray x) {
         if (oneDnnBias != null) {
             return oneDnn.apply(x, weight, oneDnnBias);
         }
-        if (x.getDataType() == DataType.FLOAT16 && !x.getDevice().isGpu() && rows(x) > CPU_HALF_MAX_ROWS) {
+        if (weight.getDataType() == DataType.FLOAT16 && !weight.getDevice().isGpu()) {
+            return applyHalfWeightOnCpu(x);
+        }
+        return linear(x, weight, bias);
+    }
+
+    private NDArray applyHalfWeightOnCpu(NDArray x) {
+        NDArray y;
+        if (rows(x) <= CPU_HALF_MAX_ROWS) {
+            y = linear(x.toType(DataType.FLOAT16, false), weight, bias);
+        } else {
             NDArray[] copies = float32Copies();
             NDArray x32 = x.toType(DataType.FLOAT32, false);
-            NDArray y = oneDnn != null ? oneDnn.apply(x32, copies[0], copies[1])
-                    : x32.getNDArrayInternal().linear(x32, copies[0], copies[1]).singletonOrThrow();
-            return y.toType(DataType.FLOAT16, false);
+            y = oneDnn != null ? oneDnn.apply(x32, copies[0], copies[1]) : linear(x32, copies[0], copies[1]);
         }
+        return y.toType(x.getDataType(), false);
+    }
+
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
         return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
     }
 

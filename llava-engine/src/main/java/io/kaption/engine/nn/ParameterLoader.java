@@ -8,11 +8,19 @@ import io.kaption.engine.weights.Tensor;
 import java.util.List;
 import java.util.function.Function;
 
-/** Builds layers from checkpoint tensors, cast once to the compute dtype and owned by one manager. */
+/**
+ * Builds layers from checkpoint tensors, cast once to their dtype and owned by one manager. A float16 model on the
+ * CPU keeps only its linear weights (and biases) in float16 and computes in float32: these CPUs have no float16
+ * arithmetic, so float16 activations meant a conversion around every norm, attention and float32 product; its
+ * weights still halve the bytes a product of a few rows reads ({@link Linear}).
+ */
 public final class ParameterLoader {
 
     private final Function<String, Tensor> tensors;
     private final NDManager manager;
+    /** The dtype of linear weights and biases: the requested one. */
+    private final DataType weightType;
+    /** The dtype of activations and every other parameter. */
     private final DataType computeType;
     /** Null on a GPU (or a libtorch without oneDNN): linears use torch's own GEMM. */
     private final OneDnnLinear oneDnn;
@@ -21,10 +29,13 @@ public final class ParameterLoader {
         DjlTensors.requireSupported(computeType);
         this.tensors = tensors;
         this.manager = manager;
-        this.computeType = computeType;
+        this.weightType = computeType;
+        this.computeType = computeType == DataType.FLOAT16 && !manager.getDevice().isGpu() ? DataType.FLOAT32
+                : computeType;
         this.oneDnn = OneDnnLinear.loadForCpu(manager);
     }
 
+    /** The dtype activations are computed in (float32 for a float16 model on the CPU). */
     public DataType computeType() {
         return computeType;
     }
@@ -37,17 +48,14 @@ public final class ParameterLoader {
         return DjlTensors.toNDArray(manager, tensors.apply(name), computeType);
     }
 
-    public NDArray array(Tensor tensor) {
-        return DjlTensors.toNDArray(manager, tensor, computeType);
-    }
-
     public Linear linear(String prefix, boolean bias) {
-        return new Linear(array(prefix + ".weight"), bias ? array(prefix + ".bias") : null, oneDnn);
+        return new Linear(weight(tensors.apply(prefix + ".weight")),
+                bias ? weight(tensors.apply(prefix + ".bias")) : null, oneDnn);
     }
 
     /** A linear without bias over {@code weight [out, in]}. */
     public Linear linear(Tensor weight) {
-        return new Linear(array(weight), null, oneDnn);
+        return new Linear(weight(weight), null, oneDnn);
     }
 
     /**
@@ -82,6 +90,10 @@ public final class ParameterLoader {
         }
         long[] shape = parts[0].shape().clone();
         shape[0] = rows;
-        return array(new Tensor(shape, data));
+        return weight(new Tensor(shape, data));
+    }
+
+    private NDArray weight(Tensor tensor) {
+        return DjlTensors.toNDArray(manager, tensor, weightType);
     }
 }

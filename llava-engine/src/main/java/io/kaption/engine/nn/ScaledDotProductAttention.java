@@ -2,7 +2,6 @@ package io.kaption.engine.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 
 /**
  * PyTorch's fused {@code scaled_dot_product_attention}: {@code softmax(q·kᵀ/√d + mask)·v} without materialising the
@@ -18,20 +17,6 @@ public final class ScaledDotProductAttention {
 
     private ScaledDotProductAttention(TorchScriptModule module) {
         this.module = module;
-    }
-
-    /**
-     * PyTorch's CPU attention kernel in float16 took half of a batch-16 decode step, 7× its float32 time (no native
-     * half arithmetic on these CPUs): on the CPU, float16 queries, keys and values are widened, the result narrowed.
-     * Keys and values from a CPU float16 model's {@link io.kaption.engine.llama.KvCache} are float32 already.
-     */
-    private NDArray runInFloat32(String method, NDArray[] inputs) {
-        NDArray[] widened = new NDArray[inputs.length];
-        for (int i = 0; i < inputs.length; i++) {
-            widened[i] = inputs[i].getDataType() == DataType.FLOAT16
-                    ? inputs[i].toType(DataType.FLOAT32, false) : inputs[i];
-        }
-        return run(method, widened).toType(DataType.FLOAT16, false);
     }
 
     /** Loads the module into {@code manager} (freed with it). */
@@ -55,9 +40,6 @@ public final class ScaledDotProductAttention {
     }
 
     private NDArray run(String method, NDArray... inputs) {
-        if (inputs[0].getDataType() == DataType.FLOAT16 && !inputs[0].getDevice().isGpu()) {
-            return runInFloat32(method, inputs);
-        }
         return module.run(method, inputs);
     }
 }

@@ -59,18 +59,17 @@ class LinearTest {
     }
 
     @ParameterizedTest(name = "{0} rows")
-    @CsvSource({"2", "12"})
-    void float16WeightsOnTheCpu(int rows) {
+    @CsvSource({"1", "12"})
+    void float16WeightsOnTheCpuTakeAndGiveFloat32(int rows) {
         try (NDManager scope = manager.newSubManager()) {
             NDArray weight = scope.randomNormal(new Shape(40, 32)).toType(DataType.FLOAT16, false);
-            NDArray x = scope.randomNormal(new Shape(rows, 32)).toType(DataType.FLOAT16, false);
-            NDArray expected = x.toType(DataType.FLOAT32, false)
-                    .matMul(weight.toType(DataType.FLOAT32, false).transpose());
+            NDArray x = scope.randomNormal(new Shape(rows, 32));
+            NDArray expected = x.matMul(weight.toType(DataType.FLOAT32, false).transpose());
 
             NDArray actual = new Linear(weight, null, oneDnn).apply(x);
 
-            assertThat(actual.getDataType()).isEqualTo(DataType.FLOAT16);
-            assertThat(maxAbsDifference(actual.toType(DataType.FLOAT32, false), expected)).isLessThan(0.05f);
+            assertThat(actual.getDataType()).isEqualTo(DataType.FLOAT32);
+            assertThat(maxAbsDifference(actual, expected)).isLessThan(0.05f);
         }
     }
 
