@@ -6,18 +6,19 @@ import ai.djl.ndarray.types.Shape;
 
 /**
  * {@code y = x·Wᵀ + b} with {@code W} stored {@code [out, in]} as in the checkpoint; {@code bias} may be null. Float32
- * products on the CPU run on oneDNN ({@link OneDnnLinear}) where the loader provides it.
+ * products on the CPU run on oneDNN ({@link OneDnnLinear}), over weights in its packed layout, where the loader
+ * provides it.
  */
 public final class Linear {
 
     /**
      * Up to this many input rows a float16 weight on the CPU is multiplied as it is (the input narrowed to float16
      * and the result widened back); above it, through a float32 copy on oneDNN. PyTorch's CPU float16 GEMM (no
-     * AVX-512 FP16 on these hosts) costs time in proportion to the rows: with the decoder's shapes it took 0.4–0.7×
-     * oneDNN's float32 time at one row, 0.5–1.0× at two, 1.0–1.2× at three and 1.4–1.5× at eight
+     * AVX-512 FP16 on these hosts) costs time in proportion to the rows: with the decoder's shapes it took 0.5–0.7×
+     * oneDNN's time over a packed float32 weight at one row, 0.9–1.4× at two and 1.4–1.8× at three
      * (docs/PERFORMANCE.md).
      */
-    private static final long CPU_HALF_MAX_ROWS = 2;
+    private static final long CPU_HALF_MAX_ROWS = 1;
 
     private final NDArray weight;
     private final NDArray bias;
@@ -38,13 +39,16 @@ public final class Linear {
         this(weight, bias, null);
     }
 
-    /** With {@code oneDnn} for float32 products (null: torch's own GEMM). */
+    /**
+     * With {@code oneDnn} for float32 products (null: torch's own GEMM), which may replace a float32 {@code weight}
+     * by its packed form and close it ({@link OneDnnLinear#pack}).
+     */
     Linear(NDArray weight, NDArray bias, OneDnnLinear oneDnn) {
-        this.weight = weight;
+        boolean onOneDnn = oneDnn != null && weight.getDataType() == DataType.FLOAT32;
         this.bias = bias;
         this.oneDnn = oneDnn;
-        this.oneDnnBias = oneDnn == null || weight.getDataType() != DataType.FLOAT32 ? null
-                : bias != null ? bias : zeroBias(weight);
+        this.oneDnnBias = onOneDnn ? bias != null ? bias : zeroBias(weight) : null;
+        this.weight = onOneDnn ? oneDnn.pack(weight, oneDnnBias) : weight;
     }
 
     /** {@code x} in the weight's dtype, or in float32 for a float16 weight on the CPU; the result has x's dtype. */
@@ -80,7 +84,7 @@ public final class Linear {
             NDArray weight32 = weight.toType(DataType.FLOAT32, false);
             NDArray bias32 = bias != null ? bias.toType(DataType.FLOAT32, false)
                     : oneDnn != null ? zeroBias(weight32) : null;
-            copies = new NDArray[] {weight32, bias32};
+            copies = new NDArray[] {oneDnn != null ? oneDnn.pack(weight32, bias32) : weight32, bias32};
             float32Copies = copies;
         }
         return copies;

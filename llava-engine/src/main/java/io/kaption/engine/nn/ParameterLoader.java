@@ -12,7 +12,7 @@ import java.util.function.Function;
  * Builds layers from checkpoint tensors, cast once to their dtype and owned by one manager. A float16 model on the
  * CPU keeps only its linear weights (and biases) in float16 and computes in float32: these CPUs have no float16
  * arithmetic, so float16 activations meant a conversion around every norm, attention and float32 product; its
- * weights still halve the bytes a product of a few rows reads ({@link Linear}).
+ * weights still halve the bytes a single-row product reads ({@link Linear}).
  */
 public final class ParameterLoader {
 

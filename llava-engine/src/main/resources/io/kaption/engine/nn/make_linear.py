@@ -2,12 +2,14 @@
 
 On the CPU, torch's own `linear` calls its BLAS, MKL's sgemm; on this project's AMD EPYC hosts oneDNN's kernels (in
 every libtorch CPU build) made the engine's float32 prefill 1.5-2.0x as fast on the same weights
-(docs/PERFORMANCE.md). DJL 0.35.1 binds no oneDNN operator, so the engine reaches it through this module. The weight
-is passed as it is: oneDNN's `_reorder_linear_weight` would pack it into a blocked layout (faster still at a few
-rows), but in DJL's libtorch 2.7.1 a packed weight gave wrong results for shapes whose preferred layout depends on
-the number of rows (e.g. [96, 48] at 10 rows), and no row count is known in advance.
+(docs/PERFORMANCE.md). DJL 0.35.1 binds no oneDNN operator, so the engine reaches it through this module.
 
-The method is TorchScript source because `_linear_pointwise` takes a `Scalar?[]` that neither scripting from Python
+`pack` is oneDNN's `_reorder_linear_weight`: the weight in oneDNN's blocked layout, which made products of 4-16 rows
+(decode) 1.7-2.5x as fast and larger ones no slower. The layout is chosen for 16 rows and serves any number. In DJL's
+libtorch 2.7.1 some packed shapes give wrong products at every row count (e.g. 40, 48 or 72 outputs at this hint;
+others at other hints), so the engine checks each packed weight against the plain one before it keeps it.
+
+`forward` is TorchScript source because `_linear_pointwise` takes a `Scalar?[]` that neither scripting from Python
 annotations nor tracing can express; it always takes a bias because the engine runs `forward` outside inference
 mode, which DJL offers for `forward` only (no second method for a linear without bias: it passes zeros). The archive
 is a zip; its code/__torch__.py is the readable source of what runs.
@@ -29,6 +31,10 @@ class OneDnnLinear(torch.jit.ScriptModule):
         super().__init__()
         self.define(FORWARD)
 
+    @torch.jit.script_method
+    def pack(self, weight: torch.Tensor) -> torch.Tensor:
+        return torch.ops.mkldnn._reorder_linear_weight(weight, 16)
+
 
 if __name__ == "__main__":
     path = Path(__file__).with_name("linear.pt")
@@ -37,3 +43,4 @@ if __name__ == "__main__":
     weight, bias, x = torch.randn(96, 48), torch.randn(96), torch.randn(2, 10, 48).transpose(0, 1)
     assert torch.allclose(module(x, weight, bias), torch.nn.functional.linear(x, weight, bias), atol=1e-5)
     assert torch.allclose(module(x, weight, torch.zeros(96)), torch.nn.functional.linear(x, weight), atol=1e-5)
+    assert torch.allclose(module(x, module.pack(weight), bias), torch.nn.functional.linear(x, weight, bias), atol=1e-5)

@@ -28,8 +28,15 @@ class LinearTest {
         manager.close();
     }
 
+    /**
+     * Output widths include ones whose oneDNN packing DJL's libtorch 2.7.1 gets wrong at the pack's row hint (40,
+     * 48, 72) or at others (64, 128, 160): the linear must notice and keep the plain weight.
+     */
     @ParameterizedTest(name = "[{0}, {1}] · [{2}, {1}]ᵀ, bias {3}")
-    @CsvSource({"1, 16, 64, false", "5, 48, 96, true", "283, 64, 32, true", "7, 768, 2048, false", "10, 48, 96, false", "12, 32, 40, true"})
+    @CsvSource({"1, 16, 64, false", "5, 48, 96, true", "283, 64, 32, true", "7, 768, 2048, false", "10, 48, 96, false",
+        "12, 32, 40, true", "16, 32, 40, false", "3, 768, 48, true", "1, 32, 72, false", "100, 64, 72, true",
+        "16, 768, 128, false", "2, 32, 160, false", "1024, 96, 256, true", "16, 768, 2304, false",
+        "4, 768, 32000, false"})
     void oneDnnMatchesTorchsLinear(int rows, int in, int out, boolean withBias) {
         try (NDManager scope = manager.newSubManager()) {
             NDArray weight = scope.randomNormal(new Shape(out, in));
