@@ -20,19 +20,21 @@ public final class Linear {
      */
     private static final long CPU_HALF_MAX_ROWS = 1;
 
+    /** As given; for a float32 weight on oneDNN, {@link #float32Weight}. */
     private final NDArray weight;
     private final NDArray bias;
     /** Null: torch's own GEMM. */
     private final OneDnnLinear oneDnn;
-    /** The bias oneDNN gets for a float32 weight: {@link #bias}, or zeros (its one signature takes a bias). */
-    private final NDArray oneDnnBias;
+    /** True for a float16 weight on the CPU: single-row products multiply it as it is. */
+    private final boolean halfWeightOnCpu;
     /**
-     * Float32 copies of a float16 weight and bias on the CPU (a zero bias for oneDNN where there is none), made on
-     * the first product over {@link #CPU_HALF_MAX_ROWS} rows and kept: converting every weight on every such product
-     * cost more than the product. A float16 model on the CPU that serves large batches therefore holds 1.5× the
-     * float32 weight bytes.
+     * What float32 products on the CPU multiply, made once at load: the (packed) float32 weight, or for a float16 one
+     * a packed float32 copy (converting the weight on every product cost more than the product; a float16 model on
+     * the CPU therefore holds 1.5× the float32 weight bytes). Null where products use {@link #weight} as it is.
      */
-    private volatile NDArray[] float32Copies;
+    private final NDArray float32Weight;
+    /** The bias of float32 products: {@link #bias} in float32, or zeros for oneDNN (its one signature takes a bias). */
+    private final NDArray float32Bias;
 
     /** With torch's own GEMM. */
     public Linear(NDArray weight, NDArray bias) {
@@ -40,54 +42,42 @@ public final class Linear {
     }
 
     /**
-     * With {@code oneDnn} for float32 products (null: torch's own GEMM), which may replace a float32 {@code weight}
-     * by its packed form and close it ({@link OneDnnLinear#pack}).
+     * With {@code oneDnn} for float32 products on the CPU (null: torch's own GEMM), which may replace a float32
+     * {@code weight} by its packed form and close it ({@link OneDnnLinear#pack}).
      */
     Linear(NDArray weight, NDArray bias, OneDnnLinear oneDnn) {
-        boolean onOneDnn = oneDnn != null && weight.getDataType() == DataType.FLOAT32;
-        this.bias = bias;
         this.oneDnn = oneDnn;
-        this.oneDnnBias = onOneDnn ? bias != null ? bias : zeroBias(weight) : null;
-        this.weight = onOneDnn ? oneDnn.pack(weight, oneDnnBias) : weight;
+        this.halfWeightOnCpu = weight.getDataType() == DataType.FLOAT16 && !weight.getDevice().isGpu();
+        NDArray weight32 = halfWeightOnCpu ? weight.toType(DataType.FLOAT32, false)
+                : oneDnn != null ? weight : null;
+        if (weight32 == null) {
+            this.float32Bias = null;
+            this.float32Weight = null;
+        } else {
+            NDArray bias32 = bias == null ? null : bias.toType(DataType.FLOAT32, false);
+            this.float32Bias = bias32 == null && oneDnn != null ? zeroBias(weight32) : bias32;
+            this.float32Weight = oneDnn != null ? oneDnn.pack(weight32, float32Bias) : weight32;
+        }
+        this.weight = halfWeightOnCpu || float32Weight == null ? weight : float32Weight;
+        this.bias = bias;
     }
 
     /** {@code x} in the weight's dtype, or in float32 for a float16 weight on the CPU; the result has x's dtype. */
     public NDArray apply(NDArray x) {
-        if (oneDnnBias != null) {
-            return oneDnn.apply(x, weight, oneDnnBias);
+        if (halfWeightOnCpu && rows(x) <= CPU_HALF_MAX_ROWS) {
+            return linear(x.toType(DataType.FLOAT16, false), weight, bias).toType(x.getDataType(), false);
         }
-        if (weight.getDataType() == DataType.FLOAT16 && !weight.getDevice().isGpu()) {
-            return applyHalfWeightOnCpu(x);
+        if (float32Weight == null) {
+            return linear(x, weight, bias);
         }
-        return linear(x, weight, bias);
-    }
-
-    private NDArray applyHalfWeightOnCpu(NDArray x) {
-        NDArray y;
-        if (rows(x) <= CPU_HALF_MAX_ROWS) {
-            y = linear(x.toType(DataType.FLOAT16, false), weight, bias);
-        } else {
-            NDArray[] copies = float32Copies();
-            NDArray x32 = x.toType(DataType.FLOAT32, false);
-            y = oneDnn != null ? oneDnn.apply(x32, copies[0], copies[1]) : linear(x32, copies[0], copies[1]);
-        }
+        NDArray x32 = x.toType(DataType.FLOAT32, false);
+        NDArray y = oneDnn != null ? oneDnn.apply(x32, float32Weight, float32Bias)
+                : linear(x32, float32Weight, float32Bias);
         return y.toType(x.getDataType(), false);
     }
 
     private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
         return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
-    }
-
-    private NDArray[] float32Copies() {
-        NDArray[] copies = float32Copies;
-        if (copies == null) { // the same copies if two threads race here; the loser's are freed with the model
-            NDArray weight32 = weight.toType(DataType.FLOAT32, false);
-            NDArray bias32 = bias != null ? bias.toType(DataType.FLOAT32, false)
-                    : oneDnn != null ? zeroBias(weight32) : null;
-            copies = new NDArray[] {oneDnn != null ? oneDnn.pack(weight32, bias32) : weight32, bias32};
-            float32Copies = copies;
-        }
-        return copies;
     }
 
     private static NDArray zeroBias(NDArray float32Weight) {
