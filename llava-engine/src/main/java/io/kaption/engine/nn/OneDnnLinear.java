@@ -42,7 +42,7 @@ public final class OneDnnLinear {
     }
 
     /**
-     * {@code weight} in oneDNN's blocked layout, which made products of 4–16 rows (decode) 1.7–2.5× as fast and
+     * {@code weight} in oneDNN's blocked layout, which made products of 4–16 rows (decode) 1.5–2.5× as fast and
      * larger ones no slower (docs/PERFORMANCE.md); or {@code weight} itself where the packed weight does not
      * reproduce the plain product on probe inputs: DJL's libtorch 2.7.1 mis-packs some shapes, whatever the rows.
      * The packed weight replaces the plain one, which is closed; it serves {@link #apply} only.
@@ -74,8 +74,9 @@ public final class OneDnnLinear {
     }
 
     /**
-     * {@code x·Wᵀ + b}, all float32: {@code x [..., in]}, {@code weight [out, in]} (plain or {@link #pack packed}), {@code bias [out]} (zeros for
-     * a linear without bias). Runs outside inference mode: the decoder adds residuals in place into its result.
+     * {@code x·Wᵀ + b}, all float32: {@code x [..., in]}, {@code weight [out, in]} (plain or {@link #pack packed}),
+     * {@code bias [out]} (zeros for a linear without bias). Runs outside inference mode: the decoder adds residuals
+     * in place into its result.
      */
     NDArray apply(NDArray x, NDArray weight, NDArray bias) {
         return module.forwardOutsideInferenceMode(x, weight, bias);

@@ -5,7 +5,7 @@ every libtorch CPU build) made the engine's float32 prefill 1.5-2.0x as fast on 
 (docs/PERFORMANCE.md). DJL 0.35.1 binds no oneDNN operator, so the engine reaches it through this module.
 
 `pack` is oneDNN's `_reorder_linear_weight`: the weight in oneDNN's blocked layout, which made products of 4-16 rows
-(decode) 1.7-2.5x as fast and larger ones no slower. The layout is chosen for 16 rows and serves any number. In DJL's
+(decode) 1.5-2.5x as fast and larger ones no slower. The layout is chosen for 16 rows and serves any number. In DJL's
 libtorch 2.7.1 some packed shapes give wrong products at every row count (e.g. 40, 48 or 72 outputs at this hint;
 others at other hints), so the engine checks each packed weight against the plain one before it keeps it.
 
