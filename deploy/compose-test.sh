@@ -116,12 +116,15 @@ wait_for "its result is in S3 (127.0.0.1:$KAPTION_S3_PORT)" 60 s3_result
 grep -q "$request_id" "$work/s3-result.json" || fail "the S3 result does not name $request_id"
 
 # ---- 3. Kill a worker while it holds requests
+# The burst must outlast a few `kafka-consumer-groups.sh` calls (JVM starts of seconds each) for a worker to be caught
+# holding uncommitted requests: 24 requests of 64 tokens were all answered within 5 s once the engine got faster.
 burst=24
-log "sending $burst requests of 64 tokens each"
+tokens=512
+log "sending $burst requests of $tokens tokens each"
 pids=()
 for i in $(seq 1 "$burst"); do
   curl -sS -m 600 -o "$work/burst-$i.json" -w '%{http_code}' "$ingest/generate" -H 'Content-Type: application/json' \
-    -d "{\"text\": \"Request $i: describe a cat.\", \"max_new_tokens\": 64, \"min_new_tokens\": 64}" \
+    -d "{\"text\": \"Request $i: describe a cat.\", \"max_new_tokens\": $tokens, \"min_new_tokens\": $tokens}" \
     >"$work/burst-$i.code" 2>"$work/burst-$i.err" &
   pids+=($!)
 done
