@@ -14,8 +14,9 @@ public final class Linear {
     /**
      * Up to this many input rows a float16 weight on the CPU is multiplied as it is (the input narrowed to float16
      * and the result widened back); above it, through a float32 copy on oneDNN. PyTorch's CPU float16 GEMM (no
-     * AVX-512 FP16 on these hosts) costs time in proportion to the rows: with the decoder's shapes it took 0.5–0.7×
-     * oneDNN's time over a packed float32 weight at one row, 0.9–1.4× at two and 1.4–1.8× at three
+     * AVX-512 FP16 on these hosts) costs time in proportion to the rows: in a throwaway timing of the decoder's shapes
+     * (not a benchmark figure) it took 0.5–0.7× oneDNN's time over a packed float32 weight at one row, 0.9–1.4× at
+     * two and 1.4–1.8× at three; batch-1 decode in float16 ran 1.8× float32's in `bench side-by-side`
      * (docs/PERFORMANCE.md).
      */
     private static final long CPU_HALF_MAX_ROWS = 1;

@@ -42,8 +42,8 @@ public final class OneDnnLinear {
     }
 
     /**
-     * {@code weight} in oneDNN's blocked layout, which made products of 4–16 rows (decode) 1.5–2.5× as fast and
-     * larger ones no slower (docs/PERFORMANCE.md); or {@code weight} itself where the packed weight does not
+     * {@code weight} in oneDNN's blocked layout, which made decode 1.3–1.5× as fast at batch 4 and 1.8–2.1× at
+     * batch 16, prefill no slower (docs/PERFORMANCE.md); or {@code weight} itself where the packed weight does not
      * reproduce the plain product on probe inputs: DJL's libtorch 2.7.1 mis-packs some shapes, whatever the rows.
      * The packed weight replaces the plain one, which is closed; it serves {@link #apply} only.
      */

@@ -4,10 +4,11 @@ On the CPU, torch's own `linear` calls its BLAS, MKL's sgemm; on this project's 
 every libtorch CPU build) made the engine's float32 prefill 1.5-2.0x as fast on the same weights
 (docs/PERFORMANCE.md). DJL 0.35.1 binds no oneDNN operator, so the engine reaches it through this module.
 
-`pack` is oneDNN's `_reorder_linear_weight`: the weight in oneDNN's blocked layout, which made products of 4-16 rows
-(decode) 1.5-2.5x as fast and larger ones no slower. The layout is chosen for 16 rows and serves any number. In DJL's
-libtorch 2.7.1 some packed shapes give wrong products at every row count (e.g. 40, 48 or 72 outputs at this hint;
-others at other hints), so the engine checks each packed weight against the plain one before it keeps it.
+`pack` is oneDNN's `_reorder_linear_weight`: the weight in oneDNN's blocked layout, which made the engine's decode
+1.3-1.5x as fast at batch 4 and 1.8-2.1x at batch 16, prefill no slower (docs/PERFORMANCE.md). The layout is chosen
+for 16 rows and serves any number. In DJL's libtorch 2.7.1 some packed shapes give wrong products at every row count
+(e.g. 40, 48 or 72 outputs at this hint; others at other hints), so the engine checks each packed weight against the
+plain one before it keeps it.
 
 `forward` is TorchScript source because `_linear_pointwise` takes a `Scalar?[]` that neither scripting from Python
 annotations nor tracing can express; it always takes a bias because the engine runs `forward` outside inference
