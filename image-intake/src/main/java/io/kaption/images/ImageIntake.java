@@ -3,6 +3,7 @@ package io.kaption.images;
 import io.kaption.images.fetch.DataUrls;
 import io.kaption.images.fetch.HostResolver;
 import io.kaption.images.fetch.RemoteImageFetcher;
+import io.kaption.images.inspect.DecodedImage;
 import io.kaption.images.inspect.ImageInspector;
 import io.kaption.images.inspect.InspectedImage;
 import io.kaption.images.paths.ImagePaths;
@@ -41,10 +42,15 @@ public final class ImageIntake implements AutoCloseable {
 
     /** An image URL: {@code data:image/...;base64,...} or {@code http(s)://...}; any other scheme is refused. */
     public AdmittedImage loadUrl(String url) {
+        return loadUrlDecoded(url).image();
+    }
+
+    /** Like {@link #loadUrl}, keeping the pixels admission decoded. */
+    public DecodedAdmittedImage loadUrlDecoded(String url) {
         byte[] bytes = DataUrls.isDataUrl(url)
                 ? DataUrls.decode(url, config.maxBytes())
                 : fetcher.fetch(url).bytes();
-        return admit(bytes);
+        return admitDecoded(bytes);
     }
 
     /** A server-side file named by {@code image_paths}, absolute or relative to the configured root. */
@@ -54,12 +60,19 @@ public final class ImageIntake implements AutoCloseable {
 
     /** Bytes that arrived some other way (e.g. a multipart upload), checked like every other image. */
     public AdmittedImage admit(byte[] bytes) {
+        return admitDecoded(bytes).image();
+    }
+
+    /** Like {@link #admit}, keeping the pixels admission decoded. */
+    public DecodedAdmittedImage admitDecoded(byte[] bytes) {
         if (bytes.length > config.maxBytes()) {
             throw new ImageIntakeException(ImageIntakeException.Code.IMAGE_TOO_LARGE,
                     "image is larger than " + config.maxBytes() + " bytes");
         }
-        InspectedImage info = inspector.inspect(bytes);
-        return new AdmittedImage(bytes, info.format(), info.width(), info.height());
+        DecodedImage decoded = inspector.decode(bytes);
+        InspectedImage info = decoded.info();
+        return new DecodedAdmittedImage(new AdmittedImage(bytes, info.format(), info.width(), info.height()),
+                decoded.pixels());
     }
 
     public ImageIntakeConfig config() {

@@ -20,7 +20,9 @@ import io.kaption.engine.prompt.PromptEncoder;
 import io.kaption.engine.prompt.PromptException;
 import io.kaption.engine.prompt.SpecialTokenIds;
 import io.kaption.engine.vision.PixelValues;
+import io.kaption.engine.vision.preprocess.ImageDecoder;
 import io.kaption.engine.vision.preprocess.ImageProcessor;
+import io.kaption.engine.vision.preprocess.RgbImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -331,8 +333,21 @@ public final class LlavaPipeline implements AutoCloseable {
      * would throw.
      */
     public Prepared prepare(Request request) {
+        return prepare(request, null);
+    }
+
+    /**
+     * Like {@link #prepare(Request)}, with the request's images already decoded: {@code decodedImages} holds
+     * {@link ImageDecoder}'s result for each of {@code request.images()}, in order (null: decode them here). For a
+     * caller that decoded them anyway, to admit them.
+     */
+    public Prepared prepare(Request request, List<RgbImage> decodedImages) {
+        if (decodedImages != null && decodedImages.size() != request.images().size()) {
+            throw new IllegalArgumentException(decodedImages.size() + " decoded images for a request of "
+                    + request.images().size());
+        }
         try {
-            return new Prepared(request, encode(request), null);
+            return new Prepared(request, encode(request, decodedImages), null);
         } catch (RuntimeException e) {
             return new Prepared(request, null, e);
         }
@@ -469,12 +484,14 @@ public final class LlavaPipeline implements AutoCloseable {
      * Decodes, preprocesses, encodes and truncates; {@link RequestRejectedException} (with the reason) for bad
      * input. Each image is preprocessed on its own (for NeXT: its own anyres grid).
      */
-    private GenerationRequest encode(Request request) {
+    private GenerationRequest encode(Request request, List<RgbImage> decodedImages) {
         List<PixelValues> pixels = new ArrayList<>();
         int imageTokens = 0;
         for (int i = 0; i < request.images().size(); i++) {
             try {
-                PixelValues image = imageProcessor.process(request.images().get(i));
+                PixelValues image = decodedImages != null
+                        ? imageProcessor.process(decodedImages.get(i))
+                        : imageProcessor.process(request.images().get(i));
                 pixels.add(image);
                 imageTokens += imageProcessor.imageTokenCount(image.originalHeight(), image.originalWidth());
             } catch (IllegalArgumentException e) {

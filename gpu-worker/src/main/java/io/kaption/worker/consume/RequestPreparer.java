@@ -8,11 +8,13 @@ import io.kaption.engine.generation.SamplingParams;
 import io.kaption.engine.lora.LoraAdapterException;
 import io.kaption.engine.lora.LoraAdapters;
 import io.kaption.engine.prompt.Conversation;
+import io.kaption.engine.vision.preprocess.RgbImage;
 import io.kaption.schemas.ChatMessage;
 import io.kaption.schemas.GenerationRequest;
 import io.kaption.schemas.GenerationResult.Failure;
 import io.kaption.worker.images.ImageLoadException;
 import io.kaption.worker.images.ImageLoader;
+import io.kaption.worker.images.LoadedImage;
 import io.kaption.worker.publish.ErrorCodes;
 import java.util.ArrayList;
 import java.util.List;
@@ -101,7 +103,7 @@ public final class RequestPreparer {
             return ReadyRequest.failed(accepted, new Failure(ErrorCodes.INVALID_REQUEST,
                     "messages are always rendered with the model's chat template; use_chat_template: false needs text"));
         }
-        List<byte[]> loaded = new ArrayList<>();
+        List<LoadedImage> loaded = new ArrayList<>();
         List<String> urls = request.images();
         for (int i = 0; i < urls.size(); i++) {
             try {
@@ -113,27 +115,36 @@ public final class RequestPreparer {
             }
         }
         List<LlavaPipeline.Request> prompts = new ArrayList<>();
+        List<LoadedImage> promptImages;
         if (request.messages() != null) {
-            List<byte[]> shown = new ArrayList<>();
-            prompts.add(LlavaPipeline.Request.conversation(conversation(request.messages(), loaded, shown), shown,
-                    params.get(0), constraint).withLora(request.loraId()));
+            promptImages = new ArrayList<>();
+            Conversation conversation = conversation(request.messages(), loaded, promptImages);
+            prompts.add(LlavaPipeline.Request.conversation(conversation, bytes(promptImages), params.get(0),
+                    constraint).withLora(request.loraId()));
         } else {
+            promptImages = loaded;
             for (int batchId = 0; batchId < request.text().size(); batchId++) {
                 prompts.add(new LlavaPipeline.Request(request.text().get(batchId), null, request.useChatTemplate(),
-                        loaded, params.get(batchId), constraint, request.loraId()));
+                        bytes(loaded), params.get(batchId), constraint, request.loraId()));
             }
         }
         if (engine == null) {
             return new ReadyRequest(accepted, prompts, null);
         }
-        return new ReadyRequest(accepted, prompts, null, prompts.stream().map(engine::prepare).toList());
+        List<RgbImage> decoded = promptImages.stream().map(LoadedImage::rgb).toList();
+        return new ReadyRequest(accepted, prompts, null,
+                prompts.stream().map(prompt -> engine.prepare(prompt, decoded)).toList());
+    }
+
+    private static List<byte[]> bytes(List<LoadedImage> images) {
+        return images.stream().map(LoadedImage::bytes).toList();
     }
 
     /**
      * The engine's conversation for {@code messages}; {@code shown} receives the image of each image part in order
      * (an image shown twice is there twice).
      */
-    static Conversation conversation(List<ChatMessage> messages, List<byte[]> images, List<byte[]> shown) {
+    static <I> Conversation conversation(List<ChatMessage> messages, List<I> images, List<I> shown) {
         List<Conversation.Message> turns = new ArrayList<>(messages.size());
         for (ChatMessage message : messages) {
             List<Conversation.Part> parts = new ArrayList<>(message.content().size());

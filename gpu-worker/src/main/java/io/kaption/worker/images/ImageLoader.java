@@ -1,6 +1,8 @@
 package io.kaption.worker.images;
 
-import io.kaption.images.AdmittedImage;
+import io.kaption.engine.vision.preprocess.ImageDecoder;
+import io.kaption.engine.vision.preprocess.ImageDecodingException;
+import io.kaption.images.DecodedAdmittedImage;
 import io.kaption.images.ImageIntake;
 import io.kaption.images.ImageIntakeException;
 import io.kaption.worker.publish.ErrorCodes;
@@ -45,19 +47,26 @@ public final class ImageLoader {
     }
 
     /**
-     * @return the admitted image's encoded bytes
+     * @return the admitted image, with the pixels admission decoded turned into the engine's RGB (decoding it a
+     *         second time for the engine would double the worker's image work)
      * @throws ImageLoadException with code {@code image_unavailable} or {@code invalid_image}; the message names
-     *                            the intake code or the S3 error, never the image bytes
+     *                            the intake code, the S3 error or what the engine cannot use, never the image bytes
      */
-    public byte[] load(String url) {
+    public LoadedImage load(String url) {
+        DecodedAdmittedImage image;
         try {
-            AdmittedImage image = url.regionMatches(true, 0, S3_SCHEME, 0, S3_SCHEME.length())
-                    ? intake.admit(readS3(url))
-                    : intake.loadUrl(url);
-            return image.bytes();
+            image = url.regionMatches(true, 0, S3_SCHEME, 0, S3_SCHEME.length())
+                    ? intake.admitDecoded(readS3(url))
+                    : intake.loadUrlDecoded(url);
         } catch (ImageIntakeException e) {
             String code = INVALID.contains(e.code()) ? ErrorCodes.INVALID_IMAGE : ErrorCodes.IMAGE_UNAVAILABLE;
             throw new ImageLoadException(code, e.code().code() + ": " + e.getMessage(), e);
+        }
+        byte[] bytes = image.image().bytes();
+        try {
+            return new LoadedImage(bytes, ImageDecoder.decode(bytes, image.pixels(), image.image().format().name()));
+        } catch (ImageDecodingException e) {
+            throw new ImageLoadException(ErrorCodes.INVALID_IMAGE, e.getMessage(), e);
         }
     }
 

@@ -3,6 +3,7 @@ package io.kaption.worker.images;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.kaption.engine.vision.preprocess.ImageDecoder;
 import io.kaption.images.ImageIntake;
 import io.kaption.images.ImageIntakeConfig;
 import io.kaption.localstack.junit.SharedInfrastructure;
@@ -44,7 +45,10 @@ class ImageLoaderIT {
 
     @Test
     void anS3ObjectIsReadAndAdmitted() {
-        assertThat(loader.load("s3://" + BUCKET + "/cats/1.png")).isEqualTo(PNG);
+        LoadedImage image = loader.load("s3://" + BUCKET + "/cats/1.png");
+
+        assertThat(image.bytes()).isEqualTo(PNG);
+        assertThat(image.rgb().pixels()).isEqualTo(ImageDecoder.decode(PNG).pixels());
     }
 
     @Test

@@ -7,6 +7,8 @@ import com.drew.metadata.exif.ExifIFD0Directory;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
@@ -51,6 +53,21 @@ public final class ImageDecoder {
         }
         RgbImage image = readRaster(bytes);
         return applyOrientation(image, exifOrientation(bytes));
+    }
+
+    /**
+     * The same result as {@link #decode(byte[])} for {@code bytes} a caller has already decoded into {@code pixels}
+     * (to admit them, say) with ImageIO's reader for their format, image 0, default parameters, as
+     * {@code decode} reads them: only the conversion to RGB and the EXIF orientation are left to do.
+     *
+     * @param formatName the format's name, for error messages
+     */
+    public static RgbImage decode(byte[] bytes, BufferedImage pixels, String formatName) {
+        if ((long) pixels.getWidth() * pixels.getHeight() > MAX_PIXELS) {
+            throw new ImageDecodingException("image " + pixels.getWidth() + "x" + pixels.getHeight()
+                    + " has more than " + MAX_PIXELS + " pixels");
+        }
+        return applyOrientation(toRgb(pixels, formatName), exifOrientation(bytes));
     }
 
     private static RgbImage readRaster(byte[] bytes) {
@@ -125,6 +142,10 @@ public final class ImageDecoder {
                 throw new ImageDecodingException(format + " image with " + b + "-bit samples is not supported");
             }
         }
+        if (bits[band[0]] == 8 && bits[band[1]] == 8 && bits[band[2]] == 8
+                && copyInterleavedBytes(raster, band, width, height, out)) {
+            return new RgbImage(width, height, out);
+        }
         for (int y = 0; y < height; y++) {
             row = raster.getPixels(0, y, width, 1, row);
             for (int x = 0; x < width; x++) {
@@ -135,6 +156,40 @@ public final class ImageDecoder {
             }
         }
         return new RgbImage(width, height, out);
+    }
+
+    /**
+     * The usual case (8-bit JPEG and PNG: one byte per sample in a byte array) read straight from the array, the
+     * same samples {@code getPixels} returns at several times the cost per pixel; false, and nothing written, for any
+     * other layout.
+     */
+    private static boolean copyInterleavedBytes(Raster raster, int[] band, int width, int height, byte[] out) {
+        if (!(raster.getSampleModel() instanceof ComponentSampleModel layout)
+                || !(raster.getDataBuffer() instanceof DataBufferByte buffer)
+                || raster.getSampleModelTranslateX() != 0 || raster.getSampleModelTranslateY() != 0) {
+            return false;
+        }
+        byte[][] banks = buffer.getBankData();
+        int pixelStride = layout.getPixelStride();
+        int scanlineStride = layout.getScanlineStride();
+        byte[] r = banks[layout.getBankIndices()[band[0]]];
+        byte[] g = banks[layout.getBankIndices()[band[1]]];
+        byte[] b = banks[layout.getBankIndices()[band[2]]];
+        int[] bandOffsets = layout.getBandOffsets();
+        int[] start = new int[3];
+        for (int c = 0; c < 3; c++) {
+            start[c] = buffer.getOffsets()[layout.getBankIndices()[band[c]]] + bandOffsets[band[c]];
+        }
+        int o = 0;
+        for (int y = 0; y < height; y++) {
+            int p = y * scanlineStride;
+            for (int x = 0; x < width; x++, p += pixelStride) {
+                out[o++] = r[start[0] + p];
+                out[o++] = g[start[1] + p];
+                out[o++] = b[start[2] + p];
+            }
+        }
+        return true;
     }
 
     /** PIL's {@code cmyk2rgb}: {@code 255 - k} scaled down by each ink, with its integer rounding. */

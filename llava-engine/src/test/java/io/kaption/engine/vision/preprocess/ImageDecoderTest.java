@@ -3,7 +3,11 @@ package io.kaption.engine.vision.preprocess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.util.Arrays;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -29,6 +33,22 @@ class ImageDecoderTest {
             "progressive.jpg", "subsampling444.jpg", "subsampling422.jpg", "subsampling420.jpg"})
     void jpegsAreDecodedAndExifOrientedLikePillow(String name) {
         RgbImage actual = ImageDecoder.decode(ReferenceImages.bytes(name));
+        RgbImage expected = ReferenceImages.expectedRgb(name);
+
+        assertThat(actual.width()).isEqualTo(expected.width());
+        assertThat(actual.height()).isEqualTo(expected.height());
+        assertThat(actual.pixels()).isEqualTo(expected.pixels());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"rgba_transparent.png", "la.png", "palette.png", "palette.gif", "bilevel.png",
+            "grey16.png", "rgb16.png", "la16.png", "grey4.png", "rgb.bmp", "orientation1.jpg", "orientation6.jpg",
+            "orientation8.jpg", "grey.jpg", "cmyk.jpg", "progressive.jpg", "subsampling420.jpg"})
+    void pixelsTheCallerDecodedAreConvertedAndOrientedLikePillow(String name) throws IOException {
+        byte[] bytes = ReferenceImages.bytes(name);
+        BufferedImage pixels = ImageIO.read(new ByteArrayInputStream(bytes));
+
+        RgbImage actual = ImageDecoder.decode(bytes, pixels, name);
         RgbImage expected = ReferenceImages.expectedRgb(name);
 
         assertThat(actual.width()).isEqualTo(expected.width());
