@@ -61,7 +61,7 @@ public final class IngestThroughputBenchmark implements Callable<Integer> {
 
     @Option(names = "--seconds", defaultValue = "20", paramLabel = "S", description = "measured time per ingest run (default ${DEFAULT-VALUE})")
     int seconds;
-    // The JIT compiled the ingest's code for ≈ 40 s of full load; with a 5 s warm-up it still took 39 % of the
+    // The JIT compiled the ingest's code for 20-35 s of full load; with a 5 s warm-up it still took 39 % of the
     // benchmark JVM's CPU in the measured window, with 30 s 4 % (per-thread CPU, docs/PERFORMANCE.md).
     @Option(names = "--warmup-seconds", defaultValue = "30", paramLabel = "S", description = "unmeasured start per payload (default ${DEFAULT-VALUE})")
     int warmupSeconds;
