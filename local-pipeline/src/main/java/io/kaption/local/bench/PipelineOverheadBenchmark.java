@@ -4,6 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kaption.local.LocalPipeline;
 import io.kaption.localstack.LocalStack;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -79,11 +86,15 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
         }
         BenchMachine.printLoad("start");
         List<String> summaries = new ArrayList<>();
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
         try (LocalStack stack = LocalStack.start(0, 0, dataDir);
              LocalPipeline pipeline = LocalPipeline.start(env, stack)) {
-            // HTTP/1.1 with a connection per request in flight, as load generators do: over h2c the JDK client
-            // multiplexed every request on one connection and failed at the server's stream limit once requests
-            // queued up at 40/s ("too many concurrent streams").
+            // The timed requests go out on one Vert.x event loop, which sends and receives on the same thread; the
+            // JDK client hands each request and response between its selector thread and an executor. HTTP/1.1
+            // with a connection per request in flight, as load generators do.
+            HttpClientAgent timed = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
+                    new PoolOptions().setHttp1MaxSize(256));
+            // Result look-ups and metrics, not timed.
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             URI generate = URI.create("http://127.0.0.1:" + pipeline.ingestPort() + "/generate");
             URI results = URI.create("http://127.0.0.1:" + pipeline.sinkPort() + "/v1/requests/");
@@ -91,9 +102,9 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
             PrintWriter out = new PrintWriter(System.out, true);
             for (double r : rates) {
                 rate = r;
-                run(http, generate, results, warmupSeconds);
+                run(timed, http, generate, results, warmupSeconds);
                 Linger before = Linger.read(http, workerMetrics);
-                List<Sample> samples = run(http, generate, results, seconds);
+                List<Sample> samples = run(timed, http, generate, results, seconds);
                 Linger linger = Linger.read(http, workerMetrics).minus(before);
                 out.printf(Locale.ROOT, "load average at the end of %.1f/s: %s%n", rate, BenchMachine.loadAverage());
                 print(samples, out);
@@ -109,6 +120,8 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
                                 + "kafka_hop_p50_ms=%.1f kafka_hop_p99_ms=%.1f", rate, percentile(overhead, 50),
                         percentile(overhead, 99), percentile(hops, 50), percentile(hops, 99)));
             }
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
         BenchMachine.printLoad("end");
         summaries.forEach(System.out::println);
@@ -152,7 +165,8 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
                 100 * lingerMs / (overheadMs + lingerMs));
     }
 
-    private List<Sample> run(HttpClient http, URI generate, URI results, int durationSeconds) throws Exception {
+    private List<Sample> run(HttpClientAgent timed, HttpClient http, URI generate, URI results, int durationSeconds)
+            throws Exception {
         long intervalNanos = (long) (TimeUnit.SECONDS.toNanos(1) / rate);
         int count = (int) Math.round(durationSeconds * rate);
         List<CompletableFuture<Sample>> pending = new ArrayList<>();
@@ -163,7 +177,7 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
             if (wait > 0) {
                 TimeUnit.NANOSECONDS.sleep(wait);
             }
-            pending.add(send(http, generate, results, i));
+            pending.add(send(timed, http, generate, results, i));
         }
         List<Sample> samples = new ArrayList<>();
         for (CompletableFuture<Sample> sample : pending) {
@@ -172,24 +186,26 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
         return samples;
     }
 
-    private CompletableFuture<Sample> send(HttpClient http, URI generate, URI results, int index) {
+    private CompletableFuture<Sample> send(HttpClientAgent timed, HttpClient http, URI generate, URI results,
+            int index) {
         String requestId = "bench-" + UUID.randomUUID();
         String body = "{\"text\": \"Describe request " + index + ".\", \"max_new_tokens\": " + maxNewTokens
                 + ", \"min_new_tokens\": " + maxNewTokens + "}";
+        RequestOptions post = new RequestOptions().setMethod(HttpMethod.POST).setHost(generate.getHost())
+                .setPort(generate.getPort()).setURI(generate.getRawPath())
+                .putHeader("Content-Type", "application/json").putHeader("X-Request-Id", requestId);
         long sent = System.nanoTime();
-        return http.sendAsync(HttpRequest.newBuilder(generate)
-                        .header("Content-Type", "application/json")
-                        .header("X-Request-Id", requestId)
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .thenApply(response -> {
+        return timed.request(post)
+                .compose(request -> request.send(body))
+                .compose(response -> response.body().map(answer -> {
                     double endToEndMs = (System.nanoTime() - sent) / 1e6;
                     if (response.statusCode() != 200) {
                         throw new IllegalStateException("request " + requestId + ": HTTP " + response.statusCode()
-                                + " " + response.body());
+                                + " " + answer);
                     }
                     return endToEndMs;
-                })
+                }))
+                .toCompletionStage().toCompletableFuture()
                 .thenCompose(endToEndMs -> http.sendAsync(HttpRequest.newBuilder(
                                 results.resolve(requestId + "?wait=30")).GET().build(),
                                 HttpResponse.BodyHandlers.ofString())
