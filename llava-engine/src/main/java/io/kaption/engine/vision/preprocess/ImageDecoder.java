@@ -67,7 +67,15 @@ public final class ImageDecoder {
             throw new ImageDecodingException("image " + pixels.getWidth() + "x" + pixels.getHeight()
                     + " has more than " + MAX_PIXELS + " pixels");
         }
-        return applyOrientation(toRgb(pixels, formatName), exifOrientation(bytes));
+        try {
+            return applyOrientation(toRgb(pixels, formatName), exifOrientation(bytes));
+        } catch (ImageDecodingException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // As decode(bytes) reports a failure of the same conversion.
+            String reason = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            throw new ImageDecodingException("cannot decode image (" + bytes.length + " bytes): " + reason, e);
+        }
     }
 
     private static RgbImage readRaster(byte[] bytes) {
