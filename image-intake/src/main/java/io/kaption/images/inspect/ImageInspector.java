@@ -31,14 +31,11 @@ public final class ImageInspector {
     }
 
     /**
+     * What the image is, with the pixels its full decode produced.
+     *
      * @throws ImageIntakeException with {@code not_an_image}, {@code unsupported_image_format},
      *                              {@code image_dimensions_too_large} or {@code corrupt_image}
      */
-    public InspectedImage inspect(byte[] bytes) {
-        return decode(bytes).info();
-    }
-
-    /** Like {@link #inspect} but keeps the decoded pixels. */
     public DecodedImage decode(byte[] bytes) {
         ImageFormat format = ImageFormat.detect(bytes);
         ImageReader reader = readerFor(format);

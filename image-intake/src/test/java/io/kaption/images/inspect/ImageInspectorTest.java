@@ -26,10 +26,10 @@ class ImageInspectorTest {
 
     @Test
     void acceptsPngJpegGifAndBmpWithTheirDimensions() {
-        assertThat(inspector.inspect(TestImages.png(31, 17))).isEqualTo(new InspectedImage(ImageFormat.PNG, 31, 17));
-        assertThat(inspector.inspect(TestImages.jpeg(64, 48))).isEqualTo(new InspectedImage(ImageFormat.JPEG, 64, 48));
-        assertThat(inspector.inspect(TestImages.gif(5, 9))).isEqualTo(new InspectedImage(ImageFormat.GIF, 5, 9));
-        assertThat(inspector.inspect(TestImages.bmp(12, 3))).isEqualTo(new InspectedImage(ImageFormat.BMP, 12, 3));
+        assertThat(inspect(TestImages.png(31, 17))).isEqualTo(new InspectedImage(ImageFormat.PNG, 31, 17));
+        assertThat(inspect(TestImages.jpeg(64, 48))).isEqualTo(new InspectedImage(ImageFormat.JPEG, 64, 48));
+        assertThat(inspect(TestImages.gif(5, 9))).isEqualTo(new InspectedImage(ImageFormat.GIF, 5, 9));
+        assertThat(inspect(TestImages.bmp(12, 3))).isEqualTo(new InspectedImage(ImageFormat.BMP, 12, 3));
     }
 
     /** Made with cwebp (Debian package webp) from a 23×11 PNG; ImageIO has no WebP writer. */
@@ -40,7 +40,7 @@ class ImageInspectorTest {
         try (InputStream in = getClass().getClassLoader().getResourceAsStream(resource)) {
             webp = in.readAllBytes();
         }
-        assertThat(inspector.inspect(webp)).isEqualTo(new InspectedImage(ImageFormat.WEBP, 23, 11));
+        assertThat(inspect(webp)).isEqualTo(new InspectedImage(ImageFormat.WEBP, 23, 11));
         assertThat(refuse(Arrays.copyOf(webp, webp.length - 20)).code()).isEqualTo(Code.CORRUPT_IMAGE);
     }
 
@@ -156,10 +156,10 @@ class ImageInspectorTest {
     void pixelCapCountsWidthTimesHeight() {
         ImageInspector small = new ImageInspector(100);
 
-        assertThat(small.inspect(TestImages.png(10, 10)).width()).isEqualTo(10);
-        assertThat(catchThrowableOfType(ImageIntakeException.class, () -> small.inspect(TestImages.png(101, 1))).code())
+        assertThat(small.decode(TestImages.png(10, 10)).info().width()).isEqualTo(10);
+        assertThat(catchThrowableOfType(ImageIntakeException.class, () -> small.decode(TestImages.png(101, 1))).code())
                 .isEqualTo(Code.IMAGE_DIMENSIONS_TOO_LARGE);
-        assertThat(catchThrowableOfType(ImageIntakeException.class, () -> small.inspect(TestImages.gif(11, 10))).code())
+        assertThat(catchThrowableOfType(ImageIntakeException.class, () -> small.decode(TestImages.gif(11, 10))).code())
                 .isEqualTo(Code.IMAGE_DIMENSIONS_TOO_LARGE);
     }
 
@@ -169,8 +169,12 @@ class ImageInspectorTest {
     }
 
     private ImageIntakeException refuse(byte[] bytes) {
-        ImageIntakeException refusal = catchThrowableOfType(ImageIntakeException.class, () -> inspector.inspect(bytes));
+        ImageIntakeException refusal = catchThrowableOfType(ImageIntakeException.class, () -> inspect(bytes));
         assertThat(refusal).as("inspection must refuse").isNotNull();
         return refusal;
+    }
+
+    private InspectedImage inspect(byte[] bytes) {
+        return inspector.decode(bytes).info();
     }
 }

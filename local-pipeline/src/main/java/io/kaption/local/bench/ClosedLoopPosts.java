@@ -41,7 +41,9 @@ final class ClosedLoopPosts implements AutoCloseable {
     Counts run(String body, int expectedStatus, Duration duration) throws InterruptedException {
         Buffer payload = Buffer.buffer(body);
         RequestOptions post = new RequestOptions().setMethod(HttpMethod.POST).setHost(target.getHost())
-                .setPort(target.getPort()).setURI(target.getRawPath()).putHeader("Content-Type", "application/json");
+                .setPort(target.getPort()).setURI(target.getRawPath()).putHeader("Content-Type", "application/json")
+                // A request the service never answers fails (and is counted) instead of holding the run forever.
+                .setIdleTimeout(TimeUnit.MINUTES.toMillis(1));
         AtomicLong expected = new AtomicLong();
         AtomicLong other = new AtomicLong();
         CountDownLatch done = new CountDownLatch(concurrency);
