@@ -152,6 +152,12 @@ class MetricsIT {
         assertThat(after.sum("kaption_generated_tokens_total"))
                 .isGreaterThan(before.sum("kaption_generated_tokens_total"));
         assertThat(after.sum("kaption_generation_tokens_per_second")).isPositive();
+        if (Files.isSymbolicLink(Path.of("/proc/thread-self"))) {
+            // Linux: the scheduler's accounting of the thread that drives the engine
+            assertThat(after.sum("kaption_engine_thread_cpu_seconds_total"))
+                    .isGreaterThan(before.sum("kaption_engine_thread_cpu_seconds_total"));
+            assertThat(after.has("kaption_engine_thread_cpu_wait_seconds_total")).isTrue();
+        }
         // The group's queue, per partition, from its consumer's own metrics (found a few seconds after its fetch).
         await().atMost(WAIT).untilAsserted(() -> assertThat(scrape(pipeline.workerPort()).series()).anySatisfy(series -> {
             assertThat(series.name()).isEqualTo("kaption_kafka_consumer_fetch_manager_records_lag");

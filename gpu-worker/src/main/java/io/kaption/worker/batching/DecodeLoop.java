@@ -8,6 +8,7 @@ import io.kaption.schemas.TokenEvent;
 import io.kaption.worker.cancel.CancelledRequests;
 import io.kaption.worker.consume.AcceptedRequest;
 import io.kaption.worker.consume.ReadyRequest;
+import io.kaption.worker.metrics.ThreadSchedStat;
 import io.kaption.worker.metrics.WorkerMetrics;
 import io.kaption.worker.publish.ErrorCodes;
 import io.kaption.worker.publish.EventPublisher;
@@ -123,6 +124,7 @@ public final class DecodeLoop {
     }
 
     private void run() {
+        ThreadSchedStat.fileOfCurrentThread().ifPresent(metrics::engineThread);
         session = pipeline.newSession(new LlavaPipeline.Listener() {
             @Override
             public void onText(int rowId, String text) {

@@ -6,9 +6,12 @@ import io.kaption.worker.consume.AcceptedRequest;
 import io.kaption.worker.publish.ErrorCodes;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +34,10 @@ import java.util.stream.IntStream;
  *   <li>{@code kaption_batch_rows}: engine rows decoded per step (the batch size);
  *       {@code kaption_batch_occupancy}: rows in the engine over its maximum, now;</li>
  *   <li>{@code kaption_generation_tokens_per_second}: tokens decoded per second of the last
- *       {@value #THROUGHPUT_WINDOW_SECONDS} s (for a rate over any window: {@code rate(kaption_generated_tokens_total)}).</li>
+ *       {@value #THROUGHPUT_WINDOW_SECONDS} s (for a rate over any window: {@code rate(kaption_generated_tokens_total)});</li>
+ *   <li>{@code kaption_engine_thread_cpu_seconds_total}, {@code kaption_engine_thread_cpu_wait_seconds_total}: how
+ *       long the thread that drives the engine ran on a CPU, and how long it was ready to run but waited for one
+ *       (Linux only).</li>
  * </ul>
  */
 public final class WorkerMetrics {
@@ -44,6 +50,8 @@ public final class WorkerMetrics {
     private final Counter generatedTokens;
     private final Timer linger;
     private volatile int rowsInEngine;
+    private volatile Path engineThreadFile;
+    private volatile ThreadSchedStat lastEngineThreadStat = new ThreadSchedStat(0, 0);
     private final ThroughputWindow throughput = new ThroughputWindow(Duration.ofSeconds(THROUGHPUT_WINDOW_SECONDS));
 
     public WorkerMetrics(MeterRegistry registry, int maxRows) {
@@ -119,6 +127,31 @@ public final class WorkerMetrics {
         batchRows.record(rows);
         generatedTokens.increment(rows);
         throughput.add(rows, nanos);
+    }
+
+    /**
+     * Exposes the scheduler accounting of the thread that drives the engine, read from its {@code schedstat} file at
+     * each scrape (the last values read once the thread has ended).
+     */
+    public void engineThread(Path schedstat) {
+        engineThreadFile = schedstat;
+        // The registry holds its state objects weakly: this one lives as long as the worker.
+        FunctionCounter.builder("kaption.engine.thread.cpu", this, m -> m.engineThreadStat().cpuNanos() / 1e9)
+                .baseUnit("seconds").description("time the thread driving the engine ran on a CPU")
+                .register(registry);
+        FunctionCounter.builder("kaption.engine.thread.cpu.wait", this, m -> m.engineThreadStat().waitNanos() / 1e9)
+                .baseUnit("seconds")
+                .description("time the thread driving the engine was ready to run but waited for a CPU")
+                .register(registry);
+    }
+
+    private ThreadSchedStat engineThreadStat() {
+        try {
+            lastEngineThreadStat = ThreadSchedStat.read(engineThreadFile);
+        } catch (IOException | RuntimeException e) {
+            // the thread has ended: keep its totals
+        }
+        return lastEngineThreadStat;
     }
 
     /** Rows now in the engine. */
