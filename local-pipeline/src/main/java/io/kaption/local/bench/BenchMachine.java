@@ -51,6 +51,30 @@ final class BenchMachine {
         return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
+    /** A service's Prometheus {@code /metrics} text. */
+    static String scrape(HttpClient http, URI metrics) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(metrics).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** The value of the first sample named {@code name} (with or without labels) in Prometheus text. */
+    static double metric(String metrics, String name) {
+        double value = metric(metrics, name, Double.NaN);
+        if (Double.isNaN(value)) {
+            throw new IllegalStateException("no " + name + " in the /metrics scraped");
+        }
+        return value;
+    }
+
+    /** As {@link #metric(String, String)}, {@code absent} where there is no such sample. */
+    static double metric(String metrics, String name, double absent) {
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return absent;
+    }
+
     /** Waits (at most a minute) for the ingest's {@code /readyz} to answer 200. */
     static void awaitIngestReady(HttpClient http, URI readyz) throws IOException, InterruptedException {
         for (int attempt = 0; attempt < 600; attempt++) {

@@ -10,6 +10,7 @@ import io.kaption.engine.demo.DemoCheckpoint;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.local.LocalPipeline;
 import io.kaption.localstack.LocalStack;
+import io.kaption.worker.metrics.ThreadSchedStat;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
@@ -117,6 +119,7 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
             }
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             URI api = URI.create("http://127.0.0.1:" + pipeline.ingestPort() + "/v1/jobs");
+            URI workerMetrics = URI.create("http://127.0.0.1:" + pipeline.workerPort() + "/metrics");
             BenchMachine.awaitIngestReady(http, api.resolve("/readyz"));
             List<LlavaPipeline.Request> requests = bareRequests(jpegs);
             // Topics, consumer groups: not measured.
@@ -126,28 +129,39 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
             // JSON) while the first thousands of images go through it, on the cores the model runs on. A deployed
             // worker pays that once; the untimed pairs keep it out of the figures (the JIT time printed says how much
             // is left).
+            // The bare model runs on this thread.
+            Optional<Path> bareThreadFile = ThreadSchedStat.fileOfCurrentThread();
             for (int r = -warmupRepeats; r < repeats; r++) {
                 String name = r < 0 ? "warm-up" : "r" + r;
                 long compiling = BenchMachine.jitMillis();
+                ThreadSchedStat bareThreadBefore = schedStat(bareThreadFile);
                 long start = System.nanoTime();
                 generate(engine, requests);
-                double bareRate = images / ((System.nanoTime() - start) / 1e9);
+                double bareSeconds = (System.nanoTime() - start) / 1e9;
+                ThreadSchedStat bareThread = schedStat(bareThreadFile).minus(bareThreadBefore);
+                double bareRate = images / bareSeconds;
                 System.out.printf(Locale.ROOT, "%s bare model: %d images in one generate call: %.3f images/s (JIT %.1f "
-                        + "s; load %s)%n", name, images, bareRate, (BenchMachine.jitMillis() - compiling) / 1e3,
-                        BenchMachine.loadAverage());
+                        + "s; load %s; %s)%n", name, images, bareRate, (BenchMachine.jitMillis() - compiling) / 1e3,
+                        BenchMachine.loadAverage(), threadShares(bareThreadFile.isEmpty() ? Double.NaN
+                                : bareThread.cpuNanos() / 1e9, bareThread.waitNanos() / 1e9, bareSeconds));
                 compiling = BenchMachine.jitMillis();
-                start = System.nanoTime();
-                JsonNode status = runJob(http, api, "s3://bench/images/", "s3://bench/out-" + name
+                EngineActivity engineBefore = EngineActivity.read(http, workerMetrics);
+                JobRun run = runJob(http, api, "s3://bench/images/", "s3://bench/out-" + name
                         + (r < 0 ? "-" + (r + warmupRepeats) : "") + "/");
-                double seconds = (System.nanoTime() - start) / 1e9;
-                if (!status.get("state").asText().equals("completed")) {
-                    throw new IllegalStateException("the job did not complete: " + status);
+                EngineActivity worker = EngineActivity.read(http, workerMetrics).minus(engineBefore);
+                if (!run.status().get("state").asText().equals("completed")) {
+                    throw new IllegalStateException("the job did not complete: " + run.status());
                 }
-                double jobRate = images / seconds;
+                double jobRate = images / run.seconds();
                 System.out.printf(Locale.ROOT, "%s bucket job: %d images, submit to completed in %.1f s: %.3f "
-                        + "images/s (%.0f%% of the bare model) (JIT %.1f s; load %s)%n", name, images, seconds, jobRate,
-                        100 * jobRate / bareRate, (BenchMachine.jitMillis() - compiling) / 1e3,
+                        + "images/s (%.0f%% of the bare model) (JIT %.1f s; load %s)%n", name, images, run.seconds(),
+                        jobRate, 100 * jobRate / bareRate, (BenchMachine.jitMillis() - compiling) / 1e3,
                         BenchMachine.loadAverage());
+                System.out.printf(Locale.ROOT, "%s   first line counted at %.1f s, the last at %.1f s, completed at "
+                        + "%.1f s; the worker: %.2f rows per decode step (of %d), %.0f batches started from idle, "
+                        + "%.2f s lingering for more, %s%n", name, run.firstDoneSeconds(), run.allDoneSeconds(),
+                        run.seconds(), worker.rowsPerStep(), batch, worker.idleStarts(), worker.lingerSeconds(),
+                        threadShares(worker.threadCpuSeconds(), worker.threadWaitSeconds(), run.seconds()));
                 if (r >= 0) {
                     bare[r] = bareRate;
                     job[r] = jobRate;
@@ -182,8 +196,59 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
         }
     }
 
-    private JsonNode runJob(HttpClient http, URI api, String input, String output)
+    /**
+     * A timed job: its final status; seconds from the submission to the first line counted ("done": a result or an
+     * error), to the last, and to the final state (the head and the tail around the model's work, at the status
+     * poll's 100 ms resolution).
+     */
+    record JobRun(JsonNode status, double firstDoneSeconds, double allDoneSeconds, double seconds) {}
+
+    /**
+     * The worker's engine, from its {@code /metrics}: decode steps and the rows they decoded
+     * ({@code kaption_batch_rows}); batches started from idle and the seconds they waited for more requests
+     * ({@code kaption_batch_linger_seconds}); the seconds its thread ran on a CPU and waited for one
+     * ({@code kaption_engine_thread_cpu…}, NaN where the worker cannot tell).
+     */
+    record EngineActivity(double steps, double rows, double idleStarts, double lingerSeconds, double threadCpuSeconds,
+            double threadWaitSeconds) {
+
+        static EngineActivity read(HttpClient http, URI metrics) throws IOException, InterruptedException {
+            String text = BenchMachine.scrape(http, metrics);
+            return new EngineActivity(BenchMachine.metric(text, "kaption_batch_rows_count"),
+                    BenchMachine.metric(text, "kaption_batch_rows_sum"),
+                    BenchMachine.metric(text, "kaption_batch_linger_seconds_count"),
+                    BenchMachine.metric(text, "kaption_batch_linger_seconds_sum"),
+                    BenchMachine.metric(text, "kaption_engine_thread_cpu_seconds_total", Double.NaN),
+                    BenchMachine.metric(text, "kaption_engine_thread_cpu_wait_seconds_total", Double.NaN));
+        }
+
+        EngineActivity minus(EngineActivity earlier) {
+            return new EngineActivity(steps - earlier.steps, rows - earlier.rows, idleStarts - earlier.idleStarts,
+                    lingerSeconds - earlier.lingerSeconds, threadCpuSeconds - earlier.threadCpuSeconds,
+                    threadWaitSeconds - earlier.threadWaitSeconds);
+        }
+
+        double rowsPerStep() {
+            return rows / Math.max(1, steps);
+        }
+    }
+
+    private static ThreadSchedStat schedStat(Optional<Path> file) throws IOException {
+        return file.isPresent() ? ThreadSchedStat.read(file.get()) : new ThreadSchedStat(0, 0);
+    }
+
+    /** "on a CPU N % of the time, waiting for one M %" of a thread over {@code seconds} of wall time. */
+    static String threadShares(double cpuSeconds, double waitSeconds, double seconds) {
+        if (Double.isNaN(cpuSeconds) || Double.isNaN(waitSeconds)) {
+            return "its thread's CPU time unknown here";
+        }
+        return String.format(Locale.ROOT, "its thread on a CPU %.0f%% of the time, waiting for one %.0f%%",
+                100 * cpuSeconds / seconds, 100 * waitSeconds / seconds);
+    }
+
+    private JobRun runJob(HttpClient http, URI api, String input, String output)
             throws IOException, InterruptedException {
+        long start = System.nanoTime();
         ObjectNode job = JSON.createObjectNode().put("input", input).put("output", output);
         job.putObject("template").put("text", PROMPT).put("max_new_tokens", maxNewTokens)
                 .put("min_new_tokens", maxNewTokens);
@@ -199,14 +264,24 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
         // with its status instead of hanging it; a slow model only has to finish one more record per interval.
         String lastProgress = "";
         long lastChange = System.nanoTime();
+        double firstDone = Double.NaN;
+        double allDone = Double.NaN;
         while (true) {
             Thread.sleep(100);
             HttpResponse<String> polled = http.send(HttpRequest.newBuilder(api.resolve("/v1/jobs/" + jobId)).GET()
                     .build(), HttpResponse.BodyHandlers.ofString());
             JsonNode status = JSON.readTree(polled.body());
+            double now = (System.nanoTime() - start) / 1e9;
+            int done = status.path("counts").path("completed").asInt() + status.path("counts").path("failed").asInt();
+            if (done > 0 && Double.isNaN(firstDone)) {
+                firstDone = now;
+            }
+            if (done >= images && Double.isNaN(allDone)) {
+                allDone = now;
+            }
             if (polled.statusCode() == 200 && List.of("completed", "partially_completed", "failed", "cancelled")
                     .contains(status.get("state").asText())) {
-                return status;
+                return new JobRun(status, firstDone, allDone, now);
             }
             String progress = status.path("state").asText() + status.path("counts");
             if (!progress.equals(lastProgress)) {

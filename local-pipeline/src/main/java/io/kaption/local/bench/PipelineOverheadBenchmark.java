@@ -132,19 +132,9 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
     record Linger(double batches, double seconds) {
 
         static Linger read(HttpClient http, URI metrics) throws IOException, InterruptedException {
-            String text = http.send(HttpRequest.newBuilder(metrics).GET().build(), HttpResponse.BodyHandlers.ofString())
-                    .body();
-            return new Linger(value(text, "kaption_batch_linger_seconds_count"),
-                    value(text, "kaption_batch_linger_seconds_sum"));
-        }
-
-        static double value(String metrics, String name) {
-            for (String line : metrics.split("\n")) {
-                if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
-                    return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                }
-            }
-            throw new IllegalStateException("the worker's /metrics has no " + name);
+            String text = BenchMachine.scrape(http, metrics);
+            return new Linger(BenchMachine.metric(text, "kaption_batch_linger_seconds_count"),
+                    BenchMachine.metric(text, "kaption_batch_linger_seconds_sum"));
         }
 
         Linger minus(Linger earlier) {

@@ -47,9 +47,9 @@ class PipelineOverheadBenchmarkTest {
                 kaption_batch_linger_seconds_sum 0.03
                 kaption_batch_linger_seconds_max 0.01
                 """;
-        assertThat(PipelineOverheadBenchmark.Linger.value(metrics, "kaption_batch_linger_seconds_count")).isEqualTo(4);
-        assertThat(PipelineOverheadBenchmark.Linger.value(metrics, "kaption_batch_linger_seconds_sum")).isEqualTo(0.03);
-        assertThatThrownBy(() -> PipelineOverheadBenchmark.Linger.value(metrics, "kaption_batch_rows_count"))
+        assertThat(BenchMachine.metric(metrics, "kaption_batch_linger_seconds_count")).isEqualTo(4);
+        assertThat(BenchMachine.metric(metrics, "kaption_batch_linger_seconds_sum")).isEqualTo(0.03);
+        assertThatThrownBy(() -> BenchMachine.metric(metrics, "kaption_batch_rows_count"))
                 .isInstanceOf(IllegalStateException.class);
 
         StringWriter out = new StringWriter();
