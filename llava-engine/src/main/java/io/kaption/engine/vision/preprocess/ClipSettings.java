@@ -119,6 +119,12 @@ final class ClipSettings {
                 h = resizeHeight;
                 w = resizeWidth;
             }
+            int top = Math.floorDiv(h - cropHeight, 2);
+            int left = Math.floorDiv(w - cropWidth, 2);
+            if (doCenterCrop && top >= 0 && left >= 0) {
+                // The crop inside the resized image: resample only its pixels.
+                return PilResize.resizeWindow(image, w, h, filter, left, top, cropWidth, cropHeight);
+            }
             resized = PilResize.resize(image, w, h, filter);
         }
         return doCenterCrop ? centerCrop(resized, cropHeight, cropWidth) : resized;

@@ -86,39 +86,50 @@ public final class PilResize {
 
     /** {@code image.resize((width, height), filter)} for the whole image (no box). */
     public static RgbImage resize(RgbImage in, int width, int height, Filter filter) {
+        return resizeWindow(in, width, height, filter, 0, 0, width, height);
+    }
+
+    /**
+     * {@code image.resize((width, height), filter).crop((left, top, left + windowWidth, top + windowHeight))} with the
+     * window inside the resized image, computing only the window's pixels: each output pixel depends on its own
+     * position alone, so the result is the same bit for bit (a centre crop after a shortest-edge resize drops a
+     * quarter of a 4:3 photo's columns).
+     */
+    public static RgbImage resizeWindow(RgbImage in, int width, int height, Filter filter, int left, int top,
+            int windowWidth, int windowHeight) {
         if (width <= 0 || height <= 0) {
             throw new IllegalArgumentException("cannot resize to " + width + "x" + height);
         }
+        if (left < 0 || top < 0 || windowWidth <= 0 || windowHeight <= 0 || left + windowWidth > width
+                || top + windowHeight > height) {
+            throw new IllegalArgumentException("window " + windowWidth + "x" + windowHeight + " at (" + left + ", "
+                    + top + ") is not inside " + width + "x" + height);
+        }
         boolean horizontal = width != in.width();
         boolean vertical = height != in.height();
-        if (!horizontal && !vertical) {
-            return new RgbImage(in.width(), in.height(), in.pixels().clone());
-        }
-        Coefficients vert = Coefficients.of(in.height(), height, filter);
-        RgbImage current = in;
-        if (horizontal) {
-            // Only the source rows the vertical pass reads are resampled horizontally.
-            int firstRow = vert.bounds[0];
-            int lastRow = vert.bounds[(height - 1) * 2] + vert.bounds[(height - 1) * 2 + 1];
-            current = horizontalPass(in, firstRow, lastRow - firstRow, Coefficients.of(in.width(), width, filter));
-            for (int i = 0; i < height; i++) {
-                vert.bounds[i * 2] -= firstRow;
-            }
-        }
-        return vertical ? verticalPass(current, vert) : current;
+        // Rows of the source the vertical pass reads (all of the window's rows when that pass is skipped).
+        Coefficients vert = vertical ? Coefficients.of(in.height(), height, filter) : null;
+        int firstRow = vertical ? vert.bounds[top * 2] : top;
+        int endRow = vertical ? vert.bounds[(top + windowHeight - 1) * 2] + vert.bounds[(top + windowHeight - 1) * 2 + 1]
+                : top + windowHeight;
+        RgbImage rows = horizontal
+                ? horizontalPass(in, firstRow, endRow - firstRow, Coefficients.of(in.width(), width, filter), left,
+                        windowWidth)
+                : in.crop(left, firstRow, windowWidth, endRow - firstRow);
+        return vertical ? verticalPass(rows, vert, firstRow, top, windowHeight) : rows;
     }
 
-    private static RgbImage horizontalPass(RgbImage in, int firstRow, int rows, Coefficients c) {
-        int outW = c.outSize;
+    /** Output columns {@code [firstCol, firstCol + cols)} of source rows {@code [firstRow, firstRow + rows)}. */
+    private static RgbImage horizontalPass(RgbImage in, int firstRow, int rows, Coefficients c, int firstCol, int cols) {
         int inW = in.width();
         byte[] src = in.pixels();
-        byte[] out = new byte[outW * rows * 3];
+        byte[] out = new byte[cols * rows * 3];
         for (int y = 0; y < rows; y++) {
             int rowBase = (y + firstRow) * inW * 3;
-            for (int x = 0; x < outW; x++) {
-                int min = c.bounds[x * 2];
-                int count = c.bounds[x * 2 + 1];
-                int k = x * c.ksize;
+            for (int x = 0; x < cols; x++) {
+                int min = c.bounds[(firstCol + x) * 2];
+                int count = c.bounds[(firstCol + x) * 2 + 1];
+                int k = (firstCol + x) * c.ksize;
                 int s0 = 1 << (PRECISION_BITS - 1);
                 int s1 = s0;
                 int s2 = s0;
@@ -129,24 +140,26 @@ public final class PilResize {
                     s1 += (src[p + 1] & 0xFF) * w;
                     s2 += (src[p + 2] & 0xFF) * w;
                 }
-                int o = (y * outW + x) * 3;
+                int o = (y * cols + x) * 3;
                 out[o] = clip8(s0);
                 out[o + 1] = clip8(s1);
                 out[o + 2] = clip8(s2);
             }
         }
-        return new RgbImage(outW, rows, out);
+        return new RgbImage(cols, rows, out);
     }
 
-    private static RgbImage verticalPass(RgbImage in, Coefficients c) {
-        int outH = c.outSize;
+    /**
+     * Output rows {@code [firstOut, firstOut + rows)}; {@code in} holds the source rows from {@code inFirstRow} on.
+     */
+    private static RgbImage verticalPass(RgbImage in, Coefficients c, int inFirstRow, int firstOut, int rows) {
         int w = in.width();
         byte[] src = in.pixels();
-        byte[] out = new byte[w * outH * 3];
-        for (int y = 0; y < outH; y++) {
-            int min = c.bounds[y * 2];
-            int count = c.bounds[y * 2 + 1];
-            int k = y * c.ksize;
+        byte[] out = new byte[w * rows * 3];
+        for (int y = 0; y < rows; y++) {
+            int min = c.bounds[(firstOut + y) * 2] - inFirstRow;
+            int count = c.bounds[(firstOut + y) * 2 + 1];
+            int k = (firstOut + y) * c.ksize;
             for (int x = 0; x < w; x++) {
                 int s0 = 1 << (PRECISION_BITS - 1);
                 int s1 = s0;
@@ -164,7 +177,7 @@ public final class PilResize {
                 out[o + 2] = clip8(s2);
             }
         }
-        return new RgbImage(w, outH, out);
+        return new RgbImage(w, rows, out);
     }
 
     private static byte clip8(int accumulator) {
