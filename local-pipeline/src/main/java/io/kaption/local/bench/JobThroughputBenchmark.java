@@ -125,12 +125,12 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
             // Topics, consumer groups: not measured.
             generate(engine, requests.subList(0, Math.min(batch, requests.size())));
             runJob(http, api, "s3://bench/warmup/", "s3://bench/out-warmup/");
+            // The bare model runs on this thread.
+            Optional<Path> bareThreadFile = ThreadSchedStat.fileOfCurrentThread();
             // The JIT: a fresh JVM compiles the pipeline's code (Kafka clients and Streams, the S3 client and server,
             // JSON) while the first thousands of images go through it, on the cores the model runs on. A deployed
             // worker pays that once; the untimed pairs keep it out of the figures (the JIT time printed says how much
             // is left).
-            // The bare model runs on this thread.
-            Optional<Path> bareThreadFile = ThreadSchedStat.fileOfCurrentThread();
             for (int r = -warmupRepeats; r < repeats; r++) {
                 String name = r < 0 ? "warm-up" : "r" + r;
                 long compiling = BenchMachine.jitMillis();
