@@ -5,19 +5,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kaption.engine.demo.DemoCheckpoint;
 import io.kaption.engine.vision.PixelValues;
 import io.kaption.engine.vision.preprocess.ImageProcessor;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -52,7 +47,7 @@ public final class PreprocessBenchmark implements Callable<Integer> {
     public Integer call() throws IOException {
         Path modelDir = model != null ? model : clipCheckpoint(crop);
         ImageProcessor processor = ImageProcessor.forCheckpoint(modelDir, Optional.empty());
-        List<byte[]> jpegs = jpegs(32);
+        List<byte[]> jpegs = BenchJpegs.noisyGradients(size, 32);
         System.out.printf(Locale.ROOT, "preprocessing of %s, %d JPEGs of %s (%d KB on average), one thread, %d repeats of %.0f s "
                         + "after %.0f s of warm-up; load average %s%n", model != null ? model : "CLIP " + crop + " px", jpegs.size(), size,
                 jpegs.stream().mapToInt(b -> b.length).sum() / jpegs.size() / 1024, repeats, seconds, seconds,
@@ -96,28 +91,6 @@ public final class PreprocessBenchmark implements Callable<Integer> {
             throw new IllegalStateException("no pixels came out");
         }
         return images / ((System.nanoTime() - start) / 1e9);
-    }
-
-    /** Noisy gradients (JPEG-sized like photos, unlike flat colour), the same on every run. */
-    private List<byte[]> jpegs(int count) throws IOException {
-        String[] dimensions = size.split("x");
-        int width = Integer.parseInt(dimensions[0]);
-        int height = Integer.parseInt(dimensions[1]);
-        Random random = new Random(42);
-        List<byte[]> jpegs = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-            int base = random.nextInt(0xFFFFFF);
-            for (int y = 0; y < height; y++) {
-                for (int x = 0; x < width; x++) {
-                    image.setRGB(x, y, base ^ (x * 3) << 16 ^ (y * 5) << 8 ^ random.nextInt(16));
-                }
-            }
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ImageIO.write(image, "jpeg", out);
-            jpegs.add(out.toByteArray());
-        }
-        return jpegs;
     }
 
     private static String loadAverage() {

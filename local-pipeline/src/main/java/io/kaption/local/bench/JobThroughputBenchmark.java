@@ -5,14 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kaption.engine.LlavaEngine;
 import io.kaption.engine.LlavaPipeline;
+import io.kaption.engine.bench.BenchJpegs;
 import io.kaption.engine.bench.EngineBenchmark;
 import io.kaption.engine.demo.DemoCheckpoint;
 import io.kaption.engine.generation.SamplingParams;
 import io.kaption.local.LocalPipeline;
 import io.kaption.localstack.LocalStack;
 import io.kaption.worker.metrics.ThreadSchedStat;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,9 +26,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -92,7 +89,7 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "model %s, %d images of %s, batch %d, %d tokens each, %d interleaved repeats "
                         + "after %d untimed%n", model != null ? model : realistic ? "random 154.5M-parameter LLaVA-1.5"
                         : "demo", images, size, batch, maxNewTokens, repeats, warmupRepeats);
-        List<byte[]> jpegs = jpegs();
+        List<byte[]> jpegs = BenchJpegs.noisyGradients(size, images);
 
         Path dataDir = Files.createTempDirectory("kaption-bench");
         Map<String, String> env = new HashMap<>(System.getenv());
@@ -292,26 +289,5 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
                         + " minutes: HTTP " + polled.statusCode() + " " + polled.body());
             }
         }
-    }
-
-    private List<byte[]> jpegs() throws IOException {
-        String[] dimensions = size.split("x");
-        int width = Integer.parseInt(dimensions[0]);
-        int height = Integer.parseInt(dimensions[1]);
-        Random random = new Random(42);
-        List<byte[]> jpegs = new ArrayList<>();
-        for (int i = 0; i < images; i++) {
-            BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-            int base = random.nextInt(0xFFFFFF);
-            for (int y = 0; y < height; y++) {
-                for (int x = 0; x < width; x++) {
-                    image.setRGB(x, y, base ^ (x * 3) << 16 ^ (y * 5) << 8 ^ random.nextInt(16));
-                }
-            }
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ImageIO.write(image, "jpeg", out);
-            jpegs.add(out.toByteArray());
-        }
-        return jpegs;
     }
 }
