@@ -117,9 +117,10 @@ grep -q "$request_id" "$work/s3-result.json" || fail "the S3 result does not nam
 
 # ---- 3. Kill a worker while it holds requests
 # The burst must outlast a few `kafka-consumer-groups.sh` calls (JVM starts of seconds each) for a worker to be caught
-# holding uncommitted requests: 24 requests of 64 tokens were all answered within 5 s once the engine got faster.
+# holding uncommitted requests: 24 requests of 64 tokens were all answered within 5 s once the engine got faster, and
+# of 512 tokens once within 15 s, before any call had caught one (the demo model's context holds 4,096 positions).
 burst=24
-tokens=512
+tokens=1024
 log "sending $burst requests of $tokens tokens each"
 pids=()
 for i in $(seq 1 "$burst"); do
