@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,11 +27,14 @@ import picocli.CommandLine.Option;
         description = "Image decoding and preprocessing throughput (images/s, one thread).")
 public final class PreprocessBenchmark implements Callable<Integer> {
 
-    @Option(names = "--size", defaultValue = "640x480", paramLabel = "WxH", description = "JPEG size (default ${DEFAULT-VALUE})")
+    @Option(names = "--size", defaultValue = "640x480", paramLabel = "WxH",
+            description = "JPEG size (default ${DEFAULT-VALUE})")
     String size;
-    @Option(names = "--seconds", defaultValue = "10", paramLabel = "S", description = "seconds per timed repeat (default ${DEFAULT-VALUE})")
+    @Option(names = "--seconds", defaultValue = "10", paramLabel = "S",
+            description = "seconds per timed repeat (default ${DEFAULT-VALUE})")
     double seconds;
-    @Option(names = "--repeats", defaultValue = "3", paramLabel = "N", description = "timed repeats, after as long a warm-up (default ${DEFAULT-VALUE})")
+    @Option(names = "--repeats", defaultValue = "3", paramLabel = "N",
+            description = "timed repeats, after as long a warm-up (default ${DEFAULT-VALUE})")
     int repeats;
     @Option(names = "--crop", defaultValue = "336", paramLabel = "PX", description = "without --model: CLIP's "
             + "shortest-edge resize and centre crop to this size, bicubic, as LLaVA-1.5's Hugging Face checkpoints "
@@ -45,11 +49,12 @@ public final class PreprocessBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Path modelDir = model != null ? model : clipCheckpoint(crop);
-        ImageProcessor processor = ImageProcessor.forCheckpoint(modelDir, Optional.empty());
+        ImageProcessor processor = model != null ? ImageProcessor.forCheckpoint(model, Optional.empty())
+                : clipProcessor(crop);
         List<byte[]> jpegs = BenchJpegs.noisyGradients(size, 32);
-        System.out.printf(Locale.ROOT, "preprocessing of %s, %d JPEGs of %s (%d KB on average), one thread, %d repeats of %.0f s "
-                        + "after %.0f s of warm-up; load average %s%n", model != null ? model : "CLIP " + crop + " px", jpegs.size(), size,
+        System.out.printf(Locale.ROOT, "preprocessing of %s, %d JPEGs of %s (%d KB on average), one thread, %d repeats "
+                        + "of %s s after %s s of warm-up; load average %s%n",
+                model != null ? model : "CLIP " + crop + " px", jpegs.size(), size,
                 jpegs.stream().mapToInt(b -> b.length).sum() / jpegs.size() / 1024, repeats, seconds, seconds,
                 loadAverage());
         run(processor, jpegs);
@@ -64,16 +69,28 @@ public final class PreprocessBenchmark implements Callable<Integer> {
         return 0;
     }
 
-    /** The demo checkpoint with its image preprocessing resized and cropped to {@code crop} pixels. */
-    private static Path clipCheckpoint(int crop) throws IOException {
+    /**
+     * The demo checkpoint's image preprocessing, resized and cropped to {@code crop} pixels: the checkpoint is written
+     * to a scratch directory (its 35 MB of weights included), read, and deleted again.
+     */
+    private static ImageProcessor clipProcessor(int crop) throws IOException {
         Path dir = DemoCheckpoint.write(Files.createTempDirectory("kaption-bench-model"));
-        Path file = dir.resolve("preprocessor_config.json");
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode config = (ObjectNode) json.readTree(file.toFile());
-        config.putObject("size").put("shortest_edge", crop);
-        config.putObject("crop_size").put("height", crop).put("width", crop);
-        json.writeValue(file.toFile(), config);
-        return dir;
+        try {
+            Path file = dir.resolve("preprocessor_config.json");
+            ObjectMapper json = new ObjectMapper();
+            ObjectNode config = (ObjectNode) json.readTree(file.toFile());
+            config.putObject("size").put("shortest_edge", crop);
+            config.putObject("crop_size").put("height", crop).put("width", crop);
+            json.writeValue(file.toFile(), config);
+            return ImageProcessor.forCheckpoint(dir, Optional.empty());
+        } finally {
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path written : files.toList()) {
+                    Files.delete(written);
+                }
+            }
+            Files.delete(dir);
+        }
     }
 
     /** Images per second over {@link #seconds}, cycling through {@code jpegs}. */
