@@ -84,12 +84,19 @@ public final class IngestThroughputBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try (ScratchDirectory scratch = ScratchDirectory.create("kaption-bench")) {
+            run(scratch.path());
+            scratch.succeeded();
+        }
+        return 0;
+    }
+
+    private void run(Path dataDir) throws Exception {
         if (toolsClasspath == null || toolsClasspath.isBlank()) {
             throw new IllegalArgumentException("--kafka-tools-classpath is needed (run through bin/kaption after "
                     + "`mvn -DskipTests package`, which gathers deploy/target/lib)");
         }
         BenchMachine.printLoad("start");
-        Path dataDir = Files.createTempDirectory("kaption-bench");
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put(IngestConfig.PORT, "0");
         env.put(IngestConfig.HOST, "127.0.0.1");
@@ -134,7 +141,6 @@ public final class IngestThroughputBenchmark implements Callable<Integer> {
                 imageIngest, imageProducer, 100 * imageIngest / imageProducer);
         System.out.printf(Locale.ROOT, "kaption-bench ingest: text_requests_per_s=%.1f producer_perf_records_per_s=%.1f "
                 + "ratio=%.3f%n", textIngest, textProducer, textIngest / textProducer);
-        return 0;
     }
 
     private Pair pair(String name, ClosedLoopPosts posts, String body, Admin admin, LocalStack stack,

@@ -76,6 +76,14 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try (ScratchDirectory scratch = ScratchDirectory.create("kaption-bench")) {
+            run(scratch.path());
+            scratch.succeeded();
+        }
+        return 0;
+    }
+
+    private void run(Path dataDir) throws Exception {
         BenchMachine.printLoad("start");
         if (maxNewTokens == null) {
             maxNewTokens = realistic ? 32 : 16;
@@ -84,14 +92,13 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
             size = realistic ? "336x336" : "320x240";
         }
         Path modelDir = model != null ? model
-                : realistic ? DemoCheckpoint.write(Files.createTempDirectory("kaption-bench-model"), EngineBenchmark.config())
-                : DemoCheckpoint.write(Files.createTempDirectory("kaption-bench-model"));
+                : realistic ? DemoCheckpoint.write(dataDir.resolve("model"), EngineBenchmark.config())
+                : DemoCheckpoint.write(dataDir.resolve("model"));
         System.out.printf(Locale.ROOT, "model %s, %d images of %s, batch %d, %d tokens each, %d interleaved repeats "
                         + "after %d untimed%n", model != null ? model : realistic ? "random 154.5M-parameter LLaVA-1.5"
                         : "demo", images, size, batch, maxNewTokens, repeats, warmupRepeats);
         List<byte[]> jpegs = BenchJpegs.noisyGradients(size, images);
 
-        Path dataDir = Files.createTempDirectory("kaption-bench");
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("KAPTION_INGEST_PORT", "0");
         env.put("KAPTION_SINK_PORT", "0");
@@ -169,7 +176,6 @@ public final class JobThroughputBenchmark implements Callable<Integer> {
         BenchMachine.printLoad("end");
         System.out.printf(Locale.ROOT, "kaption-bench job: bare_images_per_s=%.3f job_images_per_s=%.3f ratio=%.3f%n",
                 BenchMachine.median(bare), BenchMachine.median(job), BenchMachine.median(ratio));
-        return 0;
     }
 
     private static void put(S3Client s3, String key, byte[] jpeg) {

@@ -73,7 +73,14 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dataDir = Files.createTempDirectory("kaption-bench");
+        try (ScratchDirectory scratch = ScratchDirectory.create("kaption-bench")) {
+            run(scratch.path());
+            scratch.succeeded();
+        }
+        return 0;
+    }
+
+    private void run(Path dataDir) throws Exception {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("KAPTION_INGEST_PORT", "0");
         env.put("KAPTION_SINK_PORT", "0");
@@ -125,7 +132,6 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
         }
         BenchMachine.printLoad("end");
         summaries.forEach(System.out::println);
-        return 0;
     }
 
     /** The worker's {@code kaption_batch_linger_seconds} summary: batches started from idle, seconds waited. */

@@ -168,8 +168,15 @@ public final class SseCapacityBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        try (ScratchDirectory scratch = ScratchDirectory.create("kaption-bench")) {
+            run(scratch.path());
+            scratch.succeeded();
+        }
+        return 0;
+    }
+
+    private void run(Path dataDir) throws Exception {
         BenchMachine.printLoad("start");
-        Path dataDir = Files.createTempDirectory("kaption-bench");
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -286,7 +293,6 @@ public final class SseCapacityBenchmark implements Callable<Integer> {
         System.out.printf(Locale.ROOT,
                 "kaption-bench sse: streams=%d complete=%d heap_after_gc_mb=%.1f p99_delay_ms=%.1f%n", streams,
                 complete, heapAfterGcMb, p99);
-        return 0;
     }
 
     private Process startSink(LocalStack stack, int port, Path log) throws IOException {
