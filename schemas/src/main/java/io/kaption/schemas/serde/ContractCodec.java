@@ -35,6 +35,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -208,10 +209,9 @@ public final class ContractCodec<T> {
      * the schema's defaults, in place.
      */
     public T decode(JsonNode tree) {
-        if (tree.isObject()) {
-            schema.walk(tree, false); // applies the schema's defaults
-        }
-        List<String> violations = violations(tree);
+        // One pass over an object: the walk fills in defaults ('properties' before 'required') and validates.
+        List<String> violations = describe(tree.isObject()
+                ? schema.walk(tree, true).getValidationMessages() : schema.validate(tree));
         if (!violations.isEmpty()) {
             throw new InvalidRecordException(name, violations, null);
         }
@@ -238,7 +238,11 @@ public final class ContractCodec<T> {
     }
 
     private List<String> violations(JsonNode tree) {
-        return schema.validate(tree).stream()
+        return describe(schema.validate(tree));
+    }
+
+    private static List<String> describe(Set<ValidationMessage> messages) {
+        return messages.stream()
                 .map(ContractCodec::describe)
                 .sorted()
                 .distinct()
