@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +54,16 @@ public final class ConsumerGroups {
         return exists;
     }
 
+    /**
+     * Whether {@code group} exists, if a fresh answer is cached; empty when only a look-up can tell. Never blocks: a
+     * request with nothing to admit can skip the worker thread that a look-up would need.
+     */
+    public Optional<Boolean> cachedAnswer(String group) {
+        Verdict cached = cache.get(group);
+        return cached != null && clock.instant().isBefore(cached.expires())
+                ? Optional.of(cached.exists()) : Optional.empty();
+    }
+
     /** How many answers are cached (expired ones included until the next look-up). */
     int cachedAnswers() {
         return cache.size();
@@ -61,9 +72,14 @@ public final class ConsumerGroups {
     /** 404 {@code unknown_consumer_group} unless {@code group} exists. */
     public void requireExisting(String group) {
         if (!exists(group)) {
-            throw new ApiException(404, "unknown_consumer_group", "consumer group '" + group + "' does not exist (no "
-                    + "topic " + Topics.requests(group) + "; its workers create it when they start)");
+            throw unknown(group);
         }
+    }
+
+    /** 404 {@code unknown_consumer_group}. */
+    public static ApiException unknown(String group) {
+        return new ApiException(404, "unknown_consumer_group", "consumer group '" + group + "' does not exist (no "
+                + "topic " + Topics.requests(group) + "; its workers create it when they start)");
     }
 
     private boolean lookUp(String topic) {

@@ -126,10 +126,17 @@ class HttpErrorsIT {
         String id = newRequestId();
         HttpResponse<String> response = post("/generate", id, "{\"text\":\"Describe it.\",\"consumer_group\":\"nobody\"}");
 
-        assertThat(response.statusCode()).isEqualTo(404);
-        assertThat(response.body()).isEqualTo("{\"error\":{\"code\":\"unknown_consumer_group\",\"message\":"
+        String expected = "{\"error\":{\"code\":\"unknown_consumer_group\",\"message\":"
                 + "\"consumer group 'nobody' does not exist (no topic kaption.requests.nobody; its workers create it "
-                + "when they start)\"}}");
+                + "when they start)\"}}";
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.body()).isEqualTo(expected);
+
+        // Asked again within the cached answer's life: the same answer, without a look-up.
+        String again = newRequestId();
+        response = post("/generate", again, "{\"text\":\"Describe it.\",\"consumer_group\":\"nobody\"}");
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.body()).isEqualTo(expected);
     }
 
     @Test

@@ -52,11 +52,17 @@ class ConsumerGroupsIT {
                 SharedInfrastructure.kafkaBootstrapServers()))) {
             ConsumerGroups groups = new ConsumerGroups(admin, Duration.ofSeconds(30), clock);
 
+            assertThat(groups.cachedAnswer("it-groups")).isEmpty(); // never looked up: only a look-up can tell
             assertThat(groups.exists("it-groups")).isTrue();
+            assertThat(groups.cachedAnswer("it-groups")).contains(true);
             for (int i = 0; i < 50; i++) {
                 assertThat(groups.exists("it-no-such-group-" + i)).isFalse();
             }
             assertThat(groups.cachedAnswers()).isEqualTo(51);
+            assertThat(groups.cachedAnswer("it-no-such-group-0")).contains(false);
+            clock.advance(ConsumerGroups.MISSING_TTL.plusSeconds(1));
+            assertThat(groups.cachedAnswer("it-no-such-group-0")).isEmpty(); // expired: a pool may have started since
+            assertThat(groups.cachedAnswer("it-groups")).contains(true);
 
             clock.advance(ConsumerGroups.EXISTING_TTL.plusSeconds(1));
             assertThat(groups.exists("it-no-such-group-x")).isFalse();
