@@ -27,7 +27,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * The life of a request after its HTTP body was understood: checking its consumer group, admitting and placing its
@@ -179,8 +178,7 @@ public final class Generations {
     }
 
     private Future<Void> publish(Context context, GenerationRequest request) {
-        return vertx.<CompletableFuture<Void>>executeBlocking(() -> publisher.publish(request), false)
-                .compose(acknowledged -> Future.fromCompletionStage(acknowledged, context));
+        return Future.fromCompletionStage(publisher.publish(request), context);
     }
 
     /**
