@@ -8,8 +8,10 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -30,11 +32,21 @@ final class ClosedLoopPosts implements AutoCloseable {
     private final URI target;
     private final int concurrency;
 
-    ClosedLoopPosts(URI target, int concurrency) {
+    private final long eventLoopThreadId;
+
+    ClosedLoopPosts(URI target, int concurrency) throws Exception {
         this.target = target;
         this.concurrency = concurrency;
         this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(concurrency));
+        CompletableFuture<Long> threadId = new CompletableFuture<>();
+        vertx.runOnContext(ignored -> threadId.complete(Thread.currentThread().getId()));
+        this.eventLoopThreadId = threadId.get(30, TimeUnit.SECONDS);
+    }
+
+    /** CPU time the client's event loop has used so far (ns): the share of this JVM's CPU that is the load generator. */
+    long cpuNanos() {
+        return ManagementFactory.getThreadMXBean().getThreadCpuTime(eventLoopThreadId);
     }
 
     /** Posts {@code body} for {@code duration}; requests still in flight then are waited for and counted. */

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
@@ -148,7 +149,13 @@ public final class IngestThroughputBenchmark implements Callable<Integer> {
         posts.run(body, 202, Duration.ofSeconds(warmupSeconds));
         long before = endOffsets(admin, TOPIC);
         long compiling = BenchMachine.jitMillis();
+        long jvmBefore = CpuTimes.thisProcess();
+        long clientBefore = posts.cpuNanos();
+        OptionalLong brokerBefore = CpuTimes.process(stack.kafka().pid());
         ClosedLoopPosts.Counts counts = posts.run(body, 202, Duration.ofSeconds(seconds));
+        long client = posts.cpuNanos() - clientBefore;
+        long ingest = CpuTimes.thisProcess() - jvmBefore - client;
+        OptionalLong broker = minus(CpuTimes.process(stack.kafka().pid()), brokerBefore);
         long published = endOffsets(admin, TOPIC) - before;
         double jitSeconds = (BenchMachine.jitMillis() - compiling) / 1e3;
         if (counts.other() > 0 || published != counts.expected()) {
@@ -159,18 +166,30 @@ public final class IngestThroughputBenchmark implements Callable<Integer> {
         double ingestPerSecond = accepted / (double) seconds;
         int recordBytes = lastRecordBytes(stack.kafkaBootstrapServers());
         System.out.printf(Locale.ROOT, "%s ingest: %d requests accepted and published in %d s: %.1f requests/s "
-                + "(records of %d bytes; JIT %.1f s; load %s)%n", name, accepted, seconds, ingestPerSecond,
-                recordBytes, jitSeconds, BenchMachine.loadAverage());
+                + "(records of %d bytes; JIT %.1f s; load %s; CPU per request: the ingest %s, the client %s, the "
+                + "broker %s)%n", name, accepted, seconds, ingestPerSecond, recordBytes, jitSeconds,
+                BenchMachine.loadAverage(), CpuTimes.perItem(OptionalLong.of(ingest), accepted),
+                CpuTimes.perItem(OptionalLong.of(client), accepted), CpuTimes.perItem(broker, accepted));
         String perfTopic = "kaption.bench.perf-" + UUID.randomUUID();
         admin.createTopics(List.of(new NewTopic(perfTopic, partitions, (short) 1))).all().get(1, TimeUnit.MINUTES);
         // About as many bytes as the ingest run published, at least 5 s worth at its rate, so both runs are alike.
         long records = Math.max(Math.max(accepted, (long) (ingestPerSecond * 5)), 1000);
+        OptionalLong producerBefore = CpuTimes.endedChildren();
+        brokerBefore = CpuTimes.process(stack.kafka().pid());
         double producerPerSecond = producerPerformance(stack.kafkaBootstrapServers(), perfTopic, records, recordBytes);
+        OptionalLong producer = minus(CpuTimes.endedChildren(), producerBefore);
+        broker = minus(CpuTimes.process(stack.kafka().pid()), brokerBefore);
         System.out.printf(Locale.ROOT, "%s producer perf test: %d records of %d bytes: %.1f records/s (ingest: %.0f%%;"
-                + " load %s)%n", name, records, recordBytes, producerPerSecond, 100 * ingestPerSecond / producerPerSecond,
-                BenchMachine.loadAverage());
+                + " load %s; CPU per record: the producer's JVM %s, the broker %s)%n", name, records, recordBytes,
+                producerPerSecond, 100 * ingestPerSecond / producerPerSecond, BenchMachine.loadAverage(),
+                CpuTimes.perItem(producer, records), CpuTimes.perItem(broker, records));
         admin.deleteTopics(List.of(perfTopic)).all().get(1, TimeUnit.MINUTES);
         return new Pair(ingestPerSecond, producerPerSecond, recordBytes);
+    }
+
+    private static OptionalLong minus(OptionalLong after, OptionalLong before) {
+        return after.isPresent() && before.isPresent()
+                ? OptionalLong.of(after.getAsLong() - before.getAsLong()) : OptionalLong.empty();
     }
 
     private static int partitions(Admin admin, String topic) throws Exception {
