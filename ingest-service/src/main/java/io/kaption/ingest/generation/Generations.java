@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The life of a request after its HTTP body was understood: checking its consumer group, admitting and placing its
@@ -178,7 +179,8 @@ public final class Generations {
     }
 
     private Future<Void> publish(Context context, GenerationRequest request) {
-        return Future.fromCompletionStage(publisher.publish(request), context);
+        return vertx.<CompletableFuture<Void>>executeBlocking(() -> publisher.publish(request), false)
+                .compose(acknowledged -> Future.fromCompletionStage(acknowledged, context));
     }
 
     /**

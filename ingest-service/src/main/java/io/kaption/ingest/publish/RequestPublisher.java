@@ -18,7 +18,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Writes requests to {@code kaption.requests.<group>} and cancellations to {@code kaption.cancellations}, keyed by
@@ -31,13 +30,8 @@ public final class RequestPublisher implements AutoCloseable {
     private final Producer<String, byte[]> producer;
     private final Admin admin;
     private final Duration timeout;
-    /**
-     * Calls {@code send}, which blocks while the producer has no metadata for the topic yet or its buffer is full, so
-     * that callers (event loops) never do. One thread: under load it drains a queue that is rarely empty, where a
-     * pool would wake a thread per request.
-     */
-    private final ExecutorService sender = Executors.newSingleThreadExecutor(task -> {
-        Thread thread = new Thread(task, "kaption-ingest-sender");
+    private final ExecutorService cancellations = Executors.newSingleThreadExecutor(task -> {
+        Thread thread = new Thread(task, "kaption-ingest-cancellations");
         thread.setDaemon(true);
         return thread;
     });
@@ -53,32 +47,12 @@ public final class RequestPublisher implements AutoCloseable {
     }
 
     /**
-     * Sends {@code request}; the future completes once Kafka acknowledged it, or fails with 503 {@code kafka_unavailable}
-     * (also when it waited for the sender longer than the publish timeout, behind sends that blocked). Encodes on the
-     * calling thread and never blocks it.
+     * Sends {@code request}; the future completes once Kafka acknowledged it, or fails with 503 {@code kafka_unavailable}.
+     * May block up to the publish timeout for topic metadata: call from a worker thread.
      */
     public CompletableFuture<Void> publish(GenerationRequest request) {
+        byte[] value = ContractCodec.REQUESTS.encode(request);
         CompletableFuture<Void> acknowledged = new CompletableFuture<>();
-        try {
-            byte[] value = ContractCodec.REQUESTS.encode(request);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            sender.execute(() -> {
-                if (System.nanoTime() - deadline > 0) {
-                    acknowledged.completeExceptionally(kafkaUnavailable(new TimeoutException("waited "
-                            + timeout.toMillis() + " ms for earlier requests to be handed to Kafka")));
-                    return;
-                }
-                send(request, value, acknowledged);
-            });
-        } catch (RejectedExecutionException e) {
-            acknowledged.completeExceptionally(kafkaUnavailable(e));
-        } catch (RuntimeException e) {
-            acknowledged.completeExceptionally(e);
-        }
-        return acknowledged;
-    }
-
-    private void send(GenerationRequest request, byte[] value, CompletableFuture<Void> acknowledged) {
         try {
             producer.send(new ProducerRecord<>(request.topic(), request.requestId(), value), (metadata, error) -> {
                 if (error != null) {
@@ -92,6 +66,7 @@ public final class RequestPublisher implements AutoCloseable {
         } catch (RuntimeException e) {
             acknowledged.completeExceptionally(publishFailure(e));
         }
+        return acknowledged;
     }
 
     /**
@@ -102,7 +77,8 @@ public final class RequestPublisher implements AutoCloseable {
         byte[] value = ContractCodec.CANCELLATIONS.encode(new Cancellation(requestId, reason));
         CompletableFuture<Void> acknowledged = new CompletableFuture<>();
         try {
-            sender.execute(() -> cancel(requestId, reason, value, acknowledged));
+            // send() may wait up to max.block.ms for metadata; callers are on the event loop.
+            cancellations.execute(() -> send(requestId, reason, value, acknowledged));
         } catch (RejectedExecutionException e) {
             LOG.warn("request_id={} cancellation ({}) not published: the service is stopping", requestId, reason);
             acknowledged.completeExceptionally(e);
@@ -110,7 +86,7 @@ public final class RequestPublisher implements AutoCloseable {
         return acknowledged;
     }
 
-    private void cancel(String requestId, String reason, byte[] value, CompletableFuture<Void> acknowledged) {
+    private void send(String requestId, String reason, byte[] value, CompletableFuture<Void> acknowledged) {
         try {
             producer.send(new ProducerRecord<>(Topics.CANCELLATIONS, requestId, value), (metadata, error) -> {
                 if (error != null) {
@@ -154,18 +130,18 @@ public final class RequestPublisher implements AutoCloseable {
                 + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()), cause);
     }
 
-    /** Hands the requests and cancellations still queued to the producer (which is closed after this, and sends them). */
+    /** Hands the cancellations still queued to the producer (which is closed after this, and sends them). */
     @Override
     public void close() {
-        sender.shutdown();
+        cancellations.shutdown();
         try {
-            if (!sender.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("requests and cancellations still queued at shutdown were dropped");
-                sender.shutdownNow();
+            if (!cancellations.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("cancellations still queued at shutdown were dropped");
+                cancellations.shutdownNow();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            sender.shutdownNow();
+            cancellations.shutdownNow();
         }
     }
 }
