@@ -35,7 +35,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -209,9 +208,10 @@ public final class ContractCodec<T> {
      * the schema's defaults, in place.
      */
     public T decode(JsonNode tree) {
-        // One pass over an object: the walk fills in defaults ('properties' before 'required') and validates.
-        List<String> violations = describe(tree.isObject()
-                ? schema.walk(tree, true).getValidationMessages() : schema.validate(tree));
+        if (tree.isObject()) {
+            schema.walk(tree, false); // applies the schema's defaults
+        }
+        List<String> violations = violations(tree);
         if (!violations.isEmpty()) {
             throw new InvalidRecordException(name, violations, null);
         }
@@ -238,11 +238,7 @@ public final class ContractCodec<T> {
     }
 
     private List<String> violations(JsonNode tree) {
-        return describe(schema.validate(tree));
-    }
-
-    private static List<String> describe(Set<ValidationMessage> messages) {
-        return messages.stream()
+        return schema.validate(tree).stream()
                 .map(ContractCodec::describe)
                 .sorted()
                 .distinct()
