@@ -12,8 +12,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import com.networknt.schema.ApplyDefaultsStrategy;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.PathType;
@@ -35,6 +35,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -76,7 +77,6 @@ public final class ContractCodec<T> {
             .pathType(PathType.JSON_PATH)
             .formatAssertionsEnabled(true)
             .errorMessageKeyword("errorMessage")
-            .applyDefaultsStrategy(new ApplyDefaultsStrategy(true, false, false))
             .build();
 
     public static final ContractCodec<GenerationRequest> REQUESTS =
@@ -102,6 +102,7 @@ public final class ContractCodec<T> {
     private final String schemaResource;
     private final Class<T> type;
     private final JsonSchema schema;
+    private final Map<String, JsonNode> defaults;
 
     private ContractCodec(String topicFamily, int version, Class<T> type) {
         String path = topicFamily + "/v" + version;
@@ -111,6 +112,7 @@ public final class ContractCodec<T> {
         this.type = type;
         this.schema = SCHEMA_FACTORY.getSchema(SchemaLocation.of(schemaId), VALIDATORS_CONFIG);
         schema.initializeValidators(); // compile now, not on the first record
+        this.defaults = SchemaDefaults.topLevel(schema.getSchemaNode(), path);
     }
 
     /** E.g. {@code kaption.requests/v1}. */
@@ -208,8 +210,15 @@ public final class ContractCodec<T> {
      * the schema's defaults, in place.
      */
     public T decode(JsonNode tree) {
-        if (tree.isObject()) {
-            schema.walk(tree, false); // applies the schema's defaults
+        if (tree instanceof ObjectNode object) {
+            // The schemas give defaults to top-level properties only (SchemaDefaults checks): filled in here rather
+            // than by the validator's walk, which went through the whole schema and cost as much CPU as validating
+            // (docs/PERFORMANCE.md).
+            defaults.forEach((property, value) -> {
+                if (!object.has(property)) {
+                    object.set(property, value.deepCopy());
+                }
+            });
         }
         List<String> violations = violations(tree);
         if (!violations.isEmpty()) {
