@@ -59,8 +59,8 @@ public final class RequestPublisher implements AutoCloseable {
                     acknowledged.completeExceptionally(publishFailure(error));
                 } else {
                     // At DEBUG: the access log line already says the request was accepted (202, or its answer, only
-                    // after this acknowledgement); two INFO lines per request were a tenth of the ingest's CPU at
-                    // 10,000 requests/s (docs/PERFORMANCE.md).
+                    // after this acknowledgement); two INFO lines per request were a tenth to a sixth of the
+                    // ingest's CPU at 10,000 requests/s (docs/PERFORMANCE.md).
                     LOG.debug("request_id={} published to {}-{}@{}", request.requestId(), metadata.topic(),
                             metadata.partition(), metadata.offset());
                     acknowledged.complete(null);
