@@ -101,8 +101,7 @@ public final class Generations {
         }
         Optional<Boolean> groupExists = groups.cachedAnswer(draft.consumerGroup());
         if (sources.isEmpty() && groupExists.isPresent()) {
-            // Nothing to admit and nothing to look up: no hand-off to a worker thread and back (≈ 1 ms at the median
-            // in the streaming path's timeline, docs/PERFORMANCE.md).
+            // Nothing to admit and nothing to look up: no hand-off to a worker thread and back.
             return groupExists.get() ? Future.succeededFuture(Drafts.withImages(draft, List.of()))
                     : Future.failedFuture(ConsumerGroups.unknown(draft.consumerGroup()));
         }
