@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,6 +84,10 @@ public final class IngestThroughputBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (toolsClasspath == null || toolsClasspath.isBlank()) {
+            throw new IllegalArgumentException("--kafka-tools-classpath is needed (run through bin/kaption after "
+                    + "`mvn -DskipTests package`, which gathers deploy/target/lib)");
+        }
         try (ScratchDirectory scratch = ScratchDirectory.create("kaption-bench")) {
             run(scratch.path());
             scratch.succeeded();
@@ -93,10 +96,6 @@ public final class IngestThroughputBenchmark implements Callable<Integer> {
     }
 
     private void run(Path dataDir) throws Exception {
-        if (toolsClasspath == null || toolsClasspath.isBlank()) {
-            throw new IllegalArgumentException("--kafka-tools-classpath is needed (run through bin/kaption after "
-                    + "`mvn -DskipTests package`, which gathers deploy/target/lib)");
-        }
         BenchMachine.printLoad("start");
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put(IngestConfig.PORT, "0");
