@@ -99,8 +99,9 @@ public final class Generations {
         if (problem.isPresent()) {
             return Future.failedFuture(ApiException.badRequest("invalid_request", problem.get()));
         }
-        Optional<Boolean> groupExists = groups.cachedAnswer(draft.consumerGroup());
-        if (sources.isEmpty() && groupExists.isPresent()) {
+        Optional<Boolean> groupExists = sources.isEmpty() ? groups.cachedAnswer(draft.consumerGroup())
+                : Optional.empty();
+        if (groupExists.isPresent()) {
             // Nothing to admit and nothing to look up: no hand-off to a worker thread and back.
             return groupExists.get() ? Future.succeededFuture(Drafts.withImages(draft, List.of()))
                     : Future.failedFuture(ConsumerGroups.unknown(draft.consumerGroup()));
