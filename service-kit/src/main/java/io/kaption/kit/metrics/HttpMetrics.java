@@ -2,6 +2,8 @@ package io.kaption.kit.metrics;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -19,6 +21,11 @@ public final class HttpMetrics {
 
     private final MeterRegistry registry;
     private final AtomicInteger openStreams = new AtomicInteger();
+    /** Registering looks the meter up by name and tags each time; a hot route's timer is found here instead. */
+    private final Map<Series, Timer> timers = new ConcurrentHashMap<>();
+
+    private record Series(String route, String method, int status) {
+    }
 
     public HttpMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -27,13 +34,17 @@ public final class HttpMetrics {
 
     /** Records one finished response. */
     public void record(String route, String method, int status, long durationNanos) {
-        Timer.builder("kaption.http.server.requests")
+        timers.computeIfAbsent(new Series(route, method, status), this::register)
+                .record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Timer register(Series series) {
+        return Timer.builder("kaption.http.server.requests")
                 .description("HTTP requests by route template, method and status, and their latency to the response's "
                         + "end (a stream's whole duration)")
-                .tags("route", route, "method", method, "status", Integer.toString(status))
+                .tags("route", series.route(), "method", series.method(), "status", Integer.toString(series.status()))
                 .serviceLevelObjectives(ServiceMetrics.HTTP_BUCKETS)
-                .register(registry)
-                .record(durationNanos, TimeUnit.NANOSECONDS);
+                .register(registry);
     }
 
     /** Server-sent event streams open now: increment when one opens, decrement when it ends. */

@@ -27,6 +27,9 @@ class ServiceMetricsTest {
             HttpMetrics http = new HttpMetrics(metrics.registry());
             http.record("/v1/jobs/{id}", "GET", 200, TimeUnit.MILLISECONDS.toNanos(30));
             http.record("/v1/jobs/{id}", "GET", 200, TimeUnit.MILLISECONDS.toNanos(70));
+            http.record("/v1/jobs/{id}", "GET", 404, TimeUnit.MILLISECONDS.toNanos(5));
+            http.record("/v1/jobs/{id}", "DELETE", 200, TimeUnit.MILLISECONDS.toNanos(5));
+            http.record("/v1/jobs", "GET", 200, TimeUnit.MILLISECONDS.toNanos(5));
             http.openStreams().incrementAndGet();
 
             String text = metrics.scrape();
@@ -35,6 +38,9 @@ class ServiceMetricsTest {
                     "kaption_http_server_requests_seconds_count{" + labels + "} 2",
                     "kaption_http_server_requests_seconds_bucket{" + labels + ",le=\"0.05\"} 1",
                     "kaption_http_server_requests_seconds_bucket{" + labels + ",le=\"0.1\"} 2",
+                    "kaption_http_server_requests_seconds_count{method=\"GET\",route=\"/v1/jobs/{id}\",status=\"404\"} 1",
+                    "kaption_http_server_requests_seconds_count{method=\"DELETE\",route=\"/v1/jobs/{id}\",status=\"200\"} 1",
+                    "kaption_http_server_requests_seconds_count{method=\"GET\",route=\"/v1/jobs\",status=\"200\"} 1",
                     "kaption_sse_streams_open 1.0");
         }
     }
