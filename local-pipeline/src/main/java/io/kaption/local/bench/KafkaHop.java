@@ -25,8 +25,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * the benchmark's broker at the benchmark's rate, with nothing else in between. The producer sends as the ingest and
  * the worker do (acks=all, idempotent, no linger), the consumer reads as the event hub does (read_committed, a
  * waiting fetch). A request crosses Kafka twice on its way (to the worker, and its result to the hub), so twice this
- * is what the pipeline cannot go below on this machine; at a few records a second it is mostly the time threads and
- * cores take to wake up, which a busier machine does not pay.
+ * is what the pipeline cannot go below on this machine. At a few records a second it is about twice what it is at
+ * forty (docs/PERFORMANCE.md), and not because the cores idle: busy-looping both at the lowest priority left it as is.
  */
 final class KafkaHop {
 

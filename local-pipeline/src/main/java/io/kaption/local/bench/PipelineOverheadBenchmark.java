@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,6 +45,8 @@ import picocli.CommandLine.Option;
 public final class PipelineOverheadBenchmark implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The warm-up's requests in flight: the worker's default batch size, so it decodes full batches. */
+    private static final int WARMUP_CONCURRENCY = 8;
 
     @Option(names = "--rate", defaultValue = "4", split = ",", paramLabel = "R",
             description = "requests per second; several (4,40) run one after the other (default ${DEFAULT-VALUE})")
@@ -52,7 +55,12 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
     double rate;
     @Option(names = "--seconds", defaultValue = "60", paramLabel = "S", description = "measured duration (default ${DEFAULT-VALUE})")
     int seconds;
-    @Option(names = "--warmup-seconds", defaultValue = "10", paramLabel = "S", description = "unmeasured start (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup-requests", defaultValue = "10000", paramLabel = "N",
+            description = "unmeasured requests before the first rate, " + WARMUP_CONCURRENCY + " at a time, so that the "
+                    + "request path runs compiled, as in a service that has been up a while (default ${DEFAULT-VALUE})")
+    int warmupRequests;
+    @Option(names = "--warmup-seconds", defaultValue = "10", paramLabel = "S",
+            description = "unmeasured start of each rate, at that rate (default ${DEFAULT-VALUE})")
     int warmupSeconds;
     @Option(names = "--max-new-tokens", defaultValue = "16", paramLabel = "N", description = "per request (default ${DEFAULT-VALUE})")
     int maxNewTokens;
@@ -106,13 +114,16 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
             URI results = URI.create("http://127.0.0.1:" + pipeline.sinkPort() + "/v1/requests/");
             URI workerMetrics = URI.create("http://127.0.0.1:" + pipeline.workerPort() + "/metrics");
             PrintWriter out = new PrintWriter(System.out, true);
+            warmUp(timed, http, generate, results, out);
             for (double r : rates) {
                 rate = r;
                 run(timed, http, generate, results, warmupSeconds);
                 Linger before = Linger.read(http, workerMetrics);
+                long jitBefore = BenchMachine.jitMillis();
                 List<Sample> samples = run(timed, http, generate, results, seconds);
                 Linger linger = Linger.read(http, workerMetrics).minus(before);
-                out.printf(Locale.ROOT, "load average at the end of %.1f/s: %s%n", rate, BenchMachine.loadAverage());
+                out.printf(Locale.ROOT, "load average at the end of %.1f/s: %s (JIT during it %.1f s)%n", rate,
+                        BenchMachine.loadAverage(), (BenchMachine.jitMillis() - jitBefore) / 1e3);
                 print(samples, out);
                 printLinger(samples, linger, out);
                 double[] hops = KafkaHop.measure(stack.kafkaBootstrapServers(), rate, Math.min(seconds, 30));
@@ -158,6 +169,32 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
                         + "per request on average; %.1f %% of the latency the pipeline added (overhead + linger)%n",
                 linger.batches(), samples.size(), lingerMs, lingerMs / samples.size(),
                 100 * lingerMs / (overheadMs + lingerMs));
+    }
+
+    /**
+     * A fresh JVM interprets the request path (HTTP, JSON, the contract, Kafka clients, the event hub) until the JIT
+     * has seen it a few thousand times; a few hundred requests at 4/s would measure that, not a running service.
+     */
+    private void warmUp(HttpClientAgent timed, HttpClient http, URI generate, URI results, PrintWriter out)
+            throws Exception {
+        if (warmupRequests == 0) {
+            return;
+        }
+        long jitBefore = BenchMachine.jitMillis();
+        long start = System.nanoTime();
+        Semaphore inFlight = new Semaphore(WARMUP_CONCURRENCY);
+        List<CompletableFuture<Sample>> pending = new ArrayList<>();
+        for (int i = 0; i < warmupRequests; i++) {
+            inFlight.acquire();
+            CompletableFuture<Sample> sample = send(timed, http, generate, results, i);
+            sample.whenComplete((answered, failure) -> inFlight.release());
+            pending.add(sample);
+        }
+        for (CompletableFuture<Sample> sample : pending) {
+            sample.get(5, TimeUnit.MINUTES);
+        }
+        out.printf(Locale.ROOT, "warm-up: %d requests, %d at a time, in %.1f s (JIT %.1f s)%n", warmupRequests,
+                WARMUP_CONCURRENCY, (System.nanoTime() - start) / 1e9, (BenchMachine.jitMillis() - jitBefore) / 1e3);
     }
 
     private List<Sample> run(HttpClientAgent timed, HttpClient http, URI generate, URI results, int durationSeconds)
