@@ -32,6 +32,8 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code bin/kaption bench pipeline}: what the pipeline adds to the model's own time. Starts Kafka, S3 and the whole
@@ -48,6 +50,8 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
     /** The warm-up's requests in flight: the worker's default batch size, so it decodes full batches. */
     private static final int WARMUP_CONCURRENCY = 8;
 
+    @Spec
+    CommandLine.Model.CommandSpec spec;
     @Option(names = "--rate", defaultValue = "4", split = ",", paramLabel = "R",
             description = "requests per second; several (4,40) run one after the other (default ${DEFAULT-VALUE})")
     double[] rates;
@@ -80,6 +84,9 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (warmupRequests < 0) {
+            throw new ParameterException(spec.commandLine(), "--warmup-requests must be 0 or more");
+        }
         try (ScratchDirectory scratch = ScratchDirectory.create("kaption-bench")) {
             run(scratch.path());
             scratch.succeeded();

@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 class PipelineOverheadBenchmarkTest {
 
@@ -18,6 +19,15 @@ class PipelineOverheadBenchmarkTest {
         assertThat(PipelineOverheadBenchmark.percentile(new double[] {42}, 99)).isEqualTo(42);
         assertThatThrownBy(() -> PipelineOverheadBenchmark.percentile(new double[0], 50))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aNegativeWarmUpIsAUsageErrorBeforeAnythingStarts() {
+        StringWriter err = new StringWriter();
+        CommandLine command = new CommandLine(new PipelineOverheadBenchmark()).setErr(new PrintWriter(err, true));
+
+        assertThat(command.execute("--warmup-requests", "-1")).isEqualTo(CommandLine.ExitCode.USAGE);
+        assertThat(err.toString()).contains("--warmup-requests must be 0 or more");
     }
 
     @Test
