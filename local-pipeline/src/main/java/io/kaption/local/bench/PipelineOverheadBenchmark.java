@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -190,15 +191,19 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
         long jitBefore = BenchMachine.jitMillis();
         long start = System.nanoTime();
         Semaphore inFlight = new Semaphore(WARMUP_CONCURRENCY);
+        AtomicBoolean failed = new AtomicBoolean();
         List<CompletableFuture<Sample>> pending = new ArrayList<>();
-        for (int i = 0; i < warmupRequests; i++) {
+        for (int i = 0; i < warmupRequests && !failed.get(); i++) {
             inFlight.acquire();
             CompletableFuture<Sample> sample = send(timed, http, generate, results, i);
-            sample.whenComplete((answered, failure) -> inFlight.release());
+            sample.whenComplete((answered, failure) -> {
+                failed.compareAndSet(false, failure != null);
+                inFlight.release();
+            });
             pending.add(sample);
         }
         for (CompletableFuture<Sample> sample : pending) {
-            sample.get(5, TimeUnit.MINUTES);
+            sample.get(5, TimeUnit.MINUTES); // the first failure ends the benchmark, with its reason
         }
         out.printf(Locale.ROOT, "warm-up: %d requests, %d at a time, in %.1f s (JIT %.1f s)%n", warmupRequests,
                 WARMUP_CONCURRENCY, (System.nanoTime() - start) / 1e9, (BenchMachine.jitMillis() - jitBefore) / 1e3);
