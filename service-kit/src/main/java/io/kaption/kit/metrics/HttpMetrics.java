@@ -3,6 +3,7 @@ package io.kaption.kit.metrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,6 +19,11 @@ public final class HttpMetrics {
     public static final int CLIENT_CLOSED = 499;
     /** The route of requests no route matched: one series for all of them, whatever the path. */
     public static final String UNMATCHED = "unmatched";
+    /** The method of requests whose method is none of HTTP's standard ones (OpenTelemetry's name for it). */
+    public static final String OTHER_METHOD = "_OTHER";
+    /** Clients may send any token as a method: one series per token would let them grow the registry without end. */
+    private static final Set<String> STANDARD_METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT",
+            "OPTIONS", "TRACE", "PATCH");
 
     private final MeterRegistry registry;
     private final AtomicInteger openStreams = new AtomicInteger();
@@ -34,7 +40,8 @@ public final class HttpMetrics {
 
     /** Records one finished response. */
     public void record(String route, String method, int status, long durationNanos) {
-        timers.computeIfAbsent(new Series(route, method, status), this::register)
+        String series = STANDARD_METHODS.contains(method) ? method : OTHER_METHOD;
+        timers.computeIfAbsent(new Series(route, series, status), this::register)
                 .record(durationNanos, TimeUnit.NANOSECONDS);
     }
 

@@ -14,7 +14,7 @@ class ServiceMetricsTest {
             metrics.registry().counter("other.things").increment();
 
             String text = metrics.scrape();
-            assertThat(text).contains("kaption_things_total 1.0", "kaption_other_things_total 1.0",
+            assertThat(text).doesNotContain("FOO", "BAR").contains("kaption_things_total 1.0", "kaption_other_things_total 1.0",
                     "kaption_jvm_memory_used_bytes{", "kaption_process_uptime_seconds");
             assertThat(text.lines().filter(line -> !line.startsWith("#") && !line.isBlank()))
                     .allSatisfy(line -> assertThat(line).startsWith("kaption_"));
@@ -30,6 +30,8 @@ class ServiceMetricsTest {
             http.record("/v1/jobs/{id}", "GET", 404, TimeUnit.MILLISECONDS.toNanos(5));
             http.record("/v1/jobs/{id}", "DELETE", 200, TimeUnit.MILLISECONDS.toNanos(5));
             http.record("/v1/jobs", "GET", 200, TimeUnit.MILLISECONDS.toNanos(5));
+            http.record(HttpMetrics.UNMATCHED, "FOO", 405, TimeUnit.MILLISECONDS.toNanos(5));
+            http.record(HttpMetrics.UNMATCHED, "BAR", 405, TimeUnit.MILLISECONDS.toNanos(5));
             http.openStreams().incrementAndGet();
 
             String text = metrics.scrape();
@@ -41,6 +43,7 @@ class ServiceMetricsTest {
                     "kaption_http_server_requests_seconds_count{method=\"GET\",route=\"/v1/jobs/{id}\",status=\"404\"} 1",
                     "kaption_http_server_requests_seconds_count{method=\"DELETE\",route=\"/v1/jobs/{id}\",status=\"200\"} 1",
                     "kaption_http_server_requests_seconds_count{method=\"GET\",route=\"/v1/jobs\",status=\"200\"} 1",
+                    "kaption_http_server_requests_seconds_count{method=\"_OTHER\",route=\"unmatched\",status=\"405\"} 2",
                     "kaption_sse_streams_open 1.0");
         }
     }
