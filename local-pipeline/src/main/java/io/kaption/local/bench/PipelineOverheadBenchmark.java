@@ -188,6 +188,9 @@ public final class PipelineOverheadBenchmark implements Callable<Integer> {
         if (warmupRequests == 0) {
             return;
         }
+        // Minutes with the demo model, far longer with a slower --model: say what is happening meanwhile.
+        out.printf(Locale.ROOT, "warming up: %d requests (--warmup-requests), %d at a time...%n", warmupRequests,
+                WARMUP_CONCURRENCY);
         long jitBefore = BenchMachine.jitMillis();
         long start = System.nanoTime();
         Semaphore inFlight = new Semaphore(WARMUP_CONCURRENCY);
