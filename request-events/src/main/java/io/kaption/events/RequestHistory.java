@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * events read after it are not delivered.
  *
  * <p>A result is <em>settled</em> (handed to subscribers) as soon as every prompt of the request has its final token
- * event, which is known when the result has text (one prompt per element). Otherwise — a non-streaming request has no
- * token events at all, an error result does not say how many prompts there were — the caller settles it with
+ * event, which is known when the result has text (one prompt per element), or at once when the result says that the
+ * request did not stream ({@code stream} false: it has no token events). Otherwise — an error result does not say how
+ * many prompts there were, and results of older workers do not say whether they streamed — the caller settles it with
  * {@link #settle} once it has read {@code kaption.tokens} up to where it stood when the result arrived (the workers
  * write every token of a request before its result), or {@link #settleOverdue} does after the grace period.
  * Subscribers that want only the result (subscribed after offset {@link Long#MAX_VALUE}) need no such order: they
@@ -31,8 +32,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Memory is bounded two ways: a settled request is forgotten once its result is older than the history window
  * (by record timestamp), and so is a request whose token events stopped that long ago without a result; and at
- * most {@code maxRequests} requests are kept: when one more arrives, the request settled longest ago goes, or if
- * none is settled, the unsettled one without subscribers that was quiet longest. Requests with subscribers are
+ * most {@code maxRequests} requests are kept: when one more arrives, the request settled longest ago goes — one of a
+ * batch job ({@code job_id}) first, so that a bucket job's stream of results, which nobody follows here, does not push
+ * interactive requests out of the window — or if none is settled, the unsettled one without subscribers that was
+ * quiet longest. Requests with subscribers are
  * never dropped for room (they are bounded by the subscribers), nor kept beyond their last unsubscribe if empty.
  *
  * <p>Thread-safe: all state is guarded by one lock, and listeners are called after it is released.
@@ -47,7 +50,8 @@ final class RequestHistory {
 
     private final Object lock = new Object();
     private final Map<String, TrackedRequest> requests = new HashMap<>();
-    /** Settled requests' ids, settled longest ago first. */
+    /** Settled requests' ids, settled longest ago first: those of batch jobs, and the others. */
+    private final LinkedHashSet<String> settledJobRequests = new LinkedHashSet<>();
     private final LinkedHashSet<String> settled = new LinkedHashSet<>();
     /** Results waiting for their token events: request id → grace deadline (epoch ms), earliest first. */
     private final LinkedHashMap<String, Long> awaitingTokens = new LinkedHashMap<>();
@@ -115,7 +119,7 @@ final class RequestHistory {
             request.result = result;
             request.resultTimestampMs = timestampMs;
             request.lastEventMs = Math.max(request.lastEventMs, timestampMs);
-            waitsForTokens = !request.tokensComplete();
+            waitsForTokens = request.mayAwaitTokens();
             if (waitsForTokens) {
                 awaitingTokens.put(request.requestId, nowMs + graceMs);
                 touched = handOverToResultOnly(request);
@@ -186,6 +190,7 @@ final class RequestHistory {
                         : request.result == null && request.subscribers.isEmpty() && request.lastEventMs < cutoff;
                 if (expired) {
                     all.remove();
+                    settledJobRequests.remove(request.requestId);
                     settled.remove(request.requestId);
                 }
             }
@@ -264,7 +269,7 @@ final class RequestHistory {
         request.settled = true;
         request.closingRestarts = request.merge.reconcile(request.result);
         awaitingTokens.remove(request.requestId);
-        settled.add(request.requestId);
+        (request.result.jobId() != null ? settledJobRequests : settled).add(request.requestId);
         List<OrderedSubscription> subscribers = new ArrayList<>(request.subscribers);
         subscribers.forEach(subscription -> {
             request.closingRestarts.forEach(subscription::offerClosingRestart);
@@ -289,12 +294,13 @@ final class RequestHistory {
     }
 
     private void makeRoom() {
-        Iterator<String> settledLongestAgo = settled.iterator();
-        if (settledLongestAgo.hasNext()) {
-            String requestId = settledLongestAgo.next();
-            settledLongestAgo.remove();
-            requests.remove(requestId);
-            return;
+        for (LinkedHashSet<String> settledFirst : List.of(settledJobRequests, settled)) {
+            Iterator<String> settledLongestAgo = settledFirst.iterator();
+            if (settledLongestAgo.hasNext()) {
+                requests.remove(settledLongestAgo.next());
+                settledLongestAgo.remove();
+                return;
+            }
         }
         TrackedRequest quietest = null;
         for (TrackedRequest request : requests.values()) {
@@ -327,6 +333,11 @@ final class RequestHistory {
         TrackedRequest(String requestId) {
             this.requestId = requestId;
             this.merge = new AttemptMerge(requestId);
+        }
+
+        /** Whether token events may still be unread when the result is: not if it did not stream, or has them all. */
+        boolean mayAwaitTokens() {
+            return !Boolean.FALSE.equals(result.stream()) && !tokensComplete();
         }
 
         /** Whether every prompt has its final event; known only when the result's text says how many prompts. */

@@ -21,16 +21,29 @@ final class Events {
 
     static GenerationResult completed(String requestId, String text) {
         return new GenerationResult(requestId, Texts.of(text), FinishReason.STOP,
-                GenerationResult.Usage.of(3, 2), null, null, null, 1L, 2L, null, null);
+                GenerationResult.Usage.of(3, 2), null, null, null, 1L, 2L, null, null, null);
+    }
+
+    /** A result that says whether its request streamed (results of older workers do not: {@link #completed}). */
+    static GenerationResult completed(String requestId, String text, boolean streamed) {
+        return new GenerationResult(requestId, Texts.of(text), FinishReason.STOP,
+                GenerationResult.Usage.of(3, 2), null, null, null, 1L, 2L, null, null, streamed);
+    }
+
+    /** The result of one record of a bucket job, as a worker writes it. */
+    static GenerationResult jobResult(String requestId, String jobId) {
+        return new GenerationResult(requestId, Texts.of("a caption"), FinishReason.STOP,
+                GenerationResult.Usage.of(3, 2), null, jobId, requestId, 1L, 2L, null, "s3://bucket/image.jpg", false);
     }
 
     static GenerationResult completed(String requestId, List<String> texts) {
         return new GenerationResult(requestId, Texts.ofList(texts), FinishReason.STOP,
-                GenerationResult.Usage.of(3, 2), null, null, null, 1L, 2L, null, null);
+                GenerationResult.Usage.of(3, 2), null, null, null, 1L, 2L, null, null, null);
     }
 
     static GenerationResult failed(String requestId) {
         return new GenerationResult(requestId, null, FinishReason.ERROR, null,
-                new GenerationResult.Failure("inference_failed", "out of memory"), null, null, null, null, null, null);
+                new GenerationResult.Failure("inference_failed", "out of memory"), null, null, null, null, null, null,
+                null);
     }
 }

@@ -3,6 +3,7 @@ package io.kaption.events;
 import static io.kaption.events.Events.chunk;
 import static io.kaption.events.Events.completed;
 import static io.kaption.events.Events.failed;
+import static io.kaption.events.Events.jobResult;
 import static io.kaption.events.Events.last;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -145,6 +146,22 @@ class RequestHistoryTest {
 
         assertThat(listener.calls).containsExactly("result");
         assertThat(history.subscriptionCount()).isZero();
+    }
+
+    @Test
+    void aResultThatSaysItsRequestDidNotStreamIsDeliveredAtOnce() {
+        RecordingListener listener = new RecordingListener();
+        history.subscribe("not-streamed", -1, listener);
+
+        assertThat(history.addResult(completed("not-streamed", "done", false), T0, T0)).isFalse();
+
+        assertThat(listener.calls).containsExactly("result");
+        assertThat(history.subscriptionCount()).isZero();
+        // A streamed one still waits for its final token events.
+        RecordingListener streamedListener = new RecordingListener();
+        history.subscribe("streamed", -1, streamedListener);
+        assertThat(history.addResult(completed("streamed", "done", true), T0, T0)).isTrue();
+        assertThat(streamedListener.calls).isEmpty();
     }
 
     @Test
@@ -340,6 +357,23 @@ class RequestHistoryTest {
     }
 
     @Test
+    void atTheCapABatchJobsResultGoesBeforeAnInteractiveRequestSettledEarlier() {
+        RequestHistory small = new RequestHistory(WINDOW, 3, GRACE);
+        small.addToken(1, last("interactive", 0, 0), T0);
+        small.addResult(completed("interactive", "x"), T0, T0);
+        small.addResult(jobResult("job-1-0", "job-1"), T0 + 1, T0 + 1);
+        small.addResult(jobResult("job-1-1", "job-1"), T0 + 2, T0 + 2);
+
+        small.addResult(jobResult("job-1-2", "job-1"), T0 + 3, T0 + 3);
+        small.addResult(jobResult("job-1-3", "job-1"), T0 + 4, T0 + 4);
+
+        assertThat(small.size()).isEqualTo(3);
+        assertThat(replay(small, "interactive")).containsExactly(1L);
+        assertThat(resultOf(small, "job-1-3")).isNotNull();
+        assertThat(resultOf(small, "job-1-0")).isNull();
+    }
+
+    @Test
     void atTheCapWithoutSettledRequestsTheQuietestWithoutSubscribersGoes() {
         RequestHistory small = new RequestHistory(WINDOW, 2, GRACE);
         RecordingListener listener = new RecordingListener();
@@ -409,6 +443,13 @@ class RequestHistoryTest {
         RecordingListener listener = new RecordingListener();
         history.subscribe(requestId, -1, listener).close();
         return listener.offsets;
+    }
+
+    /** The result the history holds for the request, or null (looking it up tracks the request, like a lookup). */
+    private static GenerationResult resultOf(RequestHistory history, String requestId) {
+        RecordingListener listener = new RecordingListener();
+        history.subscribe(requestId, Long.MAX_VALUE, listener).close();
+        return listener.results.isEmpty() ? null : listener.results.get(0);
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

@@ -105,7 +105,7 @@ class ResultSinkIT {
             long second = send(TokenEvent.chunk(id, 0, 1, " – ü"));
             long last = send(TokenEvent.last(id, 0, 2, "", FinishReason.STOP));
             send(new GenerationResult(id, Texts.of("A \"cat\"\n – ü"), FinishReason.STOP,
-                    GenerationResult.Usage.of(3, 2), null, "job-1", "rec-1", 1L, 2L, null, null));
+                    GenerationResult.Usage.of(3, 2), null, "job-1", "rec-1", 1L, 2L, null, null, null));
 
             List<String> expected = List.of(
                     "id: " + first + "\nevent: token\ndata: {\"text\":\"A \\\"cat\\\"\\n\",\"batch_id\":0,\"index\":0}",
@@ -137,7 +137,7 @@ class ResultSinkIT {
             long restart = send(TokenEvent.chunk(id, 0, 1, " black").withAttempt("w2-1"));
             long b2 = send(TokenEvent.last(id, 0, 2, "", FinishReason.STOP).withAttempt("w2-1"));
             send(new GenerationResult(id, Texts.of("A black"), FinishReason.STOP, GenerationResult.Usage.of(3, 2),
-                    null, null, null, 1L, 2L, null, null));
+                    null, null, null, 1L, 2L, null, null, null));
 
             List<String> events = live.rest();
             assertThat(events).hasSize(5);
@@ -170,7 +170,7 @@ class ResultSinkIT {
         offsets.add(send(TokenEvent.chunk(id, 0, 3, "t3")));
         offsets.add(send(TokenEvent.last(id, 0, 4, "", FinishReason.LENGTH)));
         send(new GenerationResult(id, Texts.of("t0t1t2t3"), FinishReason.LENGTH, GenerationResult.Usage.of(1, 5),
-                null, null, null, null, null, null, null));
+                null, null, null, null, null, null, null, null));
         List<String> resumed;
         try (SseClient second = SseClient.open(http, eventsUri(sink, id),
                 Map.of("Last-Event-ID", String.valueOf(offsets.get(1))))) {
@@ -199,7 +199,8 @@ class ResultSinkIT {
     void aNonStreamingRequestStreamsOnlyItsResult() {
         String id = "req-" + UUID.randomUUID();
         send(new GenerationResult(id, null, FinishReason.ERROR, null,
-                new GenerationResult.Failure("image_unavailable", "s3://b/k: NoSuchKey"), null, null, null, null, null, null));
+                new GenerationResult.Failure("image_unavailable", "s3://b/k: NoSuchKey"), null, null, null, null, null,
+                null, null));
 
         try (SseClient stream = SseClient.open(http, eventsUri(sink, id), Map.of())) {
             assertThat(stream.rest()).containsExactly("event: result\ndata: {\"request_id\":\"" + id + "\","
@@ -246,7 +247,7 @@ class ResultSinkIT {
 
             offsets.add(send(TokenEvent.last(id, 0, 8000, "", FinishReason.STOP)));
             GenerationResult result = new GenerationResult(id, Texts.of("the whole text"), FinishReason.STOP, null,
-                    null, null, null, null, null, null, null);
+                    null, null, null, null, null, null, null, null);
             send(result);
             List<String> blocks = sseBlocks(chunkedBody(socket.getInputStream()));
 
@@ -321,7 +322,7 @@ class ResultSinkIT {
         CompletableFuture<HttpResponse<String>> waiting = getAsync(sink, "/v1/requests/" + id + "?wait=60");
         await().atMost(WAIT).until(() -> sink.subscriptionCount() == 1);
         send(new GenerationResult(id, Texts.ofList(List.of("a", "b")), FinishReason.STOP,
-                GenerationResult.Usage.of(4, 2), null, null, null, 7L, 8L, null, null));
+                GenerationResult.Usage.of(4, 2), null, null, null, 7L, 8L, null, null, null));
         HttpResponse<String> done = waiting.get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
         String expected = "{\"request_id\":\"" + id + "\",\"text\":[\"a\",\"b\"],\"finish_reason\":\"stop\","
@@ -342,7 +343,7 @@ class ResultSinkIT {
         SharedInfrastructure.s3Client().createBucket(b -> b.bucket(bucket));
         GenerationResult result = new GenerationResult("req-" + UUID.randomUUID(), Texts.of("A cat."),
                 FinishReason.STOP, GenerationResult.Usage.of(3, 2), null, "job-1", "rec-1", 1L, 2L,
-                "s3://" + bucket + "/job-1/rec-1.json", null);
+                "s3://" + bucket + "/job-1/rec-1.json", null, null);
         send(result);
 
         await().atMost(WAIT).ignoreExceptionsInstanceOf(NoSuchKeyException.class)
@@ -354,7 +355,8 @@ class ResultSinkIT {
     @Test
     void requestIdsArePercentDecodedPathSegments() {
         String id = "job 7/rec+42";
-        send(new GenerationResult(id, Texts.of("x"), FinishReason.STOP, null, null, null, null, null, null, null, null));
+        send(new GenerationResult(id, Texts.of("x"), FinishReason.STOP, null, null, null, null, null, null, null, null,
+                null));
 
         HttpResponse<String> result = get(sink, "/v1/requests/"
                 + URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20") + "?wait=60");

@@ -37,7 +37,7 @@ class SseFormatTest {
     @Test
     void theResultEventCarriesTheResultsTopicValue() {
         GenerationResult result = new GenerationResult("r", Texts.of("A cat."), FinishReason.STOP,
-                GenerationResult.Usage.of(10, 3), null, "job", "rec", 5L, 80L, null, null);
+                GenerationResult.Usage.of(10, 3), null, "job", "rec", 5L, 80L, null, null, null);
 
         assertThat(SseFormat.result(result)).isEqualTo("event: result\ndata: {\"request_id\":\"r\",\"text\":\"A cat.\","
                 + "\"finish_reason\":\"stop\",\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":3,"

@@ -22,7 +22,8 @@ public record GenerationResult(
         Long queuedMs,
         Long inferenceMs,
         String outputUri,
-        String imageUrl) {
+        String imageUrl,
+        Boolean stream) {
 
     public GenerationResult {
         Objects.requireNonNull(requestId, "request_id");
@@ -35,19 +36,19 @@ public record GenerationResult(
     }
 
     /**
-     * The answer to {@code request}: job id, record id and output URI are copied from it, and for a bucket job's
-     * request its image URL (the job's result lines name the image).
+     * The answer to {@code request}: job id, record id, output URI and {@code stream} are copied from it, and for a
+     * bucket job's request its image URL (the job's result lines name the image).
      */
     public static GenerationResult completed(GenerationRequest request, Texts text, FinishReason finishReason,
                                              Usage usage, Long queuedMs, Long inferenceMs) {
         return new GenerationResult(request.requestId(), text, finishReason, usage, null, request.jobId(),
-                request.recordId(), queuedMs, inferenceMs, request.outputUri(), jobImageUrl(request));
+                request.recordId(), queuedMs, inferenceMs, request.outputUri(), jobImageUrl(request), request.stream());
     }
 
     /** The failure of {@code request}, with the same fields copied as {@link #completed}. */
     public static GenerationResult failed(GenerationRequest request, Failure error, Long queuedMs, Long inferenceMs) {
         return new GenerationResult(request.requestId(), null, FinishReason.ERROR, null, error, request.jobId(),
-                request.recordId(), queuedMs, inferenceMs, request.outputUri(), jobImageUrl(request));
+                request.recordId(), queuedMs, inferenceMs, request.outputUri(), jobImageUrl(request), request.stream());
     }
 
     // Only jobs need it back, and an interactive request's data: URL would double the result's size.

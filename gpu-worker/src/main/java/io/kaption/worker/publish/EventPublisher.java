@@ -118,7 +118,8 @@ public final class EventPublisher implements AutoCloseable {
     private static byte[] encodeFailure(GenerationResult result, String message) {
         return ContractCodec.RESULTS.encode(new GenerationResult(result.requestId(), null, FinishReason.ERROR, null,
                 new GenerationResult.Failure(ErrorCodes.INFERENCE_FAILED, message), result.jobId(),
-                result.recordId(), result.queuedMs(), result.inferenceMs(), result.outputUri(), result.imageUrl()));
+                result.recordId(), result.queuedMs(), result.inferenceMs(), result.outputUri(), result.imageUrl(),
+                result.stream()));
     }
 
     /** Waits until every result handed over so far was acknowledged (or failed); false on timeout. */

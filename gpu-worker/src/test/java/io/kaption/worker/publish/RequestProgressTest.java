@@ -61,7 +61,7 @@ class RequestProgressTest {
         assertThat(json(progress.result(35, 812))).isEqualTo("{\"request_id\":\"req-1\",\"text\":[\"A cat\",\" Grey\"],"
                 + "\"finish_reason\":\"length\",\"usage\":{\"prompt_tokens\":81,\"completion_tokens\":11,"
                 + "\"total_tokens\":92},\"job_id\":\"job-7\",\"record_id\":\"rec-42\",\"queued_ms\":35,"
-                + "\"inference_ms\":812}");
+                + "\"inference_ms\":812,\"stream\":true}");
     }
 
     @Test
@@ -72,7 +72,8 @@ class RequestProgressTest {
                 30, 3), null))).isEmpty();
         assertThat(json(progress.result(0, 5))).isEqualTo("{\"request_id\":\"req-1\",\"text\":\"A cat\","
                 + "\"finish_reason\":\"stop\",\"usage\":{\"prompt_tokens\":30,\"completion_tokens\":3,"
-                + "\"total_tokens\":33},\"job_id\":\"job-7\",\"record_id\":\"rec-42\",\"queued_ms\":0,\"inference_ms\":5}");
+                + "\"total_tokens\":33},\"job_id\":\"job-7\",\"record_id\":\"rec-42\",\"queued_ms\":0,\"inference_ms\":5,"
+                + "\"stream\":false}");
     }
 
     @Test
@@ -95,7 +96,7 @@ class RequestProgressTest {
         assertThat(json(progress.result(1, 2))).isEqualTo("{\"request_id\":\"req-1\",\"finish_reason\":\"error\","
                 + "\"error\":{\"code\":\"prompt_too_long\",\"message\":\"prompt (4000 tokens) plus max_new_tokens (128)"
                 + " exceeds the model's 4096 positions\"},\"job_id\":\"job-7\",\"record_id\":\"rec-42\","
-                + "\"queued_ms\":1,\"inference_ms\":2}");
+                + "\"queued_ms\":1,\"inference_ms\":2,\"stream\":true}");
     }
 
     @Test

@@ -120,7 +120,7 @@ final class BatchOutputs {
                     Json.MAPPER.treeToValue(line.get("finish_reason"), FinishReason.class),
                     line.hasNonNull("usage")
                             ? Json.MAPPER.treeToValue(line.get("usage"), GenerationResult.Usage.class) : null,
-                    null, null, line.path("record_id").asText(), null, null, null, null);
+                    null, null, line.path("record_id").asText(), null, null, null, null, null);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a result shard line is not the shard writer's format: " + line, e);
         }

@@ -19,7 +19,7 @@ class ChatCompletionResponsesTest {
     @Test
     void aCompletionHasOpenAisShape() {
         GenerationResult result = new GenerationResult("r1", Texts.of("A cat."), FinishReason.STOP,
-                GenerationResult.Usage.of(9, 3), null, null, null, null, null, null, null);
+                GenerationResult.Usage.of(9, 3), null, null, null, null, null, null, null, null);
 
         assertThat(Json.write(plain.completion(result))).isEqualTo("{\"id\":\"chatcmpl-r1\",\"object\":\"chat.completion\","
                 + "\"created\":1700000000,\"model\":\"primary\",\"system_fingerprint\":null,\"choices\":[{\"index\":0,"

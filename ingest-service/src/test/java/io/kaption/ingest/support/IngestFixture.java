@@ -268,12 +268,12 @@ public final class IngestFixture implements AutoCloseable {
 
     public static GenerationResult completed(String requestId, Texts text, FinishReason reason,
                                              GenerationResult.Usage usage) {
-        return new GenerationResult(requestId, text, reason, usage, null, null, null, 3L, 40L, null, null);
+        return new GenerationResult(requestId, text, reason, usage, null, null, null, 3L, 40L, null, null, null);
     }
 
     public static GenerationResult failed(String requestId, String code, String message) {
         return new GenerationResult(requestId, null, FinishReason.ERROR, null,
-                new GenerationResult.Failure(code, message), null, null, null, null, null, null);
+                new GenerationResult.Failure(code, message), null, null, null, null, null, null, null);
     }
 
     private void send(String topic, String key, byte[] value) {

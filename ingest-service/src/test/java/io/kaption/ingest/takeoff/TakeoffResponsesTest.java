@@ -14,7 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TakeoffResponsesTest {
 
     private static GenerationResult result(Texts text, GenerationResult.Usage usage) {
-        return new GenerationResult("r", text, FinishReason.STOP, usage, null, null, null, null, null, null, null);
+        return new GenerationResult("r", text, FinishReason.STOP, usage, null, null, null, null, null, null, null,
+                null);
     }
 
     @Test

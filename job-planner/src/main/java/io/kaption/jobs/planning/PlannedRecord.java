@@ -83,6 +83,6 @@ sealed interface PlannedRecord {
     static PlannedRecord refused(JobSpec spec, long n, String recordId, String imageUrl, String reason) {
         return new Refused(new GenerationResult(requestId(spec.jobId(), n), null, FinishReason.ERROR, null,
                 new GenerationResult.Failure(INVALID_RECORD, reason), spec.jobId(), recordId, null, null, null,
-                imageUrl));
+                imageUrl, false));
     }
 }

@@ -260,7 +260,7 @@ public final class SseCapacityBenchmark implements Callable<Integer> {
                     String id = opened.get(i).requestId;
                     GenerationResult result = new GenerationResult(id, Texts.of(texts[i].toString()),
                             FinishReason.LENGTH, GenerationResult.Usage.of(1, tokens), null, null, null, 0L, 0L,
-                            null, null);
+                            null, null, true);
                     producer.send(new ProducerRecord<>(Topics.RESULTS, id, ContractCodec.RESULTS.encode(result)));
                 }
                 producer.flush();

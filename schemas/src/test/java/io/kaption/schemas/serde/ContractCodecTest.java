@@ -153,7 +153,7 @@ class ContractCodecTest {
                     GenerationResult.completed(request, request.text().withValues(List.of("A cat.", "Grey.")),
                             FinishReason.STOP, Usage.of(600, 5), 12L, 840L),
                     new GenerationResult("req-2", Texts.of("A dog."), FinishReason.LENGTH, Usage.of(10, 128),
-                            null, null, null, null, null, null, null),
+                            null, null, null, null, null, null, null, null),
                     GenerationResult.failed(request, new Failure("image_unavailable", "s3 said 404"), 3L, null));
             for (GenerationResult result : results) {
                 assertThat(ContractCodec.RESULTS.decode(ContractCodec.RESULTS.encode(result))).isEqualTo(result);
@@ -161,7 +161,7 @@ class ContractCodecTest {
         }
 
         @Test
-        void resultsCarryTheRequestsOutputUri() throws Exception {
+        void resultsCarryTheRequestsOutputUriAndStream() throws Exception {
             GenerationRequest request = fullRequest();
             GenerationResult completed = GenerationResult.completed(request, Texts.ofList(List.of("a", "b")),
                     FinishReason.STOP, null, null, null);
@@ -172,11 +172,12 @@ class ContractCodecTest {
             assertThat(new String(ContractCodec.RESULTS.encode(failed), UTF_8)).isEqualTo(
                     "{\"request_id\":\"req-1\",\"finish_reason\":\"error\",\"error\":{\"code\":\"inference_failed\","
                             + "\"message\":\"oom\"},\"job_id\":\"job-7\",\"record_id\":\"rec-42\","
-                            + "\"output_uri\":\"s3://kaption-outputs/job-7/req-1.json\",\"image_url\":\"s3://kaption-inputs/cats/1.jpg\"}");
+                            + "\"output_uri\":\"s3://kaption-outputs/job-7/req-1.json\",\"image_url\":\"s3://kaption-inputs/cats/1.jpg\","
+                            + "\"stream\":true}");
             GenerationRequest withoutUri = GenerationRequest.builder("r", Texts.of("hi"), null).build();
             assertThat(new String(ContractCodec.RESULTS.encode(GenerationResult.completed(withoutUri, Texts.of("x"),
                     FinishReason.STOP, null, null, null)), UTF_8))
-                    .isEqualTo("{\"request_id\":\"r\",\"text\":\"x\",\"finish_reason\":\"stop\"}");
+                    .isEqualTo("{\"request_id\":\"r\",\"text\":\"x\",\"finish_reason\":\"stop\",\"stream\":false}");
         }
 
         @Test
@@ -225,7 +226,7 @@ class ContractCodecTest {
             assertThat(new String(ContractCodec.RESULTS.encode(result), UTF_8)).isEqualTo(
                     "{\"request_id\":\"job-7-r0\",\"finish_reason\":\"error\",\"error\":{\"code\":"
                             + "\"image_unavailable\",\"message\":\"404\"},\"job_id\":\"job-7\",\"record_id\":"
-                            + "\"cats/1.jpg\",\"image_url\":\"s3://kaption-in/cats/1.jpg\"}");
+                            + "\"cats/1.jpg\",\"image_url\":\"s3://kaption-in/cats/1.jpg\",\"stream\":false}");
             GenerationRequest interactive = GenerationRequest.builder("r", Texts.of("hi"), "s3://kaption-in/cats/1.jpg").build();
             assertThat(GenerationResult.completed(interactive, Texts.of("x"), FinishReason.STOP, null, null, null)
                     .imageUrl()).as("not copied outside jobs").isNull();

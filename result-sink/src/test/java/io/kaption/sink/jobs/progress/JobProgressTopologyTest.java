@@ -307,7 +307,7 @@ class JobProgressTopologyTest {
         statuses.readRecordsToList();
         send(results, "req-1", ContractCodec.RESULTS.encode(new GenerationResult("req-1",
                 Texts.of("hi"), FinishReason.STOP, null, null, null, null, null,
-                null, null, null)));
+                null, null, null, null)));
         send(cancellations, "req-1", ContractCodec.CANCELLATIONS.encode(new Cancellation("req-1", "gone")));
         assertThat(records.isEmpty()).isTrue();
         assertThat(statuses.isEmpty()).isTrue();

@@ -41,13 +41,13 @@ final class ProgressFixtures {
     static GenerationResult completed(String jobId, int n, String text) {
         return new GenerationResult(jobId + "-" + n, Texts.of(text), FinishReason.STOP,
                 GenerationResult.Usage.of(100 + n, 10), null, jobId, "cats/" + n + ".jpg", 5L, 50L, null,
-                "s3://kaption-in/cats/" + n + ".jpg");
+                "s3://kaption-in/cats/" + n + ".jpg", null);
     }
 
     static GenerationResult failed(String jobId, int n, String code) {
         return new GenerationResult(jobId + "-" + n, null, FinishReason.ERROR, null,
                 new GenerationResult.Failure(code, "record " + n + ": " + code), jobId, "cats/" + n + ".jpg", 5L, 1L,
-                null, "s3://kaption-in/cats/" + n + ".jpg");
+                null, "s3://kaption-in/cats/" + n + ".jpg", null);
     }
 
     static JobOutputs outputs(String jobId) {
