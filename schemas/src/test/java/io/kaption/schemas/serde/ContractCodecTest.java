@@ -237,6 +237,9 @@ class ContractCodecTest {
             TokenEvent event = decodeJson(ContractCodec.TOKENS,
                     "{\"request_id\":\"r\",\"batch_id\":0,\"index\":0,\"text\":\"a\",\"logprob\":-0.1}");
             assertThat(event).isEqualTo(TokenEvent.chunk("r", 0, 0, "a"));
+            GenerationResult result = decodeJson(ContractCodec.RESULTS,
+                    "{\"request_id\":\"r\",\"text\":\"a\",\"finish_reason\":\"stop\",\"cached_tokens\":3}");
+            assertThat(result.text()).isEqualTo(Texts.of("a"));
         }
     }
 
