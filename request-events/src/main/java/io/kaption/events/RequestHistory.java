@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * most {@code maxRequests} requests are kept: when one more arrives, the request settled longest ago goes — one of a
  * batch job ({@code job_id}) first, so that a bucket job's stream of results, which nobody follows here, does not push
  * interactive requests out of the window — or if none is settled, the unsettled one without subscribers that was
- * quiet longest. Requests with subscribers are
- * never dropped for room (they are bounded by the subscribers), nor kept beyond their last unsubscribe if empty.
+ * quiet longest. Requests with subscribers are never dropped for room (they are bounded by the subscribers), nor
+ * kept beyond their last unsubscribe if empty.
  *
  * <p>Thread-safe: all state is guarded by one lock, and listeners are called after it is released.
  */
